@@ -1,0 +1,57 @@
+// Vocabulary types every horde library shares: a cold-path result<T> named
+// like std::expected (g++ 12 has no <expected>), so a later move is mechanical.
+// Hot paths never use this: they return int (-errno) or small status enums.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <variant>
+
+namespace horde {
+
+// An error meant for a person: says what failed and, where known, the fix.
+struct error {
+  std::string message;
+};
+
+inline error make_error(std::string message) { return error{std::move(message)}; }
+
+template <class T>
+class [[nodiscard]] result {
+ public:
+  result(T value) : _state(std::in_place_index<0>, std::move(value)) {}
+  result(error e) : _state(std::in_place_index<1>, std::move(e)) {}
+
+  bool has_value() const noexcept { return _state.index() == 0; }
+  explicit operator bool() const noexcept { return has_value(); }
+
+  T& value() & { return std::get<0>(_state); }
+  const T& value() const& { return std::get<0>(_state); }
+  T&& value() && { return std::get<0>(std::move(_state)); }
+  T& operator*() & { return value(); }
+  const T& operator*() const& { return value(); }
+  T* operator->() { return &value(); }
+  const T* operator->() const { return &value(); }
+
+  const horde::error& error() const { return std::get<1>(_state); }
+
+ private:
+  std::variant<T, horde::error> _state;
+};
+
+template <>
+class [[nodiscard]] result<void> {
+ public:
+  result() = default;
+  result(error e) : _error(std::move(e)), _failed(true) {}
+
+  bool has_value() const noexcept { return !_failed; }
+  explicit operator bool() const noexcept { return !_failed; }
+  const horde::error& error() const { return _error; }
+
+ private:
+  horde::error _error;
+  bool _failed = false;
+};
+
+}  // namespace horde
