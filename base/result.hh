@@ -10,17 +10,17 @@
 namespace horde {
 
 // An error meant for a person: says what failed and, where known, the fix.
-struct error {
+struct error_info {
   std::string message;
 };
 
-inline error make_error(std::string message) { return error{std::move(message)}; }
+inline error_info make_error(std::string message) { return error_info{std::move(message)}; }
 
 template <class T>
 class [[nodiscard]] result {
  public:
   result(T value) : _state(std::in_place_index<0>, std::move(value)) {}
-  result(error e) : _state(std::in_place_index<1>, std::move(e)) {}
+  result(error_info e) : _state(std::in_place_index<1>, std::move(e)) {}
 
   bool has_value() const noexcept { return _state.index() == 0; }
   explicit operator bool() const noexcept { return has_value(); }
@@ -33,24 +33,24 @@ class [[nodiscard]] result {
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
 
-  const horde::error& error() const { return std::get<1>(_state); }
+  const error_info& error() const { return std::get<1>(_state); }
 
  private:
-  std::variant<T, horde::error> _state;
+  std::variant<T, error_info> _state;
 };
 
 template <>
 class [[nodiscard]] result<void> {
  public:
   result() = default;
-  result(error e) : _error(std::move(e)), _failed(true) {}
+  result(error_info e) : _error(std::move(e)), _failed(true) {}
 
   bool has_value() const noexcept { return !_failed; }
   explicit operator bool() const noexcept { return !_failed; }
-  const horde::error& error() const { return _error; }
+  const error_info& error() const { return _error; }
 
  private:
-  horde::error _error;
+  error_info _error;
   bool _failed = false;
 };
 

@@ -1,0 +1,94 @@
+#include "app/cli.hh"
+
+#include <CLI/CLI.hpp>
+
+#include "app/run_command.hh"
+
+namespace horde::app {
+
+int run_cli(int argc, char** argv) {
+  CLI::App cli{
+      "horde: a WebSocket connection generator. One Linux host drives 100,000+ concurrent\n"
+      "WebSocket connections at a server and reports how it held up: connections taken and\n"
+      "lost, messages delivered, and latency measured from each message's scheduled send\n"
+      "time (coordinated omission corrected).\n\n"
+      "  horde run                       a run against the built-in reference server\n"
+      "  horde run ws://host:9000/ -c 100k --connect-rate 20k/s --duration 60s --rate 1/s\n"
+      "  horde serve --listen 127.0.0.1:9000   the reference server on its own\n",
+      "horde"};
+  cli.require_subcommand(1);
+  cli.set_version_flag("--version", "horde 0.1.0");
+
+  run_options run;
+  CLI::App* run_cmd = cli.add_subcommand("run", "Open connections to a target, send on a schedule, report");
+  run_cmd->footer(
+      "\nWithout a URL, horde starts its reference echo server on 127.0.0.1 (a kernel-chosen\n"
+      "port) in the same process and tears it down after; the report then includes the\n"
+      "server's CPU and memory.\n\n"
+      "Timing: --duration is the whole run, ramp included. Each connection sends --rate\n"
+      "messages per second (or --total-rate over all), each stamped with its *scheduled*\n"
+      "time; the echo's round trip is measured from that time, so a stalled server shows as\n"
+      "latency instead of hiding behind a stalled generator. 'send lag' reports how late\n"
+      "horde itself was; the summary says when horde, not the target, was the limit.\n\n"
+      "Scale: past ~64k connections per source address, horde needs more addresses; on\n"
+      "loopback it picks 127.0.0.x itself. When RLIMIT_NOFILE caps each io_uring's\n"
+      "descriptor table (20,000 on some hosts), horde runs more shards than CPUs and says so.\n\n"
+      "Examples:\n"
+      "  horde run -c 100k --connect-rate 30k/s --duration 40s --ping-interval 10s\n"
+      "  horde run ws://127.0.0.1:9000/chat -c 1000 --rate 100/s --size 64 --json out.json\n"
+      "  horde run ws://10.0.0.5:8080/ -H 'Authorization: Bearer xyz' --subprotocol chat.v1\n");
+  run_cmd->add_option("url", run.url, "Target ws://host:port/path (default: the embedded reference server)");
+  run_cmd->add_option("-c,--connections", run.connections, "Connections to open and hold (k/M suffixes)")
+      ->capture_default_str();
+  run_cmd->add_option("--connect-rate", run.connect_rate, "New connections per second, all shards; 0 = unlimited")
+      ->capture_default_str();
+  run_cmd->add_option("--max-pending", run.max_pending,
+                      "Connects in flight at once (a full accept queue drops SYNs and costs 1 s)")
+      ->capture_default_str();
+  run_cmd->add_option("-d,--duration", run.duration, "Whole run, ramp included (30s, 2m, ...)")->capture_default_str();
+  run_cmd->add_option("-r,--rate", run.rate, "Messages per second per connection (10/s, 100/m); 0 = none")
+      ->capture_default_str();
+  run_cmd->add_option("--total-rate", run.total_rate, "Messages per second over all connections (overrides --rate)");
+  run_cmd->add_flag("--poisson", run.poisson, "Poisson arrivals instead of a constant interval");
+  run_cmd->add_option("-s,--size", run.size, "Message payload size (64, 4KiB, 1MiB); a 32-byte stamp leads it")
+      ->capture_default_str();
+  run_cmd->add_flag("--text", run.text, "Send text frames (stamp as a printable token) instead of binary");
+  run_cmd->add_option("--ping-interval", run.ping_interval, "Send a ping this often per connection; 0 = never")
+      ->capture_default_str();
+  run_cmd->add_option("--connect-timeout", run.connect_timeout, "TCP connect timeout")->capture_default_str();
+  run_cmd->add_option("--upgrade-timeout", run.upgrade_timeout, "Time for the 101 answer")->capture_default_str();
+  run_cmd->add_option("--pong-timeout", run.pong_timeout, "Time for a pong after a ping")->capture_default_str();
+  run_cmd->add_option("--drain", run.drain, "After the last send, wait this long for echoes")->capture_default_str();
+  run_cmd->add_option("-H,--header", run.headers, "Extra upgrade header, 'Name: value' (repeatable)");
+  run_cmd->add_option("--subprotocol", run.subprotocols, "Offer this Sec-WebSocket-Protocol (repeatable)");
+  run_cmd->add_option("--origin", run.origin, "Origin header");
+  run_cmd->add_option("--source-ips", run.source_ips, "Local IPv4 addresses to bind, e.g. 127.0.0.1-127.0.0.8");
+  run_cmd->add_option("--ports", run.ports, "Local port range horde binds from")->capture_default_str();
+  run_cmd->add_option("--cpus", run.cpus, "CPUs for the shards, e.g. 0-3,6 (default: all allowed)");
+  run_cmd->add_option("--shards", run.shards, "Shards (threads with their own ring); default: CPUs, more if needed");
+  run_cmd->add_option("--json", run.json_path, "Write the full result (histograms included) as JSON here");
+  run_cmd->add_flag("-q,--quiet", run.quiet, "No live progress line");
+
+  serve_options serve_opts;
+  CLI::App* serve_cmd = cli.add_subcommand("serve", "Run the reference WebSocket echo server (io_uring)");
+  serve_cmd->footer(
+      "\nThe first line on stdout is 'listening ws://ADDR:PORT/ ...' (with --listen ADDR:0 the\n"
+      "kernel picks the port). Stops on SIGINT/SIGTERM or after --duration.\n");
+  serve_cmd->add_option("--listen", serve_opts.listen, "Address:port to listen on")->capture_default_str();
+  serve_cmd->add_option("--max-connections", serve_opts.max_connections, "Connections to make room for")
+      ->capture_default_str();
+  serve_cmd->add_option("--cpus", serve_opts.cpus, "CPUs for the shards");
+  serve_cmd->add_option("--shards", serve_opts.shards, "Shards; default: CPUs, more if the fd limit needs");
+  serve_cmd->add_option("--duration", serve_opts.duration, "Stop after this long");
+
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return cli.exit(e);
+  }
+  if (run_cmd->parsed()) return run_load(run);
+  if (serve_cmd->parsed()) return serve(serve_opts);
+  return 2;
+}
+
+}  // namespace horde::app

@@ -1,0 +1,261 @@
+#include "app/report.hh"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <string>
+
+namespace horde::app {
+namespace {
+
+std::string grouped(uint64_t n) {
+  std::string digits = std::to_string(n);
+  std::string out;
+  const size_t lead = digits.size() % 3;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i != 0 && (i % 3) == lead % 3 && (i >= lead || lead == 0)) out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
+std::string ms(uint64_t ns) { return fmt::format("{:.3f}", double(ns) / 1e6); }
+
+std::string bytes_text(uint64_t n) {
+  if (n >= (1ull << 30)) return fmt::format("{:.2f} GiB", double(n) / double(1ull << 30));
+  if (n >= (1ull << 20)) return fmt::format("{:.1f} MiB", double(n) / double(1ull << 20));
+  if (n >= 1024) return fmt::format("{:.1f} KiB", double(n) / 1024.0);
+  return fmt::format("{} B", n);
+}
+
+void latency_row(std::FILE* out, const char* name, const core::histogram& h) {
+  if (h.count() == 0) {
+    fmt::print(out, "    {:<12} {:>10}\n", name, "-");
+    return;
+  }
+  fmt::print(out, "    {:<12} {:>10} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}\n", name, grouped(h.count()),
+             ms(h.value_at_quantile(0.5)), ms(h.value_at_quantile(0.9)),
+             ms(h.value_at_quantile(0.99)), ms(h.value_at_quantile(0.999)), ms(h.max()),
+             fmt::format("{:.3f}", h.mean() / 1e6));
+}
+
+nlohmann::json histogram_json(const core::histogram& h) {
+  nlohmann::json j;
+  j["count"] = h.count();
+  j["min_ns"] = h.count() ? h.min() : 0;
+  j["max_ns"] = h.max();
+  j["mean_ns"] = h.mean();
+  nlohmann::json percentiles;
+  static const std::pair<const char*, double> quantiles[] = {
+      {"p50", 0.5}, {"p90", 0.9}, {"p99", 0.99}, {"p99.9", 0.999}, {"p99.99", 0.9999}};
+  for (const auto& [name, q] : quantiles) percentiles[name] = h.value_at_quantile(q);
+  j["percentiles_ns"] = percentiles;
+  // Sparse buckets: [index, count] pairs; merging two results adds counts.
+  nlohmann::json buckets = nlohmann::json::array();
+  h.for_each_bucket([&](uint32_t index, uint64_t count) { buckets.push_back({index, count}); });
+  j["buckets"] = buckets;
+  return j;
+}
+
+}  // namespace
+
+schedule_verdict judge_schedule(const run_result& r) {
+  schedule_verdict verdict;
+  const auto& lag = r.metrics.latency.send_lag;
+  const auto& c = r.metrics.counters;
+  const double cpus = r.plan && !r.plan->cpus.empty() ? double(r.plan->cpus.size()) : 1.0;
+  const double busy = r.elapsed_seconds > 0 ? double(c.busy_ns) / 1e9 / (r.elapsed_seconds * cpus) : 0;
+  if (lag.count() == 0) {
+    verdict.explanation = fmt::format("no scheduled sends; shard loops busy {:.0f}% of their CPUs", busy * 100);
+    return verdict;
+  }
+  // Late by more than 1 ms at p99 (or a tenth of the send interval, if that
+  // is larger) means horde itself fell behind its own schedule.
+  uint64_t allowed_ns = 1'000'000;
+  if (r.plan && r.plan->message_rate > 0) {
+    allowed_ns = std::max<uint64_t>(allowed_ns, uint64_t(1e9 / r.plan->message_rate / 10));
+  }
+  const uint64_t p99 = lag.value_at_quantile(0.99);
+  verdict.kept = p99 <= allowed_ns;
+  verdict.explanation = fmt::format(
+      "{}: send lag p99 {} ms (limit {} ms), max {} ms; shard loops busy {:.0f}% of their CPUs",
+      verdict.kept ? "kept" : "NOT KEPT — horde, not the target, limited this run", ms(p99),
+      ms(allowed_ns), ms(lag.max()), busy * 100);
+  return verdict;
+}
+
+void print_summary(std::FILE* out, const run_result& r) {
+  const auto& c = r.metrics.counters;
+  const auto* plan = r.plan;
+  fmt::print(out, "\nhorde run: {}{}{}\n", r.target, r.embedded_server ? " (embedded reference server, echo)" : "",
+             r.interrupted ? "  [interrupted]" : "");
+  if (plan) {
+    fmt::print(out, "  plan         {} connections, connect rate {}, {} shards on CPUs {}, {:.1f} s\n",
+               grouped(plan->connections),
+               plan->connect_rate > 0 ? fmt::format("{}/s", grouped(uint64_t(plan->connect_rate))) : "unlimited",
+               plan->shards, fmt::format("{}", fmt::join(plan->cpus, ",")), double(plan->duration_ns) / 1e9);
+    if (plan->message_rate > 0) {
+      fmt::print(out, "               {} msg/s per connection ({}), {} B {}\n", plan->message_rate,
+                 plan->arrivals == core::arrival::poisson ? "Poisson" : "constant", plan->message_size,
+                 plan->binary ? "binary" : "text");
+    }
+    if (!r.sources.empty()) {
+      fmt::print(out, "  sources      {}{}\n", r.sources.front(),
+                 r.sources.size() > 1 ? fmt::format(" .. {} ({} addresses)", r.sources.back(), r.sources.size()) : "");
+    }
+  }
+  for (const auto& note : r.notes) fmt::print(out, "  note         {}\n", note);
+  fmt::print(out, "  connections  attempted {}  opened {}  failed {}  peak open {}  closed cleanly {}\n",
+             grouped(c.attempts), grouped(c.upgraded), grouped(c.failures_total()), grouped(c.open_peak),
+             grouped(c.closed_clean));
+  if (c.failures_total() > 0) {
+    fmt::print(out, "  failures    ");
+    for (size_t i = 0; i < c.failures.size(); ++i) {
+      if (c.failures[i] == 0) continue;
+      fmt::print(out, " {} {}", core::to_string(core::failure_reason(i)), grouped(c.failures[i]));
+    }
+    fmt::print(out, "\n");
+    for (size_t s = 0; s < c.http_status.size(); ++s) {
+      if (c.http_status[s] != 0) fmt::print(out, "               HTTP {}: {}\n", s, grouped(c.http_status[s]));
+    }
+  }
+  if (c.messages_sent || c.messages_received) {
+    const uint64_t answered = r.metrics.latency.round_trip.count();
+    fmt::print(out, "  messages     sent {}  received {}  unanswered {}  unstamped {}\n", grouped(c.messages_sent),
+               grouped(c.messages_received), grouped(c.messages_sent > answered ? c.messages_sent - answered : 0),
+               grouped(c.messages_unstamped));
+    fmt::print(out, "  throughput   {:.0f} msg/s out, {:.0f} msg/s in, payload {} out, {} in\n",
+               r.elapsed_seconds > 0 ? double(c.messages_sent) / r.elapsed_seconds : 0,
+               r.elapsed_seconds > 0 ? double(c.messages_received) / r.elapsed_seconds : 0,
+               bytes_text(c.bytes_sent), bytes_text(c.bytes_received));
+  }
+  if (c.pings_sent) fmt::print(out, "  pings        sent {}  pongs {}\n", grouped(c.pings_sent), grouped(c.pongs_received));
+  fmt::print(out, "  latency (ms)       count       p50       p90       p99     p99.9       max      mean\n");
+  latency_row(out, "tcp connect", r.metrics.latency.connect);
+  latency_row(out, "upgrade", r.metrics.latency.upgrade);
+  latency_row(out, "round trip", r.metrics.latency.round_trip);
+  latency_row(out, "send lag", r.metrics.latency.send_lag);
+  const double cpu = (r.usage_end.user_seconds - r.usage_start.user_seconds) +
+                     (r.usage_end.system_seconds - r.usage_start.system_seconds);
+  fmt::print(out, "  horde        CPU {:.2f} s user + {:.2f} s system over {:.2f} s{}; RSS {}\n",
+             r.usage_end.user_seconds - r.usage_start.user_seconds,
+             r.usage_end.system_seconds - r.usage_start.system_seconds, r.elapsed_seconds,
+             r.embedded_server ? " (includes the embedded server)" : "", bytes_text(r.usage_end.rss_bytes));
+  if (r.open_at_rss_sample > 0 && r.rss_at_peak_open > r.rss_before_connections) {
+    fmt::print(out, "               memory per open connection {:.0f} B (RSS growth {} at {} open{})\n",
+               double(r.rss_at_peak_open - r.rss_before_connections) / double(r.open_at_rss_sample),
+               bytes_text(r.rss_at_peak_open - r.rss_before_connections), grouped(r.open_at_rss_sample),
+               r.embedded_server ? ", includes the embedded server" : "");
+  }
+  if (c.messages_received > 0 && cpu > 0) {
+    fmt::print(out, "               {:.2f} CPU-seconds per million messages received\n",
+               cpu / (double(c.messages_received) / 1e6));
+  }
+  fmt::print(out, "  schedule     {}\n", judge_schedule(r).explanation);
+  if (r.embedded_server) {
+    fmt::print(out, "  server       accepted {}  upgraded {}  messages in {}  out {}  accept errors {}\n",
+               grouped(r.server.accepted), grouped(r.server.upgraded), grouped(r.server.messages_in),
+               grouped(r.server.messages_out), grouped(r.server.accept_errors));
+  }
+  for (const auto& e : r.errors) fmt::print(out, "  ERROR        {}\n", e);
+  std::fflush(out);
+}
+
+std::string progress_line(const run_result& r, const series_point& now, const series_point& prev) {
+  const double dt = now.t - prev.t > 0 ? now.t - prev.t : 1;
+  const uint64_t target = r.plan ? r.plan->connections : 0;
+  return fmt::format("{:6.1f}s open {}/{}  conn/s {:.0f}  msg/s out {:.0f} in {:.0f}  rtt p50 {} p99 {} ms  errors {}",
+                     now.t, grouped(now.open), grouped(target), double(now.upgraded - prev.upgraded) / dt,
+                     double(now.sent - prev.sent) / dt, double(now.received - prev.received) / dt,
+                     ms(now.round_trip_p50_ns), ms(now.round_trip_p99_ns), grouped(now.failures));
+}
+
+nlohmann::json to_json(const run_result& r) {
+  nlohmann::json j;
+  const auto& c = r.metrics.counters;
+  j["schema"] = result_schema;
+  j["target"] = r.target;
+  j["embedded_server"] = r.embedded_server;
+  j["interrupted"] = r.interrupted;
+  j["elapsed_seconds"] = r.elapsed_seconds;
+  j["environment"] = {{"kernel", r.kernel},
+                      {"cpus", r.cpu_count},
+                      {"rlimit_nofile_soft", r.fd_soft},
+                      {"rlimit_nofile_hard", r.fd_hard}};
+  if (const auto* p = r.plan) {
+    j["plan"] = {{"connections", p->connections},
+                 {"connect_rate", p->connect_rate},
+                 {"duration_seconds", double(p->duration_ns) / 1e9},
+                 {"message_rate_per_connection", p->message_rate},
+                 {"arrivals", p->arrivals == core::arrival::poisson ? "poisson" : "constant"},
+                 {"message_size", p->message_size},
+                 {"binary", p->binary},
+                 {"ping_interval_seconds", double(p->ping_interval_ns) / 1e9},
+                 {"shards", p->shards},
+                 {"cpus", p->cpus},
+                 {"sources", r.sources}};
+  }
+  j["notes"] = r.notes;
+  j["errors"] = r.errors;
+  nlohmann::json failures = nlohmann::json::object();
+  for (size_t i = 0; i < c.failures.size(); ++i) failures[std::string(core::to_string(core::failure_reason(i)))] = c.failures[i];
+  nlohmann::json statuses = nlohmann::json::object();
+  for (size_t s = 0; s < c.http_status.size(); ++s) {
+    if (c.http_status[s]) statuses[std::to_string(s)] = c.http_status[s];
+  }
+  nlohmann::json close_codes = nlohmann::json::object();
+  for (size_t i = 0; i < c.close_codes.size(); ++i) {
+    if (c.close_codes[i]) close_codes[std::to_string(1000 + i)] = c.close_codes[i];
+  }
+  if (c.close_codes_other) close_codes["other"] = c.close_codes_other;
+  j["connections"] = {{"attempted", c.attempts},      {"tcp_connected", c.tcp_connected},
+                      {"opened", c.upgraded},         {"failed", c.failures_total()},
+                      {"peak_open", c.open_peak},     {"closed_clean", c.closed_clean},
+                      {"bind_retries", c.bind_retries}, {"failures", failures},
+                      {"upgrade_status", statuses},   {"server_close_codes", close_codes}};
+  j["messages"] = {{"sent", c.messages_sent},
+                   {"received", c.messages_received},
+                   {"answered", r.metrics.latency.round_trip.count()},
+                   {"unstamped", c.messages_unstamped},
+                   {"bytes_sent", c.bytes_sent},
+                   {"bytes_received", c.bytes_received},
+                   {"pings_sent", c.pings_sent},
+                   {"pongs_received", c.pongs_received}};
+  j["latency"] = {{"connect", histogram_json(r.metrics.latency.connect)},
+                  {"upgrade", histogram_json(r.metrics.latency.upgrade)},
+                  {"round_trip", histogram_json(r.metrics.latency.round_trip)},
+                  {"send_lag", histogram_json(r.metrics.latency.send_lag)}};
+  const auto verdict = judge_schedule(r);
+  j["self"] = {{"cpu_user_seconds", r.usage_end.user_seconds - r.usage_start.user_seconds},
+               {"cpu_system_seconds", r.usage_end.system_seconds - r.usage_start.system_seconds},
+               {"rss_bytes", r.usage_end.rss_bytes},
+               {"rss_before_connections", r.rss_before_connections},
+               {"rss_at_peak_open", r.rss_at_peak_open},
+               {"open_at_rss_sample", r.open_at_rss_sample},
+               {"busy_ns", c.busy_ns},
+               {"schedule_kept", verdict.kept},
+               {"schedule", verdict.explanation},
+               {"includes_embedded_server", r.embedded_server}};
+  if (r.embedded_server) {
+    j["server"] = {{"accepted", r.server.accepted},       {"upgraded", r.server.upgraded},
+                   {"messages_in", r.server.messages_in}, {"messages_out", r.server.messages_out},
+                   {"accept_errors", r.server.accept_errors}, {"rejected", r.server.rejected}};
+  }
+  nlohmann::json series = nlohmann::json::array();
+  for (const auto& s : r.series) {
+    series.push_back({{"t", s.t},
+                      {"open", s.open},
+                      {"attempts", s.attempts},
+                      {"opened", s.upgraded},
+                      {"failures", s.failures},
+                      {"sent", s.sent},
+                      {"received", s.received},
+                      {"round_trip_p50_ns", s.round_trip_p50_ns},
+                      {"round_trip_p99_ns", s.round_trip_p99_ns},
+                      {"rss_bytes", s.rss_bytes}});
+  }
+  j["series"] = series;
+  return j;
+}
+
+}  // namespace horde::app

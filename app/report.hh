@@ -1,0 +1,25 @@
+// Turning a run_result into what people and programs read: the terminal
+// summary, the one-line live progress, and the versioned JSON.
+#pragma once
+
+#include <cstdio>
+
+#include <nlohmann/json.hpp>
+
+#include "app/run_result.hh"
+
+namespace horde::app {
+
+void print_summary(std::FILE* out, const run_result& result);
+std::string progress_line(const run_result& result, const series_point& now, const series_point& previous);
+nlohmann::json to_json(const run_result& result);
+
+// Whether horde kept its own send schedule: the verdict that says when horde,
+// not the target, was the bottleneck.
+struct schedule_verdict {
+  bool kept = true;
+  std::string explanation;
+};
+schedule_verdict judge_schedule(const run_result& result);
+
+}  // namespace horde::app

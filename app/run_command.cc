@@ -1,0 +1,461 @@
+#include "app/run_command.hh"
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <signal.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <thread>
+
+#include "affinity/cpu_set.hh"
+#include "app/report.hh"
+#include "app/target_url.hh"
+#include "app/units.hh"
+#include "core/clock.hh"
+#include "core/engine.hh"
+#include "core/ring.hh"
+#include "sysctl/fd_limits.hh"
+
+namespace horde::app {
+namespace {
+
+std::atomic<int> stop_signals{0};
+
+void on_stop_signal(int) { stop_signals.fetch_add(1, std::memory_order_relaxed); }
+
+void install_stop_handlers() {
+  struct sigaction action {};
+  action.sa_handler = on_stop_signal;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+}
+
+result<core::endpoint> resolve(const std::string& host, uint16_t port) {
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  const int rc = getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &found);
+  if (rc != 0) return make_error("cannot resolve '" + host + "': " + gai_strerror(rc));
+  core::endpoint out;
+  std::memcpy(&out.storage, found->ai_addr, found->ai_addrlen);
+  out.length = found->ai_addrlen;
+  freeaddrinfo(found);
+  return out;
+}
+
+result<core::endpoint> ipv4_endpoint(const std::string& address, uint16_t port) {
+  core::endpoint out;
+  auto* v4 = reinterpret_cast<sockaddr_in*>(&out.storage);
+  v4->sin_family = AF_INET;
+  v4->sin_port = htons(port);
+  if (inet_pton(AF_INET, address.c_str(), &v4->sin_addr) != 1) {
+    return make_error("'" + address + "' is not an IPv4 address");
+  }
+  out.length = sizeof(sockaddr_in);
+  return out;
+}
+
+bool is_ipv4_loopback(const core::endpoint& e) {
+  if (e.family() != AF_INET) return false;
+  return (ntohl(reinterpret_cast<const sockaddr_in*>(&e.storage)->sin_addr.s_addr) >> 24) == 127;
+}
+
+std::string kernel_release() {
+  utsname u{};
+  return uname(&u) == 0 ? std::string(u.release) : "unknown";
+}
+
+uint32_t round_up_to_multiple(uint32_t n, uint32_t m) { return m == 0 ? n : (n + m - 1) / m * m; }
+
+// Shards needed so that no shard's share exceeds what one ring's file table
+// may hold (RLIMIT_NOFILE caps it), rounded to a multiple of the CPUs.
+uint32_t shards_for(uint64_t connections, uint64_t table_cap, size_t cpus, unsigned requested) {
+  if (requested) return requested;
+  const uint64_t by_table = (connections + table_cap - 1) / table_cap;
+  return round_up_to_multiple(uint32_t(std::max<uint64_t>(by_table, cpus)), uint32_t(cpus));
+}
+
+struct parsed_flags {
+  uint64_t connections, max_pending, duration, ping, connect_timeout, upgrade_timeout, pong_timeout, drain, size;
+  double connect_rate, rate;
+  uint16_t port_low, port_high;
+};
+
+// Stores a parsed value, or the first error seen; parse_flags reports that one.
+template <class T, class U>
+void take(T& dest, result<U> parsed, std::string& first_error) {
+  if (parsed) {
+    dest = T(*parsed);
+  } else if (first_error.empty()) {
+    first_error = parsed.error().message;
+  }
+}
+
+result<parsed_flags> parse_flags(const run_options& o) {
+  parsed_flags f{};
+  std::string error;
+  take(f.connections, parse_count(o.connections), error);
+  take(f.max_pending, parse_count(o.max_pending), error);
+  take(f.duration, parse_duration_ns(o.duration), error);
+  take(f.ping, parse_duration_ns(o.ping_interval), error);
+  take(f.connect_timeout, parse_duration_ns(o.connect_timeout), error);
+  take(f.upgrade_timeout, parse_duration_ns(o.upgrade_timeout), error);
+  take(f.pong_timeout, parse_duration_ns(o.pong_timeout), error);
+  take(f.drain, parse_duration_ns(o.drain), error);
+  take(f.size, parse_bytes(o.size), error);
+  take(f.connect_rate, parse_rate_per_second(o.connect_rate), error);
+  take(f.rate, parse_rate_per_second(o.rate), error);
+  if (!o.total_rate.empty()) {
+    double total = 0;
+    take(total, parse_rate_per_second(o.total_rate), error);
+    if (!error.empty()) return make_error(error);
+    f.rate = f.connections ? total / double(f.connections) : 0;
+  }
+  if (!error.empty()) return make_error(error);
+  if (f.connections == 0) return make_error("-c/--connections must be at least 1");
+  if (f.duration == 0) return make_error("--duration must be more than 0");
+  if (f.size > (64u << 20)) return make_error("--size is at most 64 MiB");
+  unsigned lo = 0, hi = 0;
+  if (std::sscanf(o.ports.c_str(), "%u-%u", &lo, &hi) != 2 || lo == 0 || hi > 65535 || lo > hi) {
+    return make_error("bad --ports '" + o.ports + "': expected e.g. 1025-65535");
+  }
+  f.port_low = uint16_t(lo);
+  f.port_high = uint16_t(hi);
+  return f;
+}
+
+}  // namespace
+
+int run_load(const run_options& options) {
+  auto flags = parse_flags(options);
+  if (!flags) {
+    fmt::print(stderr, "horde run: {}\n", flags.error().message);
+    return 2;
+  }
+  if (auto probed = core::probe_kernel_features(); !probed) {
+    fmt::print(stderr, "horde run: {}\n", probed.error().message);
+    return 2;
+  }
+  const auto limits = sysctl::raise_fd_soft_limit();
+  const uint64_t table_cap = std::max<uint64_t>(core::max_file_table_slots(), 64);
+
+  std::vector<int> cpus = affinity::allowed_cpus();
+  if (!options.cpus.empty()) {
+    auto parsed = affinity::parse_cpu_list(options.cpus);
+    if (!parsed) {
+      fmt::print(stderr, "horde run: --cpus: {}\n", parsed.error().message);
+      return 2;
+    }
+    cpus = *parsed;
+  }
+
+  run_result result;
+  result.kernel = kernel_release();
+  result.cpu_count = unsigned(affinity::allowed_cpus().size());
+  result.fd_soft = limits.soft;
+  result.fd_hard = limits.hard;
+  result.usage_start = read_self_usage();
+
+  core::client_plan plan;
+  plan.connections = flags->connections;
+  plan.connect_rate = flags->connect_rate;
+  plan.max_pending_connects = uint32_t(std::max<uint64_t>(flags->max_pending, 1));
+  plan.duration_ns = flags->duration;
+  plan.message_rate = flags->rate;
+  plan.arrivals = options.poisson ? core::arrival::poisson : core::arrival::constant;
+  plan.message_size = uint32_t(flags->size);
+  plan.binary = !options.text;
+  plan.ping_interval_ns = flags->ping;
+  plan.connect_timeout_ns = flags->connect_timeout;
+  plan.upgrade_timeout_ns = flags->upgrade_timeout;
+  plan.pong_timeout_ns = flags->pong_timeout;
+  plan.drain_ns = flags->drain;
+  plan.port_low = flags->port_low;
+  plan.port_high = flags->port_high;
+  plan.cpus = cpus;
+  plan.shards = shards_for(plan.connections, table_cap, cpus.size(), options.shards);
+  plan.file_slots_per_shard = uint32_t(core::client_shard_share(plan.connections, plan.shards));
+  if (plan.file_slots_per_shard > table_cap) {
+    fmt::print(stderr,
+               "horde run: {} shards would hold {} connections each, but one ring's descriptor table is "
+               "capped at {} (RLIMIT_NOFILE); use more --shards or leave --shards unset\n",
+               plan.shards, plan.file_slots_per_shard, table_cap);
+    return 2;
+  }
+  if (plan.shards > cpus.size()) {
+    result.notes.push_back(fmt::format(
+        "{} shards on {} CPUs: RLIMIT_NOFILE ({}) caps each ring's direct-descriptor table, so {} "
+        "connections need {} rings; shards share CPUs",
+        plan.shards, cpus.size(), limits.soft, plan.connections, plan.shards));
+  }
+
+  // The target: a URL, or the embedded reference server on loopback.
+  std::unique_ptr<core::server_engine> server;
+  target_url url;
+  if (options.url.empty()) {
+    core::server_plan server_plan;
+    server_plan.listen = *ipv4_endpoint("127.0.0.1", 0);
+    server_plan.cpus = cpus;
+    // Listeners share connections by hash; 25% headroom keeps every shard's
+    // table from filling when the split is uneven.
+    server_plan.shards = shards_for(plan.connections + plan.connections / 4, table_cap, cpus.size(), 0);
+    server_plan.file_slots_per_shard = uint32_t(std::min<uint64_t>(
+        table_cap, (plan.connections + plan.connections / 4) / server_plan.shards + 1024));
+    server = std::make_unique<core::server_engine>();
+    auto port = server->start(server_plan);
+    if (!port) {
+      fmt::print(stderr, "horde run: embedded server: {}\n", port.error().message);
+      return 2;
+    }
+    url.host = "127.0.0.1";
+    url.port = *port;
+    result.embedded_server = true;
+    result.target = fmt::format("ws://127.0.0.1:{}/", *port);
+    plan.excluded_ports.push_back(*port);
+  } else {
+    auto parsed = parse_target_url(options.url);
+    if (!parsed) {
+      fmt::print(stderr, "horde run: {}\n", parsed.error().message);
+      return 2;
+    }
+    url = *parsed;
+    if (url.secure) {
+      fmt::print(stderr, "horde run: wss:// is not supported yet (TLS is a planned step); use ws://\n");
+      return 2;
+    }
+    result.target = options.url;
+  }
+
+  auto address = resolve(url.host, url.port);
+  if (!address) {
+    fmt::print(stderr, "horde run: {}\n", address.error().message);
+    return 2;
+  }
+  proto::upgrade_target upgrade_target{url.host, url.port, url.secure, url.path_and_query};
+  proto::upgrade_options upgrade_options;
+  upgrade_options.subprotocols = options.subprotocols;
+  upgrade_options.origin = options.origin;
+  for (const auto& header : options.headers) {
+    const size_t colon = header.find(':');
+    if (colon == std::string::npos || colon == 0) {
+      fmt::print(stderr, "horde run: bad -H '{}': expected 'Name: value'\n", header);
+      return 2;
+    }
+    std::string value = header.substr(colon + 1);
+    value.erase(0, value.find_first_not_of(' '));
+    upgrade_options.headers.emplace_back(header.substr(0, colon), value);
+  }
+  auto request = proto::upgrade_request_template::make(upgrade_target, upgrade_options);
+  if (!request) {
+    fmt::print(stderr, "horde run: {}\n", request.error().message);
+    return 2;
+  }
+  plan.targets.push_back(core::client_target{*address, std::move(*request), options.subprotocols});
+  if (address->family() == AF_INET) {
+    plan.excluded_ports.push_back(url.port);
+  }
+
+  // Source addresses: given, or as many loopback addresses as the ports need.
+  const uint64_t ports_per_source = uint64_t(plan.port_high - plan.port_low + 1) - plan.excluded_ports.size();
+  std::vector<std::string> sources;
+  if (!options.source_ips.empty()) {
+    auto parsed = parse_ipv4_ranges(options.source_ips);
+    if (!parsed) {
+      fmt::print(stderr, "horde run: --source-ips: {}\n", parsed.error().message);
+      return 2;
+    }
+    sources = *parsed;
+  } else if (is_ipv4_loopback(*address)) {
+    // 90% of each address's ports, so a rested port is always at hand.
+    const uint64_t needed = std::max<uint64_t>(1, (plan.connections * 10 / 9 + ports_per_source - 1) / ports_per_source);
+    for (uint64_t i = 0; i < needed && i < 250; ++i) sources.push_back(fmt::format("127.0.0.{}", i + 1));
+    if (needed > 1) {
+      result.notes.push_back(fmt::format("{} loopback source addresses chosen for {} connections ({} ports each)",
+                                         sources.size(), plan.connections, ports_per_source));
+    }
+  } else {
+    sources.push_back(address->family() == AF_INET ? "0.0.0.0" : "::");
+  }
+  for (const auto& s : sources) {
+    core::endpoint e;
+    if (s == "::") {
+      e.storage.sin6_family = AF_INET6;
+      e.storage.sin6_addr = in6addr_any;
+      e.length = sizeof(sockaddr_in6);
+    } else {
+      auto parsed = ipv4_endpoint(s, 0);
+      if (!parsed) {
+        fmt::print(stderr, "horde run: {}\n", parsed.error().message);
+        return 2;
+      }
+      e = *parsed;
+    }
+    if (e.family() != address->family()) {
+      fmt::print(stderr, "horde run: source {} and target {} are of different address families\n", s, url.host);
+      return 2;
+    }
+    plan.sources.push_back(e);
+  }
+  result.sources = sources;
+  const uint64_t capacity = ports_per_source * plan.sources.size();
+  if (capacity < plan.connections) {
+    fmt::print(stderr,
+               "horde run: {} connections need more (source address, port) pairs than {} sources x {} ports = {}; "
+               "add addresses with --source-ips (e.g. 127.0.0.1-127.0.0.8 on loopback) or widen --ports\n",
+               plan.connections, plan.sources.size(), ports_per_source, capacity);
+    return 2;
+  }
+  result.plan = &plan;
+
+  install_stop_handlers();
+  result.rss_before_connections = read_self_usage().rss_bytes;
+  core::client_engine engine(plan);
+  const uint64_t start = core::now_ns();
+  engine.start(start);
+
+  const bool tty = isatty(STDERR_FILENO) && !options.quiet;
+  series_point previous;
+  uint64_t next_tick = start + 1'000'000'000;
+  bool stop_requested = false;
+  while (engine.running()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (stop_signals.load(std::memory_order_relaxed) > 0 && !stop_requested) {
+      stop_requested = true;
+      result.interrupted = true;
+      engine.request_stop();
+      if (!options.quiet) fmt::print(stderr, "\nhorde: stopping (signal); closing connections and writing the report\n");
+    }
+    const uint64_t now = core::now_ns();
+    if (now < next_tick) continue;
+    next_tick += 1'000'000'000;
+    core::metrics_snapshot snapshot;
+    engine.snapshot(snapshot);
+    series_point point;
+    point.t = double(now - start) / 1e9;
+    point.open = snapshot.counters.open_now;
+    point.attempts = snapshot.counters.attempts;
+    point.upgraded = snapshot.counters.upgraded;
+    point.failures = snapshot.counters.failures_total();
+    point.sent = snapshot.counters.messages_sent;
+    point.received = snapshot.counters.messages_received;
+    point.round_trip_p50_ns = snapshot.latency.round_trip.value_at_quantile(0.5);
+    point.round_trip_p99_ns = snapshot.latency.round_trip.value_at_quantile(0.99);
+    point.rss_bytes = read_self_usage().rss_bytes;
+    if (point.open >= result.open_at_rss_sample && point.open > 0) {
+      result.open_at_rss_sample = point.open;
+      result.rss_at_peak_open = point.rss_bytes;
+    }
+    result.series.push_back(point);
+    if (!options.quiet) {
+      const std::string line = progress_line(result, point, previous);
+      if (tty) {
+        fmt::print(stderr, "\r{}\033[K", line);
+      } else {
+        fmt::print(stderr, "{}\n", line);
+      }
+    }
+    previous = point;
+  }
+  if (tty) fmt::print(stderr, "\n");
+  result.errors = engine.join();
+  result.elapsed_seconds = double(core::now_ns() - start) / 1e9;
+  engine.snapshot(result.metrics);
+  result.usage_end = read_self_usage();
+  if (server) {
+    result.server = server->totals();
+    server->stop();
+    for (auto& e : server->errors()) result.errors.push_back(e);
+  }
+
+  print_summary(stdout, result);
+  if (!options.json_path.empty()) {
+    std::ofstream out(options.json_path);
+    out << to_json(result).dump(1) << "\n";
+    if (!out) {
+      fmt::print(stderr, "horde run: could not write {}\n", options.json_path);
+      return 2;
+    }
+  }
+  return result.errors.empty() ? 0 : 1;
+}
+
+int serve(const serve_options& options) {
+  if (auto probed = core::probe_kernel_features(); !probed) {
+    fmt::print(stderr, "horde serve: {}\n", probed.error().message);
+    return 2;
+  }
+  const auto limits = sysctl::raise_fd_soft_limit();
+  const uint64_t table_cap = std::max<uint64_t>(core::max_file_table_slots(), 64);
+  auto max_connections = parse_count(options.max_connections);
+  if (!max_connections) {
+    fmt::print(stderr, "horde serve: {}\n", max_connections.error().message);
+    return 2;
+  }
+  const size_t colon = options.listen.rfind(':');
+  if (colon == std::string::npos) {
+    fmt::print(stderr, "horde serve: --listen wants address:port, e.g. 127.0.0.1:9000\n");
+    return 2;
+  }
+  auto listen = ipv4_endpoint(options.listen.substr(0, colon), uint16_t(std::atoi(options.listen.c_str() + colon + 1)));
+  if (!listen) {
+    fmt::print(stderr, "horde serve: {}\n", listen.error().message);
+    return 2;
+  }
+  std::vector<int> cpus = affinity::allowed_cpus();
+  if (!options.cpus.empty()) {
+    auto parsed = affinity::parse_cpu_list(options.cpus);
+    if (!parsed) {
+      fmt::print(stderr, "horde serve: --cpus: {}\n", parsed.error().message);
+      return 2;
+    }
+    cpus = *parsed;
+  }
+  core::server_plan plan;
+  plan.listen = *listen;
+  plan.cpus = cpus;
+  const uint64_t with_headroom = *max_connections + *max_connections / 4;
+  plan.shards = shards_for(with_headroom, table_cap, cpus.size(), options.shards);
+  plan.file_slots_per_shard = uint32_t(std::min<uint64_t>(table_cap, with_headroom / plan.shards + 1024));
+  install_stop_handlers();
+  core::server_engine server;
+  auto port = server.start(plan);
+  if (!port) {
+    fmt::print(stderr, "horde serve: {}\n", port.error().message);
+    return 2;
+  }
+  // The first stdout line is the address: tests and scripts read the port.
+  fmt::print("listening ws://{}:{}/ ({} shards, {} connections each, RLIMIT_NOFILE {})\n",
+             options.listen.substr(0, colon), *port, plan.shards, plan.file_slots_per_shard, limits.soft);
+  std::fflush(stdout);
+  uint64_t stop_at = 0;
+  if (!options.duration.empty()) {
+    auto d = parse_duration_ns(options.duration);
+    if (!d) {
+      fmt::print(stderr, "horde serve: {}\n", d.error().message);
+      return 2;
+    }
+    stop_at = core::now_ns() + *d;
+  }
+  while (stop_signals.load(std::memory_order_relaxed) == 0 && (stop_at == 0 || core::now_ns() < stop_at)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  const auto totals = server.totals();
+  server.stop();
+  fmt::print("served: accepted {} upgraded {} messages in {} out {} accept errors {}\n", totals.accepted,
+             totals.upgraded, totals.messages_in, totals.messages_out, totals.accept_errors);
+  return server.errors().empty() ? 0 : 1;
+}
+
+}  // namespace horde::app

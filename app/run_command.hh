@@ -1,0 +1,50 @@
+// `horde run`: flags -> plan -> engine -> live progress -> summary and JSON.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace horde::app {
+
+// Flags as typed; parsed and checked by run_load().
+struct run_options {
+  std::string url;  // empty: start the embedded reference server on loopback
+  std::string connections = "1000";
+  std::string connect_rate = "20000/s";
+  std::string max_pending = "4096";
+  std::string duration = "10s";
+  std::string rate = "0";          // messages per second per connection
+  std::string total_rate;          // messages per second over all connections
+  bool poisson = false;
+  std::string size = "64";
+  bool text = false;
+  std::string ping_interval = "0";
+  std::string connect_timeout = "10s";
+  std::string upgrade_timeout = "10s";
+  std::string pong_timeout = "10s";
+  std::string drain = "2s";
+  std::vector<std::string> headers;
+  std::vector<std::string> subprotocols;
+  std::string origin;
+  std::string source_ips;
+  std::string ports = "1025-65535";
+  std::string cpus;
+  unsigned shards = 0;
+  std::string json_path;
+  bool quiet = false;
+};
+
+// Returns the process exit code.
+int run_load(const run_options& options);
+
+struct serve_options {
+  std::string listen = "127.0.0.1:9000";
+  std::string cpus;
+  unsigned shards = 0;
+  std::string max_connections = "100000";
+  std::string duration;  // empty: until SIGINT/SIGTERM
+};
+
+int serve(const serve_options& options);
+
+}  // namespace horde::app

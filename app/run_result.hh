@@ -1,0 +1,55 @@
+// Everything a finished (or interrupted) run says: the source of the
+// terminal summary and of the versioned JSON that later merges read.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "app/self_usage.hh"
+#include "core/engine.hh"
+#include "core/metrics.hh"
+#include "core/plan.hh"
+
+namespace horde::app {
+
+inline constexpr const char* result_schema = "horde.run/1";
+
+struct series_point {
+  double t = 0;  // seconds since the run's start
+  uint64_t open = 0;
+  uint64_t attempts = 0;   // cumulative
+  uint64_t upgraded = 0;   // cumulative
+  uint64_t failures = 0;   // cumulative
+  uint64_t sent = 0;       // cumulative
+  uint64_t received = 0;   // cumulative
+  uint64_t round_trip_p50_ns = 0;  // cumulative distribution so far
+  uint64_t round_trip_p99_ns = 0;
+  uint64_t rss_bytes = 0;
+};
+
+struct run_result {
+  std::string target;
+  bool embedded_server = false;
+  const core::client_plan* plan = nullptr;
+  std::vector<std::string> sources;
+  std::string kernel;
+  unsigned cpu_count = 0;
+  uint64_t fd_soft = 0, fd_hard = 0;
+  std::vector<std::string> notes;   // what horde decided on its own, and why
+  std::vector<std::string> errors;  // shard errors: the run could not do its job
+  bool interrupted = false;
+  double elapsed_seconds = 0;
+
+  core::metrics_snapshot metrics;
+  std::vector<series_point> series;
+  core::server_totals server;
+
+  self_usage usage_start;
+  self_usage usage_end;
+  uint64_t rss_before_connections = 0;
+  uint64_t rss_at_peak_open = 0;  // RSS sampled when the most connections were open
+  uint64_t open_at_rss_sample = 0;
+};
+
+}  // namespace horde::app

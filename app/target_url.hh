@@ -1,0 +1,22 @@
+// ws:// and wss:// URLs, as a user types them on the command line.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "base/result.hh"
+
+namespace horde::app {
+
+struct target_url {
+  bool secure = false;
+  std::string host;  // IPv6 literals without brackets
+  uint16_t port = 0;
+  std::string path_and_query = "/";
+};
+
+// Accepts ws://host[:port][/path][?query] and wss://...; fragments are refused
+// (RFC 6455 3: a WebSocket URI has none).
+result<target_url> parse_target_url(const std::string& text);
+
+}  // namespace horde::app

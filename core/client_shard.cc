@@ -1,0 +1,794 @@
+#include "core/client_shard.hh"
+
+#include <arpa/inet.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstddef>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "core/buffer_pool.hh"
+#include "core/clock.hh"
+#include "core/out_buffer.hh"
+#include "core/port_allocator.hh"
+#include "core/ring.hh"
+#include "core/timer_wheel.hh"
+#include "core/uring_compat.hh"
+#include "core/user_data.hh"
+#include "proto/accept_key.hh"
+#include "proto/mask_source.hh"
+#include "proto/stamp.hh"
+#include "proto/upgrade_response.hh"
+#include "proto/ws_session.hh"
+
+namespace horde::core {
+namespace {
+
+constexpr uint16_t buffer_group = 1;
+constexpr unsigned receive_buffers = 512;       // per shard; recycled as soon as fed
+constexpr unsigned receive_buffer_size = 16384;
+constexpr unsigned max_bind_retries = 16;
+constexpr unsigned max_sends_per_wakeup = 64;   // catch-up burst bound per connection
+constexpr uint64_t context_keep_ns = 50'000'000;  // keep wslay context if a send is this close
+constexpr uint64_t max_wait_ns = 10'000'000;
+
+enum class conn_state : uint8_t {
+  idle,        // not launched yet
+  connecting,  // socket/bind/connect/send chain in flight
+  upgrading,   // request sent, waiting for 101
+  open,
+  closing,     // our close frame sent, waiting for the server's
+  tearing,     // cancel + close of the descriptor in flight
+  done,
+};
+
+// Why a connection is being torn down, if it failed.
+constexpr uint8_t no_failure = 0xff;
+
+struct connection {
+  timer_node timer;          // one wake-up: the earliest of deadline, send, ping
+  out_buffer out;            // bytes waiting for the one send in flight
+  proto::ws_session session;
+  proto::upgrade_response_parser* upgrade = nullptr;  // only during the handshake
+  uint64_t phase_start_ns = 0;  // connect start, then upgrade start
+  uint64_t deadline_ns = 0;     // the current state's timeout; 0 = none
+  uint64_t next_send_ns = 0;
+  uint64_t next_ping_ns = 0;
+  uint32_t id = 0;
+  uint32_t seq = 0;
+  source_port port{};
+  uint16_t generation = 0;
+  uint16_t bind_slot = 0;
+  int16_t chain_error = 0;     // first error in the connect chain
+  conn_state state = conn_state::idle;
+  uint8_t pending = 0;         // operations in flight for this slot
+  uint8_t failure = no_failure;
+  uint8_t target = 0;
+  uint8_t retries = 0;
+  bool recv_armed = false;
+  bool timed_out = false;
+  bool ping_outstanding = false;
+  bool abort_after_chain = false;
+  op chain_failed_op = op::connect;
+};
+
+static_assert(sizeof(connection) <= 160, "a connection slot must stay small: 100k of them");
+
+}  // namespace
+
+struct client_shard::impl final : proto::ws_sink {
+  const client_plan& plan;
+  const uint32_t index;
+  shard_metrics& metrics;
+  const std::atomic<bool>& stop;
+  const uint64_t start_ns;
+  const uint64_t end_ns;
+
+  ring uring;
+  buffer_pool buffers;
+  timer_wheel wheel;
+  port_allocator ports;
+  proto::mask_source masks;
+  proto::ws_shard_env ws_env;
+  std::vector<connection> conns;
+  std::vector<endpoint> bind_addresses;  // one per connect in flight; the kernel reads it late
+  std::vector<uint16_t> free_bind_slots;
+  std::vector<proto::upgrade_response_parser*> parser_pool;
+  std::vector<uint8_t> payload;
+
+  uint64_t launched = 0;
+  uint64_t next_launch_ns = 0;
+  uint64_t launch_interval_ns = 0;
+  uint32_t pending_connects = 0;
+  uint32_t max_pending = 0;
+  uint64_t live = 0;  // connections not yet done
+  uint64_t outstanding_echoes = 0;
+  uint64_t drain_until_ns = 0;
+  uint64_t close_until_ns = 0;
+  enum class phase { running, draining, closing } run_phase = phase::running;
+
+  connection* current = nullptr;  // the connection whose session is being driven
+  static const int one;
+
+  impl(const client_plan& p, uint32_t i, shard_metrics& m, const std::atomic<bool>& s, uint64_t t0)
+      : plan(p),
+        index(i),
+        metrics(m),
+        stop(s),
+        start_ns(t0),
+        end_ns(t0 + p.duration_ns),
+        wheel(t0),
+        ports(uint16_t(p.sources.size()), p.port_low, p.port_high, i, p.shards,
+              std::span<const uint16_t>(p.excluded_ports)),
+        ws_env(proto::ws_role::client, proto::ws_limits{}, masks),
+        conns(client_shard::share(p.connections, p.shards, i)) {
+    max_pending = std::max<uint32_t>(1, p.max_pending_connects / p.shards);
+    bind_addresses.resize(max_pending);
+    for (uint32_t b = 0; b < max_pending; ++b) free_bind_slots.push_back(uint16_t(max_pending - 1 - b));
+    if (p.connect_rate > 0) launch_interval_ns = uint64_t(1e9 * p.shards / p.connect_rate);
+    next_launch_ns = t0;
+    live = conns.size();
+    payload.resize(std::max<uint32_t>(p.message_size, proto::stamp_text_size));
+    for (size_t k = 0; k < conns.size(); ++k) conns[k].id = uint32_t(i + k * p.shards);
+  }
+
+  ~impl() {
+    for (auto& c : conns) c.session.reset(ws_env);
+    for (auto* parser : parser_pool) delete parser;
+  }
+
+  // ---- submission helpers -------------------------------------------------
+
+  io_uring_sqe* sqe_for(connection& c, op operation) noexcept {
+    io_uring_sqe* e = uring.sqe();
+    io_uring_sqe_set_data64(e, pack({slot_of(c), c.generation, operation}));
+    ++c.pending;
+    return e;
+  }
+
+  uint32_t slot_of(const connection& c) const noexcept { return uint32_t(&c - conns.data()); }
+
+  void launch(connection& c, uint64_t now) noexcept {
+    const client_target& target = plan.targets[c.target];
+    auto port = ports.acquire();
+    if (!port) {
+      finish_failed(c, failure_reason::ports_exhausted);
+      return;
+    }
+    c.port = *port;
+    uint8_t* request = c.out.prepare(uint32_t(target.request.size()));
+    if (request == nullptr) {
+      finish_failed(c, failure_reason::io_error);
+      return;
+    }
+    c.bind_slot = free_bind_slots.back();
+    free_bind_slots.pop_back();
+    endpoint& bind_to = bind_addresses[c.bind_slot];
+    bind_to = plan.sources[c.port.source_index];
+    bind_to.storage.sin6_port = htons(c.port.port);  // same offset in sockaddr_in
+
+    c.state = conn_state::connecting;
+    c.chain_error = 0;
+    c.chain_failed_op = op::connect;
+    c.timed_out = false;
+    c.phase_start_ns = now;
+    c.deadline_ns = now + plan.connect_timeout_ns;
+    ++pending_connects;
+    metrics.counters.attempts.add();
+
+    // The upgrade request rides at the end of the chain: one submission, no
+    // round trip through user space between TCP connect and the request.
+    uint8_t key_random[16];
+    masks.fill(key_random, sizeof key_random);
+    char key[proto::ws_key_length];
+    proto::encode_ws_key(key_random, key);
+    char accept[proto::ws_accept_length];
+    proto::accept_key_for(std::string_view(key, sizeof key), accept);
+    c.upgrade = take_parser();
+    c.upgrade->reset(std::string_view(accept, sizeof accept), &target.subprotocols);
+    target.request.write(reinterpret_cast<char*>(request), std::string_view(key, sizeof key));
+    c.out.commit(uint32_t(target.request.size()));
+
+    const uint32_t slot = slot_of(c);
+    io_uring_sqe* e = sqe_for(c, op::socket);
+    io_uring_prep_socket_direct(e, target.address.family(), SOCK_STREAM, 0, slot, 0);
+    e->flags |= IOSQE_IO_LINK;
+    e = sqe_for(c, op::setsockopt);
+    uring_compat::prep_setsockopt(e, int(slot), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    e->flags |= IOSQE_FIXED_FILE | IOSQE_IO_LINK;
+    e = sqe_for(c, op::bind);
+    uring_compat::prep_bind(e, int(slot), bind_to.address(), bind_to.length);
+    e->flags |= IOSQE_FIXED_FILE | IOSQE_IO_LINK;
+    e = sqe_for(c, op::connect);
+    io_uring_prep_connect(e, int(slot), target.address.address(), target.address.length);
+    e->flags |= IOSQE_FIXED_FILE | IOSQE_IO_LINK;
+    auto bytes = c.out.start_send();
+    e = sqe_for(c, op::send);
+    io_uring_prep_send(e, int(slot), bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    e->flags |= IOSQE_FIXED_FILE;
+    schedule(c);
+  }
+
+  proto::upgrade_response_parser* take_parser() {
+    if (parser_pool.empty()) return new proto::upgrade_response_parser();
+    auto* parser = parser_pool.back();
+    parser_pool.pop_back();
+    return parser;
+  }
+
+  void return_parser(connection& c) noexcept {
+    if (c.upgrade == nullptr) return;
+    parser_pool.push_back(c.upgrade);
+    c.upgrade = nullptr;
+  }
+
+  void arm_recv(connection& c) noexcept {
+    io_uring_sqe* e = sqe_for(c, op::recv);
+    io_uring_prep_recv_multishot(e, int(slot_of(c)), nullptr, 0, 0);
+    e->flags |= IOSQE_FIXED_FILE | IOSQE_BUFFER_SELECT;
+    e->buf_group = buffers.group_id();
+    c.recv_armed = true;
+  }
+
+  void flush(connection& c) noexcept {
+    if (c.out.sending() || c.out.empty()) return;
+    if (c.state == conn_state::tearing || c.state == conn_state::done) return;
+    auto bytes = c.out.start_send();
+    io_uring_sqe* e = sqe_for(c, op::send);
+    io_uring_prep_send(e, int(slot_of(c)), bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    e->flags |= IOSQE_FIXED_FILE;
+  }
+
+  // ---- timers -------------------------------------------------------------
+
+  void schedule(connection& c) noexcept {
+    uint64_t when = 0;
+    auto consider = [&](uint64_t t) {
+      if (t != 0 && (when == 0 || t < when)) when = t;
+    };
+    consider(c.deadline_ns);
+    if (c.state == conn_state::open && run_phase == phase::running) {
+      consider(c.next_send_ns);
+      consider(c.next_ping_ns);
+    }
+    if (when == 0) {
+      wheel.cancel(c.timer);
+    } else {
+      wheel.schedule(c.timer, when);
+    }
+  }
+
+  void on_timer(connection& c, uint64_t now) noexcept {
+    switch (c.state) {
+      case conn_state::connecting:
+        if (c.deadline_ns != 0 && now >= c.deadline_ns && !c.timed_out) {
+          c.timed_out = true;
+          c.deadline_ns = 0;
+          io_uring_sqe* e = sqe_for(c, op::cancel);
+          io_uring_prep_cancel64(e, pack({slot_of(c), c.generation, op::connect}), 0);
+        }
+        break;
+      case conn_state::upgrading:
+        if (c.deadline_ns != 0 && now >= c.deadline_ns) {
+          teardown(c, failure_reason::upgrade_timeout);
+          return;
+        }
+        break;
+      case conn_state::open:
+        if (c.deadline_ns != 0 && now >= c.deadline_ns) {  // a ping went unanswered
+          teardown(c, failure_reason::pong_timeout);
+          return;
+        }
+        if (run_phase == phase::running) {
+          send_due(c, now);
+          ping_due(c, now);
+        }
+        break;
+      case conn_state::closing:
+        if (c.deadline_ns != 0 && now >= c.deadline_ns) {
+          teardown(c, failure_reason::close_timeout);
+          return;
+        }
+        break;
+      default:
+        break;
+    }
+    schedule(c);
+  }
+
+  // ---- sending ------------------------------------------------------------
+
+  uint64_t next_interval_ns() noexcept {
+    const double mean_ns = 1e9 / plan.message_rate;
+    if (plan.arrivals == arrival::constant) return uint64_t(mean_ns);
+    // Exponential gaps make a Poisson process; 53 random bits give (0, 1].
+    const double u = double((masks.next() >> 11) + 1) * (1.0 / 9007199254740992.0);
+    return uint64_t(-std::log(u) * mean_ns) + 1;
+  }
+
+  void send_due(connection& c, uint64_t now) noexcept {
+    if (plan.message_rate <= 0 || c.next_send_ns == 0) return;
+    unsigned sent = 0;
+    current = &c;
+    // Open loop: every message scheduled up to now is sent, stamped with its
+    // scheduled time, however late we are; a stalled server cannot slow the
+    // schedule, it can only make the measured latency grow.
+    while (c.next_send_ns <= now && sent < max_sends_per_wakeup && c.next_send_ns < end_ns) {
+      const uint64_t scheduled = c.next_send_ns;
+      c.next_send_ns += next_interval_ns();
+      proto::stamp st{c.id, c.seq++, 0, scheduled};
+      std::span<uint8_t> body(payload.data(), plan.message_size);
+      if (plan.binary) {
+        proto::fill_payload(body, st);
+      } else {
+        std::memset(body.data(), 'x', body.size());
+        if (body.size() >= proto::stamp_text_size) {
+          proto::write_stamp_text(reinterpret_cast<char*>(body.data()), st);
+        }
+      }
+      auto state = c.session.send(ws_env, plan.binary ? proto::ws_opcode::binary : proto::ws_opcode::text,
+                                  body, *this);
+      if (state == proto::ws_state::failed) {
+        current = nullptr;
+        teardown(c, failure_reason::protocol_error);
+        return;
+      }
+      metrics.counters.messages_sent.add();
+      metrics.counters.bytes_sent.add(body.size());
+      metrics.latency.send_lag.record(now - scheduled);
+      ++outstanding_echoes;
+      ++sent;
+    }
+    current = nullptr;
+    if (c.next_send_ns >= end_ns) c.next_send_ns = 0;
+    flush(c);
+    maybe_release_context(c, now);
+  }
+
+  void ping_due(connection& c, uint64_t now) noexcept {
+    if (plan.ping_interval_ns == 0 || c.next_ping_ns == 0 || now < c.next_ping_ns) return;
+    c.next_ping_ns = now + plan.ping_interval_ns;
+    current = &c;
+    auto state = c.session.ping(ws_env, {}, *this);
+    current = nullptr;
+    if (state == proto::ws_state::failed) {
+      teardown(c, failure_reason::protocol_error);
+      return;
+    }
+    metrics.counters.pings_sent.add();
+    c.ping_outstanding = true;
+    c.deadline_ns = now + plan.pong_timeout_ns;
+    flush(c);
+  }
+
+  void maybe_release_context(connection& c, uint64_t now) noexcept {
+    if (!c.session.has_context()) return;
+    if (c.next_send_ns != 0 && c.next_send_ns < now + context_keep_ns) return;
+    c.session.release_context(ws_env);
+  }
+
+  // ---- ws_sink: events from the session of `current` ------------------------
+
+  void on_message(proto::ws_opcode opcode, std::span<const uint8_t> body) override {
+    connection& c = *current;
+    const uint64_t now = now_ns();
+    metrics.counters.messages_received.add();
+    metrics.counters.bytes_received.add(body.size());
+    std::optional<proto::stamp> st;
+    if (opcode == proto::ws_opcode::binary) {
+      st = proto::read_stamp(body);
+    } else {
+      st = proto::find_stamp_text(std::string_view(reinterpret_cast<const char*>(body.data()), body.size()));
+    }
+    if (!st || st->conn_id != c.id || st->send_ns > now) {
+      metrics.counters.messages_unstamped.add();
+      return;
+    }
+    metrics.latency.round_trip.record(now - st->send_ns);
+    if (outstanding_echoes > 0) --outstanding_echoes;
+  }
+
+  void on_pong(std::span<const uint8_t>) override {
+    connection& c = *current;
+    metrics.counters.pongs_received.add();
+    if (c.ping_outstanding) {
+      c.ping_outstanding = false;
+      c.deadline_ns = 0;
+    }
+  }
+
+  void on_close(uint16_t code, std::string_view) override {
+    connection& c = *current;
+    if (code >= 1000 && code <= 1015) {
+      metrics.counters.close_codes[code - 1000].add();
+    } else {
+      metrics.counters.close_codes_other.add();
+    }
+    if (c.state != conn_state::closing) c.failure = uint8_t(failure_reason::closed_by_server);
+  }
+
+  void write(std::span<const uint8_t> bytes) override {
+    if (!current->out.append(bytes)) current->failure = uint8_t(failure_reason::io_error);
+  }
+
+  // ---- completions --------------------------------------------------------
+
+  void on_completion(const io_uring_cqe& cqe, uint64_t now) noexcept {
+    const op_tag tag = unpack(cqe.user_data);
+    const bool has_buffer = (cqe.flags & IORING_CQE_F_BUFFER) != 0;
+    const uint16_t buffer_id = uint16_t(cqe.flags >> IORING_CQE_BUFFER_SHIFT);
+    if (tag.slot >= conns.size()) {
+      if (has_buffer) buffers.recycle(buffer_id);
+      return;
+    }
+    connection& c = conns[tag.slot];
+    if (tag.generation != c.generation) {
+      if (has_buffer) buffers.recycle(buffer_id);
+      return;
+    }
+    const bool final_cqe = !(tag.operation == op::recv && (cqe.flags & IORING_CQE_F_MORE));
+    if (final_cqe) --c.pending;
+
+    switch (tag.operation) {
+      case op::socket:
+      case op::setsockopt:
+      case op::bind:
+        if (cqe.res < 0 && c.chain_error == 0) {
+          c.chain_error = int16_t(cqe.res);
+          c.chain_failed_op = tag.operation;
+        }
+        break;
+      case op::connect:
+        on_connect(c, cqe.res, now);
+        break;
+      case op::send:
+        on_send(c, cqe.res);
+        break;
+      case op::recv:
+        if (!final_cqe) {
+          on_recv(c, cqe.res, has_buffer, buffer_id, now);
+        } else {
+          c.recv_armed = false;
+          on_recv(c, cqe.res, has_buffer, buffer_id, now);
+          // A multishot recv ends when buffers run out (-ENOBUFS) or the
+          // kernel decides to; it is re-armed while the connection lives.
+          if (cqe.res > 0 || cqe.res == -ENOBUFS) {
+            if (c.state == conn_state::upgrading || c.state == conn_state::open ||
+                c.state == conn_state::closing) {
+              metrics.counters.recv_rearms.add();
+              arm_recv(c);
+            }
+          }
+        }
+        break;
+      default:
+        break;
+    }
+    if (c.pending == 0) settle(c, now);
+  }
+
+  void on_connect(connection& c, int res, uint64_t now) noexcept {
+    --pending_connects;
+    free_bind_slots.push_back(c.bind_slot);
+    int error = c.chain_error != 0 ? c.chain_error : res;
+    if (error == 0) {
+      metrics.counters.tcp_connected.add();
+      metrics.latency.connect.record(now - c.phase_start_ns);
+      if (c.abort_after_chain) {
+        teardown(c, std::nullopt);
+        return;
+      }
+      c.state = conn_state::upgrading;
+      c.phase_start_ns = now;
+      c.deadline_ns = now + plan.upgrade_timeout_ns;
+      arm_recv(c);
+      schedule(c);
+      return;
+    }
+    // The chain failed: decide once every linked operation has reported.
+    if (c.chain_error == 0) c.chain_failed_op = op::connect;
+    c.chain_error = int16_t(error);
+  }
+
+  // Called when a slot has no operation in flight: the only moment its
+  // descriptor slot, port and buffers may be reused or released.
+  void settle(connection& c, uint64_t now) noexcept {
+    if (c.state == conn_state::connecting) {
+      if (c.chain_error == 0) return;  // connected; upgrade continues (a recv is armed)
+      settle_failed_chain(c, now);
+      return;
+    }
+    if (c.state == conn_state::tearing) finish(c);
+  }
+
+  void settle_failed_chain(connection& c, uint64_t now) noexcept {
+    const int error = c.chain_error;
+    c.out.release();
+    return_parser(c);
+    const bool port_busy = (c.chain_failed_op == op::bind && error == -EADDRINUSE) ||
+                           error == -EADDRNOTAVAIL;
+    if (c.abort_after_chain) {
+      finish_failed(c, std::nullopt);
+      return;
+    }
+    if (port_busy && c.retries < max_bind_retries && !c.timed_out) {
+      // Another socket holds this (address, port) or its 4-tuple is in
+      // TIME_WAIT: try the next pair, it is not the server's fault.
+      ++c.retries;
+      metrics.counters.bind_retries.add();
+      ++c.generation;
+      c.state = conn_state::idle;
+      ports.release(c.port);
+      c.port = {};
+      launch(c, now);
+      metrics.counters.attempts.sub();
+      return;
+    }
+    failure_reason reason = failure_reason::connect_error;
+    if (c.timed_out) {
+      reason = failure_reason::connect_timeout;
+    } else if (port_busy) {
+      reason = failure_reason::bind_failed;
+    } else if (error == -ECONNREFUSED) {
+      reason = failure_reason::connect_refused;
+    } else if (error == -ETIMEDOUT) {
+      reason = failure_reason::connect_timeout;
+    }
+    finish_failed(c, reason);
+  }
+
+  void on_send(connection& c, int res) noexcept {
+    if (res < 0) {
+      c.out.finish_send(0);
+      if (c.state == conn_state::connecting || c.state == conn_state::tearing) return;
+      teardown(c, res == -EPIPE || res == -ECONNRESET ? failure_reason::reset_by_server
+                                                       : failure_reason::io_error);
+      return;
+    }
+    c.out.finish_send(uint32_t(res));
+    flush(c);
+  }
+
+  void on_recv(connection& c, int res, bool has_buffer, uint16_t buffer_id, uint64_t now) noexcept {
+    if (res > 0 && has_buffer) {
+      auto bytes = buffers.bytes(buffer_id, unsigned(res));
+      feed(c, bytes, now);
+      buffers.recycle(buffer_id);
+      return;
+    }
+    if (has_buffer) buffers.recycle(buffer_id);
+    if (res == -ENOBUFS || c.state == conn_state::tearing || c.state == conn_state::done) return;
+    if (res == 0) {
+      if (c.state == conn_state::closing || c.session.state() == proto::ws_state::closed) {
+        teardown(c, std::nullopt);
+      } else {
+        teardown(c, failure_reason::eof_from_server);
+      }
+      return;
+    }
+    if (res == -ECANCELED) return;
+    teardown(c, res == -ECONNRESET || res == -EPIPE ? failure_reason::reset_by_server
+                                                     : failure_reason::io_error);
+  }
+
+  void feed(connection& c, std::span<const uint8_t> bytes, uint64_t now) noexcept {
+    if (c.state == conn_state::upgrading) {
+      size_t consumed = 0;
+      auto status = c.upgrade->feed(
+          std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), consumed);
+      if (status == proto::parse_status::need_more) return;
+      if (status == proto::parse_status::invalid || !c.upgrade->accepted()) {
+        const int code = c.upgrade->status_code();
+        const bool rejected = status == proto::parse_status::done &&
+                              c.upgrade->failure() == proto::upgrade_failure::not_101;
+        if (rejected && code > 0 && code < 600) metrics.counters.http_status[size_t(code)].add();
+        teardown(c, rejected ? failure_reason::upgrade_rejected : failure_reason::upgrade_invalid);
+        return;
+      }
+      return_parser(c);
+      metrics.latency.upgrade.record(now - c.phase_start_ns);
+      metrics.counters.upgraded.add();
+      metrics.counters.open_now.add();
+      if (metrics.counters.open_now.get() > metrics.counters.open_peak.get()) {
+        metrics.counters.open_peak.set(metrics.counters.open_now.get());
+      }
+      c.state = conn_state::open;
+      c.deadline_ns = 0;
+      if (plan.message_rate > 0 && run_phase == phase::running) {
+        // A random phase spreads connections over the first interval instead
+        // of a thundering herd of sends at upgrade time.
+        const uint64_t interval = uint64_t(1e9 / plan.message_rate);
+        c.next_send_ns = now + (interval ? masks.next() % interval : 0);
+      }
+      if (plan.ping_interval_ns != 0) {
+        c.next_ping_ns = now + plan.ping_interval_ns / 2 + masks.next() % (plan.ping_interval_ns / 2 + 1);
+      }
+      bytes = bytes.subspan(consumed);
+      schedule(c);
+      if (bytes.empty()) return;
+    }
+    if (c.state != conn_state::open && c.state != conn_state::closing) return;
+    current = &c;
+    auto state = c.session.feed(ws_env, bytes, *this);
+    current = nullptr;
+    flush(c);
+    if (state == proto::ws_state::failed) {
+      teardown(c, failure_reason::protocol_error);
+      return;
+    }
+    if (c.failure != no_failure) {
+      teardown(c, failure_reason(c.failure));
+      return;
+    }
+    if (state == proto::ws_state::closed) {
+      // Both close frames exchanged: a clean end. The server closes TCP first
+      // (RFC 6455 5.5.1), but we do not wait for it.
+      if (c.state == conn_state::closing) metrics.counters.closed_clean.add();
+      teardown(c, std::nullopt);
+      return;
+    }
+    maybe_release_context(c, now);
+  }
+
+  // ---- ending a connection ------------------------------------------------
+
+  void teardown(connection& c, std::optional<failure_reason> reason) noexcept {
+    if (c.state == conn_state::tearing || c.state == conn_state::done) return;
+    if (c.state == conn_state::connecting) {
+      // The chain still owns the slot; finish once it has reported.
+      c.abort_after_chain = true;
+      if (reason) c.failure = uint8_t(*reason);
+      return;
+    }
+    if (reason) metrics.counters.fail(*reason);
+    if (c.state == conn_state::open || c.state == conn_state::closing) metrics.counters.open_now.sub();
+    c.state = conn_state::tearing;
+    c.deadline_ns = 0;
+    wheel.cancel(c.timer);
+    const uint32_t slot = slot_of(c);
+    // Cancel first: a pending multishot recv holds the socket open even after
+    // its table slot is closed. Hard link so the close runs even when there
+    // was nothing to cancel.
+    io_uring_sqe* e = sqe_for(c, op::cancel);
+    io_uring_prep_cancel_fd(e, int(slot), IORING_ASYNC_CANCEL_FD_FIXED | IORING_ASYNC_CANCEL_ALL);
+    e->flags |= IOSQE_IO_HARDLINK;
+    e = sqe_for(c, op::close);
+    io_uring_prep_close_direct(e, slot);
+  }
+
+  void finish_failed(connection& c, std::optional<failure_reason> reason) noexcept {
+    if (reason) metrics.counters.fail(*reason);
+    c.state = conn_state::tearing;
+    finish(c);
+  }
+
+  void finish(connection& c) noexcept {
+    // Only called with nothing in flight for this slot (pending == 0), so no
+    // send still reads the out buffer.
+    wheel.cancel(c.timer);
+    c.out.release();
+    return_parser(c);
+    c.session.reset(ws_env);
+    if (c.port.port != 0) ports.release(c.port);
+    c.port = {};
+    c.state = conn_state::done;
+    ++c.generation;
+    --live;
+  }
+
+  // ---- the loop -----------------------------------------------------------
+
+  void launch_due(uint64_t now) noexcept {
+    if (run_phase != phase::running) return;
+    while (launched < conns.size() && pending_connects < max_pending && next_launch_ns <= now) {
+      connection& c = conns[launched++];
+      c.target = uint8_t(c.id % plan.targets.size());
+      launch(c, now);
+      next_launch_ns += launch_interval_ns;
+    }
+  }
+
+  void advance_phase(uint64_t now) noexcept {
+    const bool stopping = stop.load(std::memory_order_relaxed);
+    if (run_phase == phase::running && (now >= end_ns || stopping)) {
+      run_phase = phase::draining;
+      drain_until_ns = now + (stopping || plan.message_rate <= 0 ? 0 : plan.drain_ns);
+      // Connections never launched are not part of the run any more.
+      live -= conns.size() - launched;
+      launched = conns.size();
+    }
+    if (run_phase == phase::draining &&
+        (outstanding_echoes == 0 || now >= drain_until_ns || stopping)) {
+      run_phase = phase::closing;
+      close_until_ns = now + plan.close_timeout_ns;
+      for (auto& c : conns) begin_close(c, now);
+    }
+    if (run_phase == phase::closing && now >= close_until_ns + plan.close_timeout_ns) {
+      // Last resort: whatever still stands goes now.
+      for (auto& c : conns) {
+        if (c.state == conn_state::open || c.state == conn_state::closing ||
+            c.state == conn_state::upgrading) {
+          teardown(c, failure_reason::close_timeout);
+        }
+      }
+    }
+  }
+
+  void begin_close(connection& c, uint64_t now) noexcept {
+    switch (c.state) {
+      case conn_state::open: {
+        current = &c;
+        c.state = conn_state::closing;
+        auto state = c.session.close(ws_env, 1000, "horde: run complete", *this);
+        current = nullptr;
+        if (state == proto::ws_state::failed) {
+          teardown(c, failure_reason::protocol_error);
+          return;
+        }
+        c.deadline_ns = now + plan.close_timeout_ns;
+        flush(c);
+        schedule(c);
+        break;
+      }
+      case conn_state::upgrading:
+        teardown(c, std::nullopt);
+        break;
+      case conn_state::connecting: {
+        c.abort_after_chain = true;
+        io_uring_sqe* e = sqe_for(c, op::cancel);
+        io_uring_prep_cancel64(e, pack({slot_of(c), c.generation, op::connect}), 0);
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  result<void> run() {
+    ring_options options;
+    options.file_table_slots = std::max<uint32_t>(uint32_t(conns.size()), 1);
+    if (auto r = uring.init(options); !r) return r;
+    if (auto r = buffers.init(uring.raw(), buffer_group, receive_buffers, receive_buffer_size); !r) return r;
+    while (live > 0) {
+      uint64_t now = now_ns();
+      wheel.advance(now, [&](timer_node& node) {
+        auto* c = reinterpret_cast<connection*>(reinterpret_cast<char*>(&node) - offsetof(connection, timer));
+        on_timer(*c, now);
+      });
+      launch_due(now);
+      advance_phase(now);
+      if (live == 0) break;
+      uint64_t wait = wheel.next_expiry_hint(now, max_wait_ns);
+      if (run_phase == phase::running && launched < conns.size() && pending_connects < max_pending) {
+        wait = next_launch_ns > now ? std::min(wait, next_launch_ns - now) : 0;
+      }
+      const uint64_t before_wait = now_ns();
+      metrics.counters.busy_ns.add(before_wait - now);
+      int ret = wait == 0 ? uring.submit_and_poll() : uring.submit_and_wait(wait);
+      if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY) {
+        return make_error(std::string("io_uring_enter failed: ") + std::strerror(-ret));
+      }
+      const uint64_t after_wait = now_ns();
+      uring.drain([&](const io_uring_cqe& cqe) { on_completion(cqe, after_wait); });
+      metrics.counters.busy_ns.add(now_ns() - after_wait);
+      metrics.counters.loop_turns.add();
+    }
+    // Submit anything queued (closes) before the ring goes away.
+    uring.submit_and_poll();
+    return {};
+  }
+};
+
+const int client_shard::impl::one = 1;
+
+client_shard::client_shard(const client_plan& plan, uint32_t index, shard_metrics& metrics,
+                           const std::atomic<bool>& stop, uint64_t start_ns)
+    : _impl(std::make_unique<impl>(plan, index, metrics, stop, start_ns)) {}
+
+client_shard::~client_shard() = default;
+
+result<void> client_shard::run() { return _impl->run(); }
+
+}  // namespace horde::core

@@ -1,0 +1,134 @@
+#include "core/engine.hh"
+
+#include <unistd.h>
+
+#include "affinity/cpu_set.hh"
+#include "core/client_shard.hh"
+#include "core/shard_heap.hh"
+
+namespace horde::core {
+namespace {
+
+int cpu_for(const std::vector<int>& cpus, uint32_t shard) {
+  return cpus.empty() ? -1 : cpus[shard % cpus.size()];
+}
+
+}  // namespace
+
+client_engine::client_engine(const client_plan& plan) : _plan(plan) {
+  for (uint32_t i = 0; i < plan.shards; ++i) _metrics.push_back(std::make_unique<shard_metrics>());
+}
+
+client_engine::~client_engine() {
+  request_stop();
+  join();
+}
+
+void client_engine::start(uint64_t start_ns) {
+  _running.store(int(_plan.shards), std::memory_order_release);
+  for (uint32_t i = 0; i < _plan.shards; ++i) {
+    _threads.emplace_back([this, i, start_ns] {
+      std::string failure;
+      const int cpu = cpu_for(_plan.cpus, i);
+      if (cpu >= 0) {
+        if (auto pinned = affinity::pin_current_thread(cpu); !pinned) failure = pinned.error().message;
+      }
+      if (failure.empty()) {
+        shard_heap heap;  // after pinning: its pages are first touched here
+        client_shard shard(_plan, i, *_metrics[i], _stop, start_ns);
+        if (auto ran = shard.run(); !ran) failure = ran.error().message;
+      }
+      if (!failure.empty()) {
+        std::lock_guard<std::mutex> guard(_errors_lock);
+        _errors.push_back("client shard " + std::to_string(i) + ": " + failure);
+      }
+      _running.fetch_sub(1, std::memory_order_acq_rel);
+    });
+  }
+}
+
+void client_engine::snapshot(metrics_snapshot& out) const {
+  for (const auto& shard : _metrics) out.add_shard(*shard);
+}
+
+std::vector<std::string> client_engine::join() {
+  for (auto& thread : _threads) {
+    if (thread.joinable()) thread.join();
+  }
+  std::lock_guard<std::mutex> guard(_errors_lock);
+  return _errors;
+}
+
+server_engine::~server_engine() { stop(); }
+
+result<uint16_t> server_engine::start(const server_plan& plan) {
+  _plan = plan;
+  endpoint where = plan.listen;
+  uint16_t port = 0;
+  for (uint32_t i = 0; i < plan.shards; ++i) {
+    auto fd = open_listener(where, plan.backlog);
+    if (!fd) {
+      stop();
+      return make_error("cannot listen: " + fd.error().message);
+    }
+    _listeners.push_back(*fd);
+    if (i == 0) {
+      // Every further shard binds the port the first one got (SO_REUSEPORT).
+      port = listener_port(*fd);
+      where.storage.sin6_port = htons(port);
+    }
+  }
+  for (uint32_t i = 0; i < plan.shards; ++i) _counters.push_back(std::make_unique<server_counters>());
+  for (uint32_t i = 0; i < plan.shards; ++i) {
+    _threads.emplace_back([this, i] {
+      std::string failure;
+      const int cpu = cpu_for(_plan.cpus, i);
+      if (cpu >= 0) {
+        if (auto pinned = affinity::pin_current_thread(cpu); !pinned) failure = pinned.error().message;
+      }
+      if (failure.empty()) {
+        shard_heap heap;
+        server_shard shard(_plan, i, _listeners[i], *_counters[i], _stop);
+        if (auto ran = shard.run(); !ran) failure = ran.error().message;
+      }
+      if (!failure.empty()) {
+        std::lock_guard<std::mutex> guard(_errors_lock);
+        _errors.push_back("server shard " + std::to_string(i) + ": " + failure);
+      }
+    });
+  }
+  return port;
+}
+
+void server_engine::stop() {
+  _stop.store(true, std::memory_order_relaxed);
+  for (auto& thread : _threads) {
+    if (thread.joinable()) thread.join();
+  }
+  _threads.clear();
+  for (int fd : _listeners) close(fd);
+  _listeners.clear();
+}
+
+server_totals server_engine::totals() const {
+  server_totals t;
+  auto get = [](const std::atomic<uint64_t>& a) { return a.load(std::memory_order_relaxed); };
+  for (const auto& c : _counters) {
+    t.accepted += get(c->accepted);
+    t.upgraded += get(c->upgraded);
+    t.open_now += get(c->open_now);
+    t.rejected += get(c->rejected);
+    t.accept_errors += get(c->accept_errors);
+    t.messages_in += get(c->messages_in);
+    t.messages_out += get(c->messages_out);
+    t.protocol_errors += get(c->protocol_errors);
+  }
+  return t;
+}
+
+std::vector<std::string> server_engine::errors() {
+  std::lock_guard<std::mutex> guard(_errors_lock);
+  return _errors;
+}
+
+}  // namespace horde::core

@@ -1,0 +1,77 @@
+// Starting and stopping shards. Each shard is a thread pinned to its CPU
+// that makes its own heap, then its own ring; the controller (the caller's
+// thread) only reads shard metrics and sets the stop flag.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "base/result.hh"
+#include "core/metrics.hh"
+#include "core/plan.hh"
+#include "core/server_shard.hh"
+
+namespace horde::core {
+
+class client_engine {
+ public:
+  explicit client_engine(const client_plan& plan);
+  ~client_engine();
+  client_engine(const client_engine&) = delete;
+  client_engine& operator=(const client_engine&) = delete;
+
+  // Starts every shard; the run's clock starts at start_ns for all of them.
+  void start(uint64_t start_ns);
+  // Shards end their runs early: stop sending, close, and return.
+  void request_stop() noexcept { _stop.store(true, std::memory_order_relaxed); }
+  bool running() const noexcept { return _running.load(std::memory_order_acquire) > 0; }
+  // A consistent-enough copy of every shard's metrics, merged.
+  void snapshot(metrics_snapshot& out) const;
+  // Waits for all shards; returns the errors any of them hit.
+  std::vector<std::string> join();
+
+ private:
+  const client_plan& _plan;
+  std::vector<std::unique_ptr<shard_metrics>> _metrics;
+  std::vector<std::thread> _threads;
+  std::atomic<bool> _stop{false};
+  std::atomic<int> _running{0};
+  std::mutex _errors_lock;  // cold: taken only when a shard fails
+  std::vector<std::string> _errors;
+};
+
+struct server_totals {
+  uint64_t accepted = 0, upgraded = 0, open_now = 0, rejected = 0, accept_errors = 0,
+           messages_in = 0, messages_out = 0, protocol_errors = 0;
+};
+
+class server_engine {
+ public:
+  server_engine() = default;
+  ~server_engine();
+  server_engine(const server_engine&) = delete;
+  server_engine& operator=(const server_engine&) = delete;
+
+  // Opens one SO_REUSEPORT listener per shard and starts the shards; returns
+  // the port listened on (the kernel's pick when the plan's port is 0).
+  result<uint16_t> start(const server_plan& plan);
+  void stop();
+  server_totals totals() const;
+  std::vector<std::string> errors();
+
+ private:
+  server_plan _plan;
+  std::vector<int> _listeners;
+  std::vector<std::unique_ptr<server_counters>> _counters;
+  std::vector<std::thread> _threads;
+  std::atomic<bool> _stop{false};
+  std::mutex _errors_lock;
+  std::vector<std::string> _errors;
+};
+
+}  // namespace horde::core

@@ -1,0 +1,104 @@
+#include "core/metrics.hh"
+
+namespace horde::core {
+
+std::string_view to_string(failure_reason reason) noexcept {
+  switch (reason) {
+    case failure_reason::ports_exhausted: return "ports_exhausted";
+    case failure_reason::bind_failed: return "bind_failed";
+    case failure_reason::connect_refused: return "connect_refused";
+    case failure_reason::connect_timeout: return "connect_timeout";
+    case failure_reason::connect_error: return "connect_error";
+    case failure_reason::upgrade_timeout: return "upgrade_timeout";
+    case failure_reason::upgrade_rejected: return "upgrade_rejected";
+    case failure_reason::upgrade_invalid: return "upgrade_invalid";
+    case failure_reason::protocol_error: return "protocol_error";
+    case failure_reason::closed_by_server: return "closed_by_server";
+    case failure_reason::reset_by_server: return "reset_by_server";
+    case failure_reason::eof_from_server: return "eof_from_server";
+    case failure_reason::pong_timeout: return "pong_timeout";
+    case failure_reason::close_timeout: return "close_timeout";
+    case failure_reason::io_error: return "io_error";
+    case failure_reason::count: break;
+  }
+  return "unknown";
+}
+
+uint64_t counter_values::failures_total() const noexcept {
+  uint64_t total = 0;
+  for (uint64_t n : failures) total += n;
+  return total;
+}
+
+void counter_values::add(const counter_values& o) noexcept {
+  attempts += o.attempts;
+  tcp_connected += o.tcp_connected;
+  upgraded += o.upgraded;
+  open_now += o.open_now;
+  open_peak += o.open_peak;
+  closed_clean += o.closed_clean;
+  messages_sent += o.messages_sent;
+  messages_received += o.messages_received;
+  messages_unstamped += o.messages_unstamped;
+  bytes_sent += o.bytes_sent;
+  bytes_received += o.bytes_received;
+  pings_sent += o.pings_sent;
+  pongs_received += o.pongs_received;
+  bind_retries += o.bind_retries;
+  recv_rearms += o.recv_rearms;
+  busy_ns += o.busy_ns;
+  loop_turns += o.loop_turns;
+  for (size_t i = 0; i < failures.size(); ++i) failures[i] += o.failures[i];
+  for (size_t i = 0; i < http_status.size(); ++i) http_status[i] += o.http_status[i];
+  for (size_t i = 0; i < close_codes.size(); ++i) close_codes[i] += o.close_codes[i];
+  close_codes_other += o.close_codes_other;
+}
+
+void shard_counters::read_into(counter_values& out) const noexcept {
+  out.attempts = attempts.get();
+  out.tcp_connected = tcp_connected.get();
+  out.upgraded = upgraded.get();
+  out.open_now = open_now.get();
+  out.open_peak = open_peak.get();
+  out.closed_clean = closed_clean.get();
+  out.messages_sent = messages_sent.get();
+  out.messages_received = messages_received.get();
+  out.messages_unstamped = messages_unstamped.get();
+  out.bytes_sent = bytes_sent.get();
+  out.bytes_received = bytes_received.get();
+  out.pings_sent = pings_sent.get();
+  out.pongs_received = pongs_received.get();
+  out.bind_retries = bind_retries.get();
+  out.recv_rearms = recv_rearms.get();
+  out.busy_ns = busy_ns.get();
+  out.loop_turns = loop_turns.get();
+  for (size_t i = 0; i < failures.size(); ++i) out.failures[i] = failures[i].get();
+  for (size_t i = 0; i < http_status.size(); ++i) out.http_status[i] = http_status[i].get();
+  for (size_t i = 0; i < close_codes.size(); ++i) out.close_codes[i] = close_codes[i].get();
+  out.close_codes_other = close_codes_other.get();
+}
+
+void latency_set::add(const latency_set& o) noexcept {
+  connect.add(o.connect);
+  upgrade.add(o.upgrade);
+  round_trip.add(o.round_trip);
+  send_lag.add(o.send_lag);
+}
+
+void latency_set::snapshot_from(const latency_set& live) noexcept {
+  connect.snapshot_from(live.connect);
+  upgrade.snapshot_from(live.upgrade);
+  round_trip.snapshot_from(live.round_trip);
+  send_lag.snapshot_from(live.send_lag);
+}
+
+void metrics_snapshot::add_shard(const shard_metrics& live) noexcept {
+  counter_values values;
+  live.counters.read_into(values);
+  counters.add(values);
+  latency_set copy;
+  copy.snapshot_from(live.latency);
+  latency.add(copy);
+}
+
+}  // namespace horde::core

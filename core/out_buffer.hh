@@ -1,0 +1,99 @@
+// A connection's outgoing bytes. Frames are appended behind the one send in
+// flight; when that send completes its bytes are dropped from the front.
+// Memory is taken only while bytes wait (an idle connection holds none) and
+// comes from the calling thread's heap (the shard's mimalloc heap).
+#pragma once
+
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <span>
+
+namespace horde::core {
+
+class out_buffer {
+ public:
+  out_buffer() = default;
+  ~out_buffer() {
+    std::free(_data);
+    std::free(_retired);
+  }
+  out_buffer(const out_buffer&) = delete;
+  out_buffer& operator=(const out_buffer&) = delete;
+
+  // Returns false only if memory ran out.
+  bool append(std::span<const uint8_t> bytes) noexcept {
+    if (!reserve(_size + uint32_t(bytes.size()))) return false;
+    std::memcpy(_data + _size, bytes.data(), bytes.size());
+    _size += uint32_t(bytes.size());
+    return true;
+  }
+
+  // Space for n more bytes at the end, committed by commit(n).
+  uint8_t* prepare(uint32_t n) noexcept { return reserve(_size + n) ? _data + _size : nullptr; }
+  void commit(uint32_t n) noexcept { _size += n; }
+
+  // The bytes a new send should carry (all waiting bytes); marks them in flight.
+  std::span<const uint8_t> start_send() noexcept {
+    _in_flight = _size;
+    return {_data, _size};
+  }
+  // A send completed with n bytes written (n may be short).
+  void finish_send(uint32_t n) noexcept {
+    if (n > _size) n = _size;
+    std::memmove(_data, _data + n, _size - n);
+    _size -= n;
+    _in_flight = 0;
+    std::free(_retired);
+    _retired = nullptr;
+    if (_size == 0) release();
+  }
+
+  bool sending() const noexcept { return _in_flight != 0; }
+  bool empty() const noexcept { return _size == 0; }
+  uint32_t size() const noexcept { return _size; }
+
+  // Only when no send is in flight.
+  void release() noexcept {
+    std::free(_data);
+    std::free(_retired);
+    _retired = nullptr;
+    _data = nullptr;
+    _size = _capacity = _in_flight = 0;
+  }
+
+ private:
+  bool reserve(uint32_t needed) noexcept {
+    if (needed <= _capacity) return true;
+    uint32_t capacity = _capacity < 256 ? 256 : _capacity;
+    while (capacity < needed) capacity *= 2;
+    // The kernel may still read the bytes of a send in flight (a full socket
+    // makes io_uring retry later from the same address), so while one is in
+    // flight the old block is kept until it completes instead of realloc'd.
+    uint8_t* grown = nullptr;
+    if (_in_flight != 0 && _retired == nullptr) {
+      grown = static_cast<uint8_t*>(std::malloc(capacity));
+      if (grown == nullptr) return false;
+      std::memcpy(grown, _data, _size);
+      _retired = _data;
+    } else {
+      // No send in flight, or the block was already moved once during this
+      // send and _data is ours alone.
+      grown = static_cast<uint8_t*>(std::realloc(_data, capacity));
+    }
+    if (grown == nullptr) return false;
+    _data = grown;
+    _capacity = capacity;
+    return true;
+  }
+
+  uint8_t* _data = nullptr;
+  uint32_t _size = 0;
+  uint32_t _capacity = 0;
+  uint32_t _in_flight = 0;
+  uint8_t* _retired = nullptr;  // the block a send in flight still reads
+};
+
+static_assert(sizeof(out_buffer) == 32);
+
+}  // namespace horde::core

@@ -1,0 +1,80 @@
+// What the engine is asked to do, resolved to addresses and numbers: the app
+// turns flags into this once, and every shard reads it (never writes) for the
+// whole run.
+#pragma once
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "proto/upgrade_request.hh"
+
+namespace horde::core {
+
+// An IPv4 or IPv6 socket address (sockaddr_in6 is the larger of the two).
+struct endpoint {
+  sockaddr_in6 storage{};
+  socklen_t length = 0;
+
+  const sockaddr* address() const noexcept { return reinterpret_cast<const sockaddr*>(&storage); }
+  int family() const noexcept { return storage.sin6_family; }
+};
+
+struct client_target {
+  endpoint address;
+  proto::upgrade_request_template request;
+  std::vector<std::string> subprotocols;
+};
+
+enum class arrival : uint8_t { constant, poisson };
+
+struct client_plan {
+  std::vector<client_target> targets;
+  std::vector<endpoint> sources;  // local addresses to bind; ports come from the allocator
+  uint16_t port_low = 1025;
+  uint16_t port_high = 65535;
+  std::vector<uint16_t> excluded_ports;  // e.g. listening ports on the same addresses
+
+  uint64_t connections = 1;
+  double connect_rate = 0;  // new connections per second, all shards; 0 = unlimited
+  uint32_t max_pending_connects = 4096;  // all shards; a full accept queue drops SYNs
+  uint64_t duration_ns = 10'000'000'000;  // whole run, ramp included
+
+  double message_rate = 0;  // messages per second per connection; 0 = none
+  arrival arrivals = arrival::constant;
+  uint32_t message_size = 64;
+  bool binary = true;
+
+  uint64_t ping_interval_ns = 0;  // 0 = no pings
+  uint64_t connect_timeout_ns = 10'000'000'000;
+  uint64_t upgrade_timeout_ns = 10'000'000'000;
+  uint64_t pong_timeout_ns = 10'000'000'000;
+  uint64_t drain_ns = 2'000'000'000;  // after the last send: wait for echoes
+  uint64_t close_timeout_ns = 3'000'000'000;
+
+  // Shards and where they run; shard i runs on cpus[i % cpus.size()].
+  uint32_t shards = 1;
+  std::vector<int> cpus;
+  uint32_t file_slots_per_shard = 16384;
+};
+
+// The most connections any one client shard owns (ids i % shards == index).
+inline uint64_t client_shard_share(uint64_t connections, uint32_t shards) noexcept {
+  return (connections + shards - 1) / shards;
+}
+
+enum class server_mode : uint8_t { echo, broker };
+
+struct server_plan {
+  endpoint listen;
+  uint32_t shards = 1;
+  std::vector<int> cpus;
+  uint32_t file_slots_per_shard = 16384;
+  int backlog = 65535;
+  server_mode mode = server_mode::echo;
+};
+
+}  // namespace horde::core

@@ -1,0 +1,75 @@
+// One io_uring per shard: created inside the shard's own thread (required by
+// SINGLE_ISSUER | DEFER_TASKRUN: a ring created elsewhere answers every submit
+// with -EEXIST), with a large completion queue and a sparse registered file
+// table whose slots the shard hands out itself. Owns the ring fd; not movable
+// because liburing keeps pointers into the struct.
+#pragma once
+
+#include <liburing.h>
+
+#include <cstdint>
+
+#include "base/result.hh"
+
+namespace horde::core {
+
+struct ring_options {
+  unsigned sq_entries = 4096;
+  unsigned cq_entries = 65536;  // 100k connections complete in bursts
+  unsigned file_table_slots = 0;  // registered (direct) descriptors; 0 = none
+};
+
+class ring {
+ public:
+  ring() = default;
+  ~ring();
+  ring(const ring&) = delete;
+  ring& operator=(const ring&) = delete;
+
+  // Sets up the ring in the calling thread. Errors name the missing feature.
+  result<void> init(const ring_options& options);
+
+  // A submission entry; when the queue is full it submits what is queued
+  // first, so a caller never sees nullptr.
+  io_uring_sqe* sqe() noexcept;
+
+  // Submits and waits until a completion exists or timeout_ns passes.
+  // Returns >= 0 or -errno (-ETIME on timeout is not an error).
+  int submit_and_wait(uint64_t timeout_ns) noexcept;
+
+  // Submits and runs deferred task work without waiting.
+  int submit_and_poll() noexcept;
+
+  // Calls fn(const io_uring_cqe&) for every completion ready, then marks them
+  // seen. Returns how many.
+  template <class Fn>
+  unsigned drain(Fn&& fn) noexcept {
+    unsigned head = 0;
+    unsigned seen = 0;
+    io_uring_cqe* cqe = nullptr;
+    io_uring_for_each_cqe(&_ring, head, cqe) {
+      fn(*cqe);
+      ++seen;
+    }
+    io_uring_cq_advance(&_ring, seen);
+    return seen;
+  }
+
+  io_uring* raw() noexcept { return &_ring; }
+  unsigned file_table_slots() const noexcept { return _file_slots; }
+
+ private:
+  io_uring _ring{};
+  bool _ready = false;
+  unsigned _file_slots = 0;
+};
+
+// Checks once, at start, that the kernel has every io_uring operation horde
+// uses; the error lists each missing one and the kernel version that has it.
+result<void> probe_kernel_features();
+
+// The most direct descriptors one ring can register: the kernel caps a file
+// table at RLIMIT_NOFILE (soft), which some hosts cannot raise.
+unsigned max_file_table_slots() noexcept;
+
+}  // namespace horde::core

@@ -1,0 +1,227 @@
+// `horde run` as a user runs it: the real binary, real sockets on loopback,
+// against the embedded reference server, a separate `horde serve`, and
+// servers nobody here wrote (Python websockets, Node ws), plus deliberately
+// broken ones. Every run is bounded by --duration and a hard kill deadline.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "tests/support/child_process.hh"
+#include "tests/support/process_run.hh"
+
+namespace horde {
+namespace {
+
+const std::string horde_binary = HORDE_BINARY;
+const std::string source_dir = HORDE_SOURCE_DIR;
+
+std::string temp_json(const std::string& name) {
+  return testing::TempDir() + "/horde_" + name + "_" + std::to_string(getpid()) + ".json";
+}
+
+nlohmann::json read_json(const std::string& path) {
+  std::ifstream in(path);
+  nlohmann::json j;
+  in >> j;
+  return j;
+}
+
+struct run_outcome {
+  test::process_outcome process;
+  nlohmann::json result;
+};
+
+run_outcome horde_run(std::vector<std::string> args, const std::string& name, int timeout_ms = 60000,
+                      int interrupt_after_ms = 0) {
+  const std::string json = temp_json(name);
+  std::remove(json.c_str());
+  std::vector<std::string> argv = {horde_binary, "run", "--quiet", "--json", json};
+  argv.insert(argv.end(), args.begin(), args.end());
+  run_outcome outcome;
+  outcome.process = test::run_process(argv, timeout_ms, interrupt_after_ms);
+  std::ifstream probe(json);
+  if (probe.good()) outcome.result = read_json(json);
+  std::remove(json.c_str());
+  return outcome;
+}
+
+// A third-party or helper server started for one test; its first stdout line
+// holds the port.
+struct peer_server {
+  std::unique_ptr<test::child_process> process;
+  std::string port;
+};
+
+peer_server start_peer(const std::vector<std::string>& argv) {
+  peer_server peer;
+  peer.process = std::make_unique<test::child_process>(argv);
+  auto line = peer.process->read_line(10000);
+  if (line) peer.port = *line;
+  return peer;
+}
+
+bool python_has_websockets() {
+  auto outcome = test::run_process({HORDE_PYTHON, "-c", "import websockets"}, 20000);
+  return outcome.exit_code == 0;
+}
+
+TEST(HordeRun, EmbeddedServerEchoesEveryMessage) {
+  auto run = horde_run({"-c", "200", "--connect-rate", "5000/s", "--rate", "20/s", "--duration", "3s"}, "embedded");
+  ASSERT_FALSE(run.process.timed_out);
+  ASSERT_EQ(run.process.exit_code, 0) << run.process.err << run.process.out;
+  const auto& r = run.result;
+  EXPECT_EQ(r["schema"], "horde.run/1");
+  EXPECT_EQ(r["connections"]["attempted"], 200);
+  EXPECT_EQ(r["connections"]["opened"], 200);
+  EXPECT_EQ(r["connections"]["failed"], 0);
+  EXPECT_EQ(r["connections"]["closed_clean"], 200);
+  const uint64_t sent = r["messages"]["sent"];
+  EXPECT_GT(sent, 200u * 20u);  // about 20/s for most of 3 s
+  EXPECT_EQ(r["messages"]["answered"], sent);
+  EXPECT_EQ(r["messages"]["unstamped"], 0);
+  EXPECT_EQ(r["latency"]["round_trip"]["count"], sent);
+  EXPECT_EQ(r["server"]["messages_in"], sent);
+  EXPECT_NE(run.process.out.find("connections  attempted 200  opened 200  failed 0"), std::string::npos)
+      << run.process.out;
+}
+
+TEST(HordeRun, NeverOpensMoreThanAsked) {
+  auto run = horde_run({"-c", "1000", "--connect-rate", "0", "--duration", "2s"}, "exact");
+  ASSERT_EQ(run.process.exit_code, 0) << run.process.err;
+  EXPECT_EQ(run.result["connections"]["attempted"], 1000);
+  EXPECT_EQ(run.result["connections"]["peak_open"], 1000);
+  EXPECT_EQ(run.result["server"]["accepted"], 1000);
+}
+
+TEST(HordeRun, SeparateReferenceServerTextAndPings) {
+  auto server = start_peer({horde_binary, "serve", "--listen", "127.0.0.1:0", "--max-connections", "1000"});
+  ASSERT_FALSE(server.port.empty());
+  // "listening ws://127.0.0.1:PORT/ ..." — take the URL.
+  const std::string line = server.port;
+  const size_t start = line.find("ws://");
+  const size_t end = line.find(' ', start);
+  ASSERT_NE(start, std::string::npos) << line;
+  const std::string url = line.substr(start, end - start);
+  auto run = horde_run({url, "-c", "100", "--rate", "10/s", "--text", "--size", "200", "--ping-interval", "500ms",
+                        "--duration", "2s"},
+                       "serve");
+  ASSERT_EQ(run.process.exit_code, 0) << run.process.err;
+  EXPECT_EQ(run.result["connections"]["opened"], 100);
+  EXPECT_EQ(run.result["connections"]["failed"], 0);
+  EXPECT_GT(run.result["messages"]["pings_sent"], 0);
+  EXPECT_EQ(run.result["messages"]["pongs_received"], run.result["messages"]["pings_sent"]);
+  EXPECT_EQ(run.result["messages"]["answered"], run.result["messages"]["sent"]);
+}
+
+TEST(HordeRun, PythonWebsocketsServer) {
+  if (!python_has_websockets()) GTEST_SKIP() << HORDE_PYTHON << " lacks the websockets module (python3-websockets)";
+  auto server = start_peer({HORDE_PYTHON, source_dir + "/tests/peers/python_ws_server.py"});
+  ASSERT_FALSE(server.port.empty());
+  for (bool text : {false, true}) {
+    std::vector<std::string> args = {"ws://127.0.0.1:" + server.port + "/", "-c", "50", "--rate", "10/s",
+                                     "--size", "1KiB", "--duration", "2s"};
+    if (text) args.push_back("--text");
+    auto run = horde_run(args, text ? "python_text" : "python_binary");
+    ASSERT_EQ(run.process.exit_code, 0) << run.process.err;
+    EXPECT_EQ(run.result["connections"]["opened"], 50);
+    EXPECT_EQ(run.result["connections"]["failed"], 0) << run.result["connections"].dump();
+    EXPECT_GT(run.result["messages"]["sent"], 0);
+    EXPECT_EQ(run.result["messages"]["answered"], run.result["messages"]["sent"]);
+    EXPECT_EQ(run.result["messages"]["bytes_received"], run.result["messages"]["bytes_sent"]);
+  }
+}
+
+TEST(HordeRun, NodeWsServer) {
+  const std::string script = source_dir + "/tests/peers/node_ws_server.js";
+  const std::string module = source_dir + "/tests/peers/node_modules/ws/package.json";
+  if (access(module.c_str(), R_OK) != 0) GTEST_SKIP() << "node ws not installed: run .ci/install-deps";
+  auto server = start_peer({"/usr/bin/node", script});
+  ASSERT_FALSE(server.port.empty());
+  auto run = horde_run({"ws://127.0.0.1:" + server.port + "/", "-c", "100", "--rate", "10/s", "--duration", "2s"},
+                       "node");
+  ASSERT_EQ(run.process.exit_code, 0) << run.process.err;
+  EXPECT_EQ(run.result["connections"]["opened"], 100);
+  EXPECT_EQ(run.result["connections"]["failed"], 0) << run.result["connections"].dump();
+  EXPECT_EQ(run.result["messages"]["answered"], run.result["messages"]["sent"]);
+}
+
+struct misbehaviour {
+  const char* mode;
+  const char* reason;
+};
+
+class HordeRunAgainstBadServer : public testing::TestWithParam<misbehaviour> {};
+
+TEST_P(HordeRunAgainstBadServer, CountsEachFailureByReason) {
+  const auto& bad = GetParam();
+  auto server = start_peer({HORDE_PYTHON, source_dir + "/tests/peers/misbehaving_server.py", bad.mode});
+  ASSERT_FALSE(server.port.empty());
+  auto run = horde_run({"ws://127.0.0.1:" + server.port + "/", "-c", "20", "--duration", "2s", "--upgrade-timeout",
+                        "1s", "--rate", "5/s"},
+                       bad.mode);
+  ASSERT_FALSE(run.process.timed_out);
+  ASSERT_EQ(run.process.exit_code, 0) << run.process.err;  // a bad server is a result, not a crash
+  EXPECT_EQ(run.result["connections"]["attempted"], 20);
+  EXPECT_EQ(run.result["connections"]["failures"][bad.reason], 20) << run.result["connections"].dump();
+}
+
+INSTANTIATE_TEST_SUITE_P(Modes, HordeRunAgainstBadServer,
+                         testing::Values(misbehaviour{"refuse403", "upgrade_rejected"},
+                                         misbehaviour{"limit429", "upgrade_rejected"},
+                                         misbehaviour{"reset", "reset_by_server"},
+                                         misbehaviour{"garbage", "upgrade_invalid"},
+                                         misbehaviour{"badaccept", "upgrade_invalid"},
+                                         misbehaviour{"silent", "upgrade_timeout"},
+                                         misbehaviour{"badframe", "protocol_error"}),
+                         [](const auto& info) { return std::string(info.param.mode); });
+
+TEST(HordeRun, RejectedUpgradeKeepsTheStatus) {
+  auto server = start_peer({HORDE_PYTHON, source_dir + "/tests/peers/misbehaving_server.py", "refuse403"});
+  auto run = horde_run({"ws://127.0.0.1:" + server.port + "/", "-c", "5", "--duration", "1s"}, "status");
+  EXPECT_EQ(run.result["connections"]["upgrade_status"]["403"], 5);
+}
+
+TEST(HordeRun, RefusedConnectionsAreCounted) {
+  // A port that was just free: nothing listens there.
+  auto server = start_peer({HORDE_PYTHON, "-c",
+                            "import socket;s=socket.socket();s.bind(('127.0.0.1',0));print(s.getsockname()[1]);"
+                            "s.close();import sys;sys.stdin.read()"});
+  ASSERT_FALSE(server.port.empty());
+  auto run = horde_run({"ws://127.0.0.1:" + server.port + "/", "-c", "10", "--duration", "1s"}, "refused");
+  ASSERT_EQ(run.process.exit_code, 0) << run.process.err;
+  EXPECT_EQ(run.result["connections"]["failures"]["connect_refused"], 10);
+}
+
+TEST(HordeRun, SigintStopsCleanlyAndStillReports) {
+  auto run = horde_run({"-c", "100", "--rate", "10/s", "--duration", "60s"}, "sigint", 30000, 1500);
+  ASSERT_FALSE(run.process.timed_out) << "horde did not stop on SIGINT";
+  EXPECT_EQ(run.process.exit_code, 0) << run.process.err;
+  EXPECT_EQ(run.result["interrupted"], true);
+  EXPECT_EQ(run.result["connections"]["opened"], 100);
+  EXPECT_EQ(run.result["connections"]["failed"], 0);
+  EXPECT_LT(run.result["elapsed_seconds"].get<double>(), 20.0);
+  EXPECT_NE(run.process.out.find("[interrupted]"), std::string::npos);
+}
+
+TEST(HordeRun, ImpossiblePlanIsRefusedWithTheFix) {
+  auto run = horde_run({"ws://127.0.0.1:9/", "-c", "100", "--source-ips", "127.0.0.1", "--ports", "2000-2010",
+                        "--duration", "1s"},
+                       "impossible", 20000);
+  EXPECT_EQ(run.process.exit_code, 2);
+  EXPECT_NE(run.process.err.find("--source-ips"), std::string::npos) << run.process.err;
+}
+
+TEST(HordeRun, BadFlagsExplainThemselves) {
+  auto run = test::run_process({horde_binary, "run", "--duration", "ten"}, 10000);
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.err.find("bad duration"), std::string::npos) << run.err;
+  auto help = test::run_process({horde_binary, "run", "--help"}, 10000);
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_NE(help.out.find("*scheduled*"), std::string::npos) << help.out;
+}
+
+}  // namespace
+}  // namespace horde
