@@ -1,0 +1,64 @@
+// Collects an HTTP/1.1 header block (start line through the blank line) from
+// arbitrarily split input into a fixed buffer, and walks its lines. Shared by
+// the client's response parser and the reference server's request parser.
+// Never allocates; the limit is a hard cap on what a peer can make us hold.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "proto/parse_status.hh"
+
+namespace horde::proto {
+
+inline constexpr size_t header_block_capacity = 8192;
+
+class header_block {
+ public:
+  void reset(size_t limit) noexcept {
+    _size = 0;
+    _limit = limit < header_block_capacity ? limit : header_block_capacity;
+    _overflow = false;
+  }
+
+  // Takes bytes up to and including the blank line; `consumed` says how many
+  // of `input` were taken (the rest belong to whatever follows the header).
+  // invalid means the block would exceed the limit (overflow() is then true).
+  parse_status feed(std::string_view input, size_t& consumed) noexcept;
+
+  bool overflow() const noexcept { return _overflow; }
+  std::string_view text() const noexcept { return {_bytes, _size}; }
+
+ private:
+  char _bytes[header_block_capacity];
+  size_t _size = 0;
+  size_t _limit = header_block_capacity;
+  bool _overflow = false;
+};
+
+// Splits a complete block into lines without their CRLF. A bare LF ends a
+// line too (RFC 9112 2.2 lets a recipient accept it).
+class header_lines {
+ public:
+  explicit header_lines(std::string_view block) noexcept : _rest(block) {}
+  // False at the blank line (or the end).
+  bool next(std::string_view& line) noexcept {
+    const size_t lf = _rest.find('\n');
+    if (lf == std::string_view::npos) return false;
+    line = _rest.substr(0, lf);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    _rest.remove_prefix(lf + 1);
+    return !line.empty();
+  }
+
+ private:
+  std::string_view _rest;
+};
+
+// One "Name: value" line. False when the line is not a valid field (no
+// colon, a name that is not a token, or obsolete line folding).
+bool split_header_field(std::string_view line, std::string_view& name,
+                        std::string_view& value) noexcept;
+
+}  // namespace horde::proto

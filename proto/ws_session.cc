@@ -1,0 +1,262 @@
+#include "proto/ws_session.hh"
+
+#include <wslay/wslay.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+namespace horde::proto {
+
+struct ws_context {
+  wslay_event_context_ptr wslay = nullptr;
+  uint64_t bytes_fed = 0;     // handed to wslay's recv callback
+  uint64_t bytes_framed = 0;  // in frames wslay has finished
+  uint64_t frame_size = 0;    // header + payload of the frame being read
+  bool in_fragmented_message = false;
+};
+
+namespace {
+
+// The size of a frame's header as RFC 6455 5.2 requires it (minimal length
+// encoding); frames from a client carry a 4-byte masking key.
+uint64_t frame_header_size(uint64_t payload_length, bool masked) noexcept {
+  const uint64_t base = payload_length < 126 ? 2 : payload_length <= 0xffff ? 4 : 10;
+  return base + (masked ? 4 : 0);
+}
+
+}  // namespace
+
+// wslay's callbacks, bound to the env through user_data.
+struct ws_callbacks {
+  static ws_shard_env& env(void* user_data) { return *static_cast<ws_shard_env*>(user_data); }
+
+  static ssize_t recv(wslay_event_context_ptr ctx, uint8_t* buf, size_t len, int, void* user_data) {
+    ws_shard_env& e = env(user_data);
+    const size_t left = e._input.size() - e._input_used;
+    if (left == 0) {
+      wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
+      return -1;
+    }
+    const size_t n = len < left ? len : left;
+    std::memcpy(buf, e._input.data() + e._input_used, n);
+    e._input_used += n;
+    e._active->bytes_fed += n;
+    return ssize_t(n);
+  }
+
+  static ssize_t send(wslay_event_context_ptr, const uint8_t* data, size_t len, int,
+                      void* user_data) {
+    env(user_data)._sink->write({data, len});
+    return ssize_t(len);
+  }
+
+  static int genmask(wslay_event_context_ptr, uint8_t* buf, size_t len, void* user_data) {
+    env(user_data)._masks.fill(buf, len);
+    return 0;
+  }
+
+  static void frame_start(wslay_event_context_ptr, const wslay_event_on_frame_recv_start_arg* arg,
+                          void* user_data) {
+    ws_shard_env& e = env(user_data);
+    ws_context& c = *e._active;
+    c.frame_size = frame_header_size(arg->payload_length, e._role == ws_role::server) +
+                   arg->payload_length;
+    const bool data_frame = arg->opcode == WSLAY_TEXT_FRAME || arg->opcode == WSLAY_BINARY_FRAME;
+    if (data_frame && !arg->fin) c.in_fragmented_message = true;
+    if (arg->opcode == WSLAY_CONTINUATION_FRAME && arg->fin) c.in_fragmented_message = false;
+  }
+
+  static void frame_end(wslay_event_context_ptr, void* user_data) {
+    ws_context& c = *env(user_data)._active;
+    c.bytes_framed += c.frame_size;
+    c.frame_size = 0;
+  }
+
+  static void message(wslay_event_context_ptr, const wslay_event_on_msg_recv_arg* arg,
+                      void* user_data) {
+    ws_sink& sink = *env(user_data)._sink;
+    std::span<const uint8_t> body(arg->msg, arg->msg_length);
+    switch (arg->opcode) {
+      case WSLAY_TEXT_FRAME:
+        sink.on_message(ws_opcode::text, body);
+        break;
+      case WSLAY_BINARY_FRAME:
+        sink.on_message(ws_opcode::binary, body);
+        break;
+      case WSLAY_PONG:
+        sink.on_pong(body);
+        break;
+      case WSLAY_CONNECTION_CLOSE: {
+        std::string_view reason;
+        if (arg->msg_length > 2) {
+          reason = {reinterpret_cast<const char*>(arg->msg) + 2, arg->msg_length - 2};
+        }
+        sink.on_close(arg->status_code == 0 ? 1005 : arg->status_code, reason);
+        break;
+      }
+      default:
+        break;  // pings are answered by wslay itself
+    }
+  }
+};
+
+ws_shard_env::ws_shard_env(ws_role role, ws_limits limits, mask_source& masks, size_t max_pooled)
+    : _role(role), _limits(limits), _masks(masks), _max_pooled(max_pooled) {}
+
+ws_shard_env::~ws_shard_env() {
+  for (ws_context* c : _pool) {
+    wslay_event_context_free(c->wslay);
+    delete c;
+  }
+}
+
+ws_context* ws_shard_env::take() noexcept {
+  ws_context* c = nullptr;
+  if (!_pool.empty()) {
+    c = _pool.back();
+    _pool.pop_back();
+  } else {
+    c = new (std::nothrow) ws_context();
+    if (c == nullptr) return nullptr;
+    static const wslay_event_callbacks callbacks = {
+        ws_callbacks::recv,        ws_callbacks::send,      ws_callbacks::genmask,
+        ws_callbacks::frame_start, nullptr,                 ws_callbacks::frame_end,
+        ws_callbacks::message,
+    };
+    const int r = _role == ws_role::client
+                      ? wslay_event_context_client_init(&c->wslay, &callbacks, this)
+                      : wslay_event_context_server_init(&c->wslay, &callbacks, this);
+    if (r != 0) {
+      delete c;
+      return nullptr;
+    }
+    wslay_event_config_set_max_recv_msg_length(c->wslay, _limits.max_message_bytes);
+  }
+  c->bytes_fed = c->bytes_framed = c->frame_size = 0;
+  c->in_fragmented_message = false;
+  ++_in_use;
+  return c;
+}
+
+void ws_shard_env::give_back(ws_context* c, bool reusable) noexcept {
+  --_in_use;
+  if (reusable && _pool.size() < _max_pooled) {
+    // A context at a clean boundary is in the same state as a new one:
+    // nothing buffered, no message open, no close begun.
+    _pool.push_back(c);
+    return;
+  }
+  wslay_event_context_free(c->wslay);
+  delete c;
+}
+
+ws_session::~ws_session() {
+  // A live context here means the owner forgot reset(env); leaking 8 KB is
+  // better than freeing through an env we cannot reach.
+}
+
+bool ws_session::ensure_context(ws_shard_env& env) noexcept {
+  if (_context != nullptr) return true;
+  _context = env.take();
+  if (_context == nullptr) {
+    _state = ws_state::failed;
+    _failure_code = 1011;
+    return false;
+  }
+  return true;
+}
+
+ws_state ws_session::settle(ws_shard_env& env, int wslay_result) noexcept {
+  wslay_event_context_ptr ctx = _context->wslay;
+  if (wslay_result == 0) wslay_result = wslay_event_send(ctx);
+  env._active = nullptr;
+  env._sink = nullptr;
+  env._input = {};
+  env._input_used = 0;
+  const bool close_received = wslay_event_get_close_received(ctx);
+  const bool close_sent = wslay_event_get_close_sent(ctx);
+  if (wslay_result != 0) {
+    _state = ws_state::failed;
+    _failure_code = 1011;
+  } else if (!wslay_event_get_read_enabled(ctx) && !close_received) {
+    // wslay stops reading only when the peer closed or broke the protocol,
+    // and in the second case it has queued (and we have sent) the reason.
+    _state = ws_state::failed;
+    _failure_code = wslay_event_get_status_code_sent(ctx);
+  } else if (close_received && close_sent) {
+    _state = ws_state::closed;
+  } else if (close_received || close_sent) {
+    _state = ws_state::closing;
+  }
+  return _state;
+}
+
+ws_state ws_session::feed(ws_shard_env& env, std::span<const uint8_t> bytes, ws_sink& sink) noexcept {
+  if (_state == ws_state::failed || _state == ws_state::closed) return _state;
+  if (!ensure_context(env)) return _state;
+  env._active = _context;
+  env._sink = &sink;
+  env._input = bytes;
+  env._input_used = 0;
+  return settle(env, wslay_event_recv(_context->wslay));
+}
+
+ws_state ws_session::send(ws_shard_env& env, ws_opcode opcode, std::span<const uint8_t> payload,
+                          ws_sink& sink) noexcept {
+  if (_state != ws_state::open) return _state;
+  if (!ensure_context(env)) return _state;
+  env._active = _context;
+  env._sink = &sink;
+  wslay_event_msg message{uint8_t(opcode), payload.data(), payload.size()};
+  const int r = wslay_event_queue_msg(_context->wslay, &message);
+  if (r == WSLAY_ERR_INVALID_ARGUMENT) {
+    settle(env, 0);
+    return ws_state::failed;  // a control frame over 125 bytes: the caller's bug, not the peer's
+  }
+  return settle(env, r == WSLAY_ERR_NO_MORE_MSG ? 0 : r);
+}
+
+ws_state ws_session::ping(ws_shard_env& env, std::span<const uint8_t> payload, ws_sink& sink) noexcept {
+  return send(env, ws_opcode::ping, payload.size() <= 125 ? payload : payload.first(125), sink);
+}
+
+ws_state ws_session::close(ws_shard_env& env, uint16_t code, std::string_view reason,
+                           ws_sink& sink) noexcept {
+  if (_state != ws_state::open && _state != ws_state::closing) return _state;
+  if (!ensure_context(env)) return _state;
+  env._active = _context;
+  env._sink = &sink;
+  if (reason.size() > 123) reason = reason.substr(0, 123);
+  const int r = wslay_event_queue_close(_context->wslay, code,
+                                        reinterpret_cast<const uint8_t*>(reason.data()), reason.size());
+  return settle(env, r == WSLAY_ERR_NO_MORE_MSG ? 0 : r);
+}
+
+bool ws_session::at_boundary() const noexcept {
+  if (_context == nullptr) return true;
+  if (_state != ws_state::open) return false;
+  wslay_event_context_ptr ctx = _context->wslay;
+  return _context->bytes_fed == _context->bytes_framed && !_context->in_fragmented_message &&
+         !wslay_event_want_write(ctx) && wslay_event_get_queued_msg_count(ctx) == 0 &&
+         wslay_event_get_read_enabled(ctx) && wslay_event_get_write_enabled(ctx) &&
+         !wslay_event_get_close_sent(ctx) && !wslay_event_get_close_received(ctx);
+}
+
+void ws_session::release_context(ws_shard_env& env) noexcept {
+  if (_context == nullptr || !at_boundary()) return;
+  env.give_back(_context, true);
+  _context = nullptr;
+}
+
+void ws_session::reset(ws_shard_env& env) noexcept {
+  if (_context != nullptr) {
+    const bool clean = at_boundary();
+    env.give_back(_context, clean);
+    _context = nullptr;
+  }
+  _state = ws_state::open;
+  _failure_code = 0;
+}
+
+}  // namespace horde::proto

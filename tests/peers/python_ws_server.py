@@ -1,0 +1,57 @@
+#!/usr/bin/env python3
+"""Echo server on Python `websockets` (Debian's python3-websockets), a
+WebSocket stack no one here wrote, for horde's tests.
+
+Binds 127.0.0.1 on a kernel-picked port and prints the port as its first
+stdout line. Echoes text as text and binary as binary. With --fragment N it
+sends each echo as fragments of N bytes (a fragmented message), and with
+--close-after N it closes with code 4000 after N messages. Exits when stdin
+closes or on SIGTERM.
+"""
+import argparse
+import asyncio
+import signal
+import sys
+
+import websockets
+
+
+def chunks(data, size):
+    for i in range(0, len(data), size):
+        yield data[i:i + size]
+
+
+async def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--fragment", type=int, default=0)
+    parser.add_argument("--close-after", type=int, default=0)
+    options = parser.parse_args()
+
+    async def echo(socket, path=None):
+        count = 0
+        try:
+            async for message in socket:
+                if options.fragment > 0 and len(message) > options.fragment:
+                    await socket.send(chunks(message, options.fragment))
+                else:
+                    await socket.send(message)
+                count += 1
+                if options.close_after and count >= options.close_after:
+                    await socket.close(code=4000, reason="enough")
+                    return
+        except websockets.ConnectionClosed:
+            pass
+
+    loop = asyncio.get_running_loop()
+    stop = loop.create_future()
+    loop.add_signal_handler(signal.SIGTERM, stop.set_result, None)
+    loop.add_reader(sys.stdin.fileno(), lambda: sys.stdin.buffer.read1(4096) or
+                    (stop.done() or stop.set_result(None)))
+    async with websockets.serve(echo, "127.0.0.1", 0, max_size=64 * 1024 * 1024,
+                                max_queue=None, ping_interval=None, backlog=4096) as server:
+        port = server.sockets[0].getsockname()[1]
+        print(port, flush=True)
+        await stop
+
+
+asyncio.run(main())
