@@ -69,10 +69,13 @@ template <class Fire>
 void timer_wheel::advance(uint64_t now_ns, Fire fire) {
   const uint64_t now_tick = now_ns / _tick_ns;
   if (now_tick < _current_tick) return;
-  // After a gap of a whole rotation every slot is visited once.
-  const uint64_t last = now_tick - _current_tick >= _slots.size() ? _current_tick + _slots.size() - 1
-                                                                   : now_tick;
-  for (uint64_t tick = _current_tick; tick <= last; ++tick) {
+  const uint64_t first = _current_tick;
+  // Moved first: a past deadline that fire() schedules must land in now's
+  // slot (visited last, and again next time), not in one already passed.
+  _current_tick = now_tick;
+  // After a gap of a whole rotation every slot is visited once, now's last.
+  const uint64_t start = now_tick - first >= _slots.size() ? now_tick - _slots.size() + 1 : first;
+  for (uint64_t tick = start; tick <= now_tick; ++tick) {
     timer_node& head = slot_for_tick(tick);
     if (head.next == &head) continue;
     // Move the slot's list aside so fire() may add to this slot safely.
@@ -93,7 +96,6 @@ void timer_wheel::advance(uint64_t now_ns, Fire fire) {
       }
     }
   }
-  _current_tick = now_tick;
 }
 
 }  // namespace horde::core
