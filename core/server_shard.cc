@@ -23,7 +23,7 @@ namespace {
 
 constexpr uint16_t buffer_group = 1;
 constexpr unsigned receive_buffers = 512;
-constexpr unsigned receive_buffer_size = 16384;
+constexpr unsigned receive_buffer_size = 2048;
 constexpr uint64_t max_wait_ns = 100'000'000;
 constexpr uint32_t listener_slot = ~0u;  // user_data slot of the accept
 
@@ -108,7 +108,7 @@ struct server_shard::impl final : proto::ws_sink {
         listen_fd(fd),
         counters(c),
         stop(s),
-        ws_env(proto::ws_role::server, proto::ws_limits{}, masks),
+        ws_env(proto::ws_role::server, proto::ws_limits{}, masks, 64),
         peers(p.file_slots_per_shard) {}
 
   ~impl() {
@@ -153,21 +153,30 @@ struct server_shard::impl final : proto::ws_sink {
     p.state = peer_state::tearing;
     const uint32_t slot = slot_of(p);
     // A pending multishot recv keeps the socket alive after its slot closes:
-    // cancel it first, hard-linked so the close runs either way.
+    // cancel it first (by exact user_data, a hash lookup; by descriptor would
+    // walk every pending request), hard-linked so the close runs either way.
     io_uring_sqe* e = sqe_for(p, op::cancel);
-    io_uring_prep_cancel_fd(e, int(slot), IORING_ASYNC_CANCEL_FD_FIXED | IORING_ASYNC_CANCEL_ALL);
+    io_uring_prep_cancel64(e, pack({slot, p.generation, op::recv}), 0);
     e->flags |= IOSQE_IO_HARDLINK;
     e = sqe_for(p, op::close);
     io_uring_prep_close_direct(e, slot);
   }
 
+  // Parsers (8 KiB) serve handshakes only: a few are kept, the rest freed.
+  void return_parser(peer& p) noexcept {
+    if (p.handshake == nullptr) return;
+    if (parser_pool.size() < 64) {
+      parser_pool.push_back(p.handshake);
+    } else {
+      delete p.handshake;
+    }
+    p.handshake = nullptr;
+  }
+
   void release(peer& p) noexcept {
     p.out.release();
     p.session.reset(ws_env);
-    if (p.handshake != nullptr) {
-      parser_pool.push_back(p.handshake);
-      p.handshake = nullptr;
-    }
+    return_parser(p);
     p.close_after_send = false;
     p.state = peer_state::free;
     ++p.generation;
@@ -277,8 +286,7 @@ struct server_shard::impl final : proto::ws_sink {
         relaxed_add(counters.open_now);
         p.state = peer_state::open;
       }
-      parser_pool.push_back(p.handshake);
-      p.handshake = nullptr;
+      return_parser(p);
       p.out.append({reinterpret_cast<const uint8_t*>(answer.data()), answer.size()});
       flush(p);
       if (p.state != peer_state::open) return;

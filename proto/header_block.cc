@@ -1,13 +1,49 @@
 #include "proto/header_block.hh"
 
 #include <cstring>
+#include <new>
 
 #include "proto/http_token.hh"
 
 namespace horde::proto {
 
+namespace {
+
+// The index just past the blank line ending a header, or npos. A line may end
+// in CRLF or a bare LF, so the end is "\n\n" or "\n\r\n".
+size_t header_end(std::string_view text) noexcept {
+  for (size_t i = text.find('\n'); i != std::string_view::npos; i = text.find('\n', i + 1)) {
+    if (i + 1 < text.size() && text[i + 1] == '\n') return i + 2;
+    if (i + 2 < text.size() && text[i + 1] == '\r' && text[i + 2] == '\n') return i + 3;
+  }
+  return std::string_view::npos;
+}
+
+}  // namespace
+
 parse_status header_block::feed(std::string_view input, size_t& consumed) noexcept {
   consumed = 0;
+  if (_size == 0) {
+    const size_t end = header_end(input.substr(0, _limit));
+    if (end != std::string_view::npos) {
+      _in_place = input.substr(0, end);
+      consumed = end;
+      return parse_status::done;
+    }
+    if (input.size() >= _limit) {
+      _overflow = true;
+      consumed = _limit;  // as much as a byte-by-byte read would have taken
+      return parse_status::invalid;
+    }
+    if (input.empty()) return parse_status::need_more;
+    if (!_bytes) {
+      _bytes.reset(new (std::nothrow) char[header_block_capacity]);
+      if (!_bytes) {
+        _overflow = true;
+        return parse_status::invalid;
+      }
+    }
+  }
   for (size_t i = 0; i < input.size(); ++i) {
     if (_size >= _limit) {
       _overflow = true;
@@ -17,7 +53,6 @@ parse_status header_block::feed(std::string_view input, size_t& consumed) noexce
     const char c = input[i];
     _bytes[_size++] = c;
     if (c != '\n') continue;
-    // The end is an empty line: "\n\n" or "\n\r\n".
     const bool blank = (_size >= 2 && _bytes[_size - 2] == '\n') ||
                        (_size >= 3 && _bytes[_size - 2] == '\r' && _bytes[_size - 3] == '\n');
     if (blank) {

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string_view>
 
 #include "proto/parse_status.hh"
@@ -20,20 +21,29 @@ class header_block {
     _size = 0;
     _limit = limit < header_block_capacity ? limit : header_block_capacity;
     _overflow = false;
+    _in_place = {};
   }
 
   // Takes bytes up to and including the blank line; `consumed` says how many
   // of `input` were taken (the rest belong to whatever follows the header).
   // invalid means the block would exceed the limit (overflow() is then true).
+  //
+  // A header that arrives whole in the first feed (the usual case) is not
+  // copied: text() then views the caller's bytes, valid until they are
+  // reused. Only a split header is copied, into a buffer allocated on first
+  // need, so an idle parser costs a few dozen bytes, not 8 KiB.
   parse_status feed(std::string_view input, size_t& consumed) noexcept;
 
   bool overflow() const noexcept { return _overflow; }
-  std::string_view text() const noexcept { return {_bytes, _size}; }
+  std::string_view text() const noexcept {
+    return _in_place.data() != nullptr ? _in_place : std::string_view(_bytes.get(), _size);
+  }
 
  private:
-  char _bytes[header_block_capacity];
+  std::unique_ptr<char[]> _bytes;  // header_block_capacity bytes once a header was split
   size_t _size = 0;
   size_t _limit = header_block_capacity;
+  std::string_view _in_place;
   bool _overflow = false;
 };
 

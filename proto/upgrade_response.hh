@@ -51,7 +51,8 @@ class upgrade_response_parser {
   bool accepted() const noexcept { return _done && _failure == upgrade_failure::none; }
   upgrade_failure failure() const noexcept { return _failure; }
   int status_code() const noexcept { return _status; }
-  std::string_view subprotocol() const noexcept { return _subprotocol; }  // "" when none
+  // "" when none; views the header bytes (see header_block::feed for how long).
+  std::string_view subprotocol() const noexcept { return _subprotocol; }
   uint32_t retry_after_seconds() const noexcept { return _retry_after; }  // 0 when absent
 
  private:

@@ -25,18 +25,22 @@ void upgrade_request_parser::reset(size_t max_header_bytes, size_t max_headers) 
   _max_headers = max_headers;
   _key = _path = _subprotocols = {};
   _failure = upgrade_request_failure::none;
+  _finished = parse_status::need_more;
 }
 
 parse_status upgrade_request_parser::feed(std::string_view input, size_t& consumed) noexcept {
   consumed = 0;
-  if (_failure != upgrade_request_failure::none) return parse_status::invalid;
+  // A decided request stays decided: what follows it belongs to the framer.
+  if (_finished != parse_status::need_more) return _finished;
   const parse_status status = _block.feed(input, consumed);
   if (status == parse_status::invalid) {
     _failure = upgrade_request_failure::too_large;
+    _finished = status;
     return status;
   }
   if (status == parse_status::need_more) return status;
-  return finish();
+  _finished = finish();
+  return _finished;
 }
 
 namespace {

@@ -35,7 +35,8 @@ class upgrade_request_parser {
   parse_status feed(std::string_view input, size_t& consumed) noexcept;
 
   upgrade_request_failure failure() const noexcept { return _failure; }
-  // Views into the parser's own buffer, valid until the next reset().
+  // Views into the header: the parser's copy, or the caller's bytes when the
+  // header came whole in one feed; valid until those are reused or reset().
   std::string_view key() const noexcept { return _key; }
   std::string_view path() const noexcept { return _path; }
   std::string_view subprotocols() const noexcept { return _subprotocols; }  // raw header value
@@ -47,6 +48,7 @@ class upgrade_request_parser {
   size_t _max_headers = 64;
   std::string_view _key, _path, _subprotocols;
   upgrade_request_failure _failure = upgrade_request_failure::none;
+  parse_status _finished = parse_status::need_more;  // done or invalid once decided
 };
 
 // "HTTP/1.1 101 Switching Protocols" with the accept value for `key`.

@@ -199,7 +199,18 @@ ws_state ws_session::feed(ws_shard_env& env, std::span<const uint8_t> bytes, ws_
   env._sink = &sink;
   env._input = bytes;
   env._input_used = 0;
-  return settle(env, wslay_event_recv(_context->wslay));
+  const int r = wslay_event_recv(_context->wslay);
+  if (r == WSLAY_ERR_CALLBACK_FAILURE) {
+    // Our recv callback never fails, so this is wslay's frame layer refusing
+    // a frame (a control frame without FIN or over 125 bytes, a length not
+    // minimally encoded, a 64-bit length with its top bit set). wslay has
+    // queued a close without a code: send it, and report a protocol error.
+    settle(env, 0);
+    _state = ws_state::failed;
+    _failure_code = 1002;
+    return _state;
+  }
+  return settle(env, r);
 }
 
 ws_state ws_session::send(ws_shard_env& env, ws_opcode opcode, std::span<const uint8_t> payload,
