@@ -15,8 +15,9 @@ class shard_heap {
   shard_heap& operator=(const shard_heap&) = delete;
 
  private:
-  void* _heap = nullptr;
-  void* _previous = nullptr;
+  // Unused without mimalloc (sanitizer builds), where the class does nothing.
+  [[maybe_unused]] void* _heap = nullptr;
+  [[maybe_unused]] void* _previous = nullptr;
 };
 
 }  // namespace horde::core

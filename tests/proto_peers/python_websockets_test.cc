@@ -138,7 +138,7 @@ TEST_F(python_peer, echoes_text_and_binary_of_every_length_class) {
   if (IsSkipped()) return;
   std::vector<std::pair<ws_opcode, std::string>> sent;
   for (size_t size : {size_t(0), size_t(1), size_t(125), size_t(126), size_t(65535), size_t(65536),
-                      size_t(200000)}) {
+                      size_t(200000), size_t(1) << 20}) {
     std::string body(size, 'a');
     for (size_t i = 0; i < size; ++i) body[i] = char('a' + i % 26);
     sent.emplace_back(ws_opcode::text, body);
