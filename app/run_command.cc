@@ -353,7 +353,11 @@ int run_load(const run_options& options) {
     point.round_trip_p50_ns = snapshot.latency.round_trip.value_at_quantile(0.5);
     point.round_trip_p99_ns = snapshot.latency.round_trip.value_at_quantile(0.99);
     point.rss_bytes = read_self_usage().rss_bytes;
-    if (point.open >= result.open_at_rss_sample && point.open > 0) {
+    // Memory per connection is what holding connections costs: sampled while
+    // the run is still in its send phase, not during the closing handshakes
+    // (each takes a framing context until it completes).
+    const bool holding = now < start + plan.duration_ns;
+    if (holding && point.open >= result.open_at_rss_sample && point.open > 0) {
       result.open_at_rss_sample = point.open;
       result.rss_at_peak_open = point.rss_bytes;
     }

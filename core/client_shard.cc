@@ -36,6 +36,7 @@ constexpr unsigned max_sends_per_wakeup = 64;   // catch-up burst bound per conn
 constexpr uint64_t context_keep_ns = 50'000'000;  // keep wslay context if a send is this close
 constexpr uint64_t max_wait_ns = 10'000'000;
 constexpr size_t max_pooled_parsers = 64;
+constexpr size_t max_closing = 1024;  // close handshakes in flight per shard
 constexpr size_t max_pooled_ws_contexts = 64;
 
 enum class conn_state : uint8_t {
@@ -110,7 +111,9 @@ struct client_shard::impl final : proto::ws_sink {
   uint64_t live = 0;  // connections not yet done
   uint64_t outstanding_echoes = 0;
   uint64_t drain_until_ns = 0;
-  uint64_t close_until_ns = 0;
+  uint64_t close_until_ns = 0;  // set once every close has been started
+  size_t close_cursor = 0;       // the next connection to start closing
+  size_t closing_now = 0;        // close handshakes in flight
   enum class phase { running, draining, closing } run_phase = phase::running;
 
   connection* current = nullptr;  // the connection whose session is being driven
@@ -654,6 +657,7 @@ struct client_shard::impl final : proto::ws_sink {
     }
     if (reason) metrics.counters.fail(*reason);
     if (c.state == conn_state::open || c.state == conn_state::closing) metrics.counters.open_now.sub();
+    if (c.state == conn_state::closing) --closing_now;
     c.state = conn_state::tearing;
     c.deadline_ns = 0;
     wheel.cancel(c.timer);
@@ -714,10 +718,18 @@ struct client_shard::impl final : proto::ws_sink {
     if (run_phase == phase::draining &&
         (outstanding_echoes == 0 || now >= drain_until_ns || stopping)) {
       run_phase = phase::closing;
-      close_until_ns = now + plan.close_timeout_ns;
-      for (auto& c : conns) begin_close(c, now);
     }
-    if (run_phase == phase::closing && now >= close_until_ns + plan.close_timeout_ns) {
+    if (run_phase == phase::closing && close_until_ns == 0) {
+      // Closes start in waves: a close handshake holds a wslay context on
+      // both ends until it completes, and 100k at once would take 870 MB
+      // here and swamp the server, which would then miss our timeout.
+      while (close_cursor < conns.size() && closing_now < max_closing) {
+        begin_close(conns[close_cursor++], now);
+      }
+      if (close_cursor == conns.size()) close_until_ns = now + plan.close_timeout_ns;
+    }
+    if (run_phase == phase::closing && close_until_ns != 0 &&
+        now >= close_until_ns + plan.close_timeout_ns) {
       // Last resort: whatever still stands goes now.
       for (auto& c : conns) {
         if (c.state == conn_state::open || c.state == conn_state::closing ||
@@ -733,6 +745,7 @@ struct client_shard::impl final : proto::ws_sink {
       case conn_state::open: {
         current = &c;
         c.state = conn_state::closing;
+        ++closing_now;
         auto state = c.session.close(ws_env, 1000, "horde: run complete", *this);
         current = nullptr;
         if (state == proto::ws_state::failed) {
