@@ -50,14 +50,14 @@ io_uring_sqe* ring::sqe() noexcept {
   return entry;
 }
 
-int ring::submit_and_wait(uint64_t timeout_ns) noexcept {
+int ring::submit_and_wait(uint64_t timeout_ns, unsigned min_completions) noexcept {
   __kernel_timespec ts{};
   ts.tv_sec = int64_t(timeout_ns / 1'000'000'000);
   ts.tv_nsec = int64_t(timeout_ns % 1'000'000'000);
   io_uring_cqe* cqe = nullptr;
   // liburing 2.3 returns the submit count with cqe == nullptr on timeout
   // (PLATFORM.md): the cqe pointer, not the return value, says what happened.
-  int ret = io_uring_submit_and_wait_timeout(&_ring, &cqe, 1, &ts, nullptr);
+  int ret = io_uring_submit_and_wait_timeout(&_ring, &cqe, min_completions, &ts, nullptr);
   if (ret == -ETIME || ret == -EINTR) return 0;
   return ret < 0 ? ret : 0;
 }

@@ -35,7 +35,11 @@ class ring {
 
   // Submits and waits until a completion exists or timeout_ns passes.
   // Returns >= 0 or -errno (-ETIME on timeout is not an error).
-  int submit_and_wait(uint64_t timeout_ns) noexcept;
+  // Submits, then sleeps until `min_completions` have arrived or the timeout
+  // passes. More than one lets a busy loop sleep through several
+  // completions instead of being woken (a context switch, costly in a VM)
+  // for each.
+  int submit_and_wait(uint64_t timeout_ns, unsigned min_completions = 1) noexcept;
 
   // Submits and runs deferred task work without waiting.
   int submit_and_poll() noexcept;

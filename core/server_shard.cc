@@ -26,6 +26,7 @@ constexpr unsigned receive_buffers = 512;
 constexpr unsigned receive_buffer_size = 2048;
 constexpr uint64_t max_wait_ns = 100'000'000;
 constexpr uint32_t listener_slot = ~0u;  // user_data slot of the accept
+constexpr uint64_t batch_wait_ns = 200'000;  // longest sleep while batching completions
 
 enum class peer_state : uint8_t { free, handshake, open, tearing };
 
@@ -90,6 +91,7 @@ struct server_shard::impl final : proto::ws_sink {
   std::vector<peer> peers;
   std::vector<proto::upgrade_request_parser*> parser_pool;
   bool accept_armed = false;
+  unsigned last_batch = 0;  // completions the last loop turn handled
   uint64_t accept_retry_ns = 0;
 
   // Echoes collected while wslay is delivering, sent once it returns:
@@ -324,11 +326,15 @@ struct server_shard::impl final : proto::ws_sink {
     arm_accept();
     while (!stop.load(std::memory_order_relaxed)) {
       if (!accept_armed && now_ns() >= accept_retry_ns) arm_accept();
-      int ret = uring.submit_and_wait(max_wait_ns);
+      // Busy: wait for a batch of completions, but never more than
+      // batch_wait_ns, which bounds the latency this adds to an echo.
+      const bool busy = last_batch >= 16;
+      int ret = uring.submit_and_wait(busy ? batch_wait_ns : max_wait_ns,
+                                      busy ? std::min<unsigned>(64, last_batch / 2) : 1);
       if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY) {
         return make_error(std::string("io_uring_enter failed: ") + std::strerror(-ret));
       }
-      uring.drain([&](const io_uring_cqe& cqe) { on_completion(cqe); });
+      last_batch = uring.drain([&](const io_uring_cqe& cqe) { on_completion(cqe); });
     }
     return {};
   }
