@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include "app/run_command.hh"
+#include "app/tune_command.hh"
 
 namespace horde::app {
 
@@ -68,6 +69,8 @@ int run_cli(int argc, char** argv) {
   run_cmd->add_option("--shards", run.shards, "Shards (threads with their own ring); default: CPUs, more if needed");
   run_cmd->add_option("--json", run.json_path, "Write the full result (histograms included) as JSON here");
   run_cmd->add_flag("-q,--quiet", run.quiet, "No live progress line");
+  run_cmd->add_flag("--force", run.force,
+                    "Start even when the preflight (see horde tune) says the plan cannot fit");
 
   serve_options serve_opts;
   CLI::App* serve_cmd = cli.add_subcommand("serve", "Run the reference WebSocket echo server (io_uring)");
@@ -81,6 +84,35 @@ int run_cli(int argc, char** argv) {
   serve_cmd->add_option("--shards", serve_opts.shards, "Shards; default: CPUs, more if the fd limit needs");
   serve_cmd->add_option("--duration", serve_opts.duration, "Stop after this long");
 
+  tune_options tune_opts;
+  CLI::App* tune_cmd = cli.add_subcommand(
+      "tune", "What the kernel must allow for a plan: every limit, the formula, the fix");
+  tune_cmd->footer(
+      "\nReads every limit that caps a connection generator (RLIMIT_NOFILE, fs.nr_open,\n"
+      "ip_local_port_range, somaxconn, tcp_mem, TIME_WAIT buckets, conntrack, THP, ...),\n"
+      "computes what the plan needs and prints one line per knob: current, needed, the\n"
+      "formula, a verdict (ok / adapted / warn / FAIL) and the exact command that fixes it.\n"
+      "Nothing is changed without --apply. Exit 0 when the plan fits, 1 when it does not.\n\n"
+      "  horde tune -c 100k                         loopback target on this host\n"
+      "  horde tune -c 1M --sources 16 --remote-target --write-sysctl-conf 90-horde.conf\n"
+      "  sudo horde tune -c 200k --apply\n");
+  tune_cmd->add_option("-c,--connections", tune_opts.connections, "Connections the plan opens")
+      ->capture_default_str();
+  tune_cmd->add_option("--targets", tune_opts.targets, "Target endpoints")->capture_default_str();
+  tune_cmd->add_option("--source-ips", tune_opts.source_ips, "Local addresses, as for horde run");
+  tune_cmd->add_option("--sources", tune_opts.sources, "Number of local addresses (instead of --source-ips)");
+  tune_cmd->add_flag("--remote-target", tune_opts.remote_target, "The target runs on another host");
+  tune_cmd->add_flag("--tls", tune_opts.tls, "Connections use TLS (wss://)");
+  tune_cmd->add_option("--size", tune_opts.size, "Message size")->capture_default_str();
+  tune_cmd->add_option("--rate", tune_opts.rate, "Messages per second per connection")->capture_default_str();
+  tune_cmd->add_option("--ports", tune_opts.ports, "Local port range horde run binds from ('' = the kernel's)")
+      ->capture_default_str();
+  tune_cmd->add_flag("--apply", tune_opts.apply, "Raise what root may raise (never lowers anything)");
+  tune_cmd->add_option("--write-sysctl-conf", tune_opts.sysctl_conf_path,
+                       "Write a sysctl.d file (and limits.conf / LimitNOFILE= lines) here");
+  tune_cmd->add_option("--root", tune_opts.root, "Read /proc and /sys under this directory (tests)")
+      ->group("");
+
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -88,6 +120,7 @@ int run_cli(int argc, char** argv) {
   }
   if (run_cmd->parsed()) return run_load(run);
   if (serve_cmd->parsed()) return serve(serve_opts);
+  if (tune_cmd->parsed()) return tune(tune_opts);
   return 2;
 }
 

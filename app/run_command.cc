@@ -24,7 +24,10 @@
 #include "core/clock.hh"
 #include "core/engine.hh"
 #include "core/ring.hh"
+#include "sysctl/check_report.hh"
 #include "sysctl/fd_limits.hh"
+#include "sysctl/kernel_limits.hh"
+#include "sysctl/planner.hh"
 
 namespace horde::app {
 namespace {
@@ -137,6 +140,51 @@ result<parsed_flags> parse_flags(const run_options& o) {
 }
 
 }  // namespace
+
+// The same planner as `horde tune`, before a single connect: a plan the
+// kernel cannot carry is refused with the fix (unless --force), and what
+// horde adapts or warns about goes into the report's notes.
+int preflight(const core::client_plan& plan, const run_options& options, run_result& result) {
+  auto limits = sysctl::read_kernel_limits("/");
+  if (!limits) {
+    result.notes.push_back("preflight skipped: " + limits.error().message);
+    return 0;
+  }
+  sysctl::plan_needs needs;
+  needs.connections = plan.connections;
+  needs.targets = uint32_t(plan.targets.size());
+  needs.source_addresses = uint32_t(plan.sources.size());
+  needs.target_on_this_host = result.embedded_server || is_ipv4_loopback(plan.targets[0].address);
+  needs.message_bytes = plan.message_size;
+  needs.messages_per_second_per_connection = plan.message_rate;
+  needs.cpus = uint32_t(std::max<size_t>(1, plan.cpus.size()));
+  needs.port_low = plan.port_low;
+  needs.port_high = plan.port_high;
+  needs.excluded_ports = plan.excluded_ports;
+  const auto lines = sysctl::plan_checks(needs, *limits);
+  std::vector<sysctl::check_line> failing;
+  for (const auto& line : lines) {
+    if (line.verdict == sysctl::verdict::fail) failing.push_back(line);
+    if (line.verdict == sysctl::verdict::warn) {
+      result.notes.push_back(fmt::format("preflight: {} is {}, the plan wants {}{}", line.knob,
+                                         line.current, line.needed,
+                                         line.fix.empty() ? "" : "; fix: " + line.fix));
+    }
+  }
+  if (failing.empty()) return 0;
+  if (options.force) {
+    for (const auto& line : failing) {
+      result.notes.push_back(fmt::format("preflight FAILED (--force): {} is {}, the plan needs {}; "
+                                         "expect failures; fix: {}",
+                                         line.knob, line.current, line.needed, line.fix));
+    }
+    return 0;
+  }
+  fmt::print(stderr, "horde run: this plan cannot run on this host as it is configured:\n\n{}\n"
+                     "Fix the lines above (horde tune explains every knob), or add --force to run anyway.\n",
+             sysctl::render_table(failing));
+  return 2;
+}
 
 int run_load(const run_options& options) {
   auto flags = parse_flags(options);
@@ -318,6 +366,7 @@ int run_load(const run_options& options) {
     return 2;
   }
   result.plan = &plan;
+  if (int refused = preflight(plan, options, result); refused != 0) return refused;
 
   install_stop_handlers();
   result.rss_before_connections = read_self_usage().rss_bytes;

@@ -32,6 +32,7 @@ struct run_options {
   unsigned shards = 0;
   std::string json_path;
   bool quiet = false;
+  bool force = false;  // run even when the preflight says the plan cannot fit
 };
 
 // Returns the process exit code.

@@ -28,9 +28,10 @@ duration=$(( ramp + hold ))
 ( # sample the server's RSS at the end of the hold, while everything is open
   sleep $(( duration - 1 )); awk '/VmRSS/{print $2*1024}' /proc/$server_pid/status >"$tmp/server_rss_held"
 ) &
+sampler_pid=$!
 "$horde" run "$url" -c "$n" --connect-rate "${rate}/s" --duration "${duration}s" --ping-interval 10s --rate 0 \
   --json "$tmp/run.json" --quiet | tee "$tmp/run.txt"
-wait
+wait "$sampler_pid"  # not a bare wait: the server runs until the trap kills it
 python3 - "$tmp/run.json" "$server_rss_before" "$(cat "$tmp/server_rss_held")" "$out_dir/hold-$n.json" <<'PY'
 import json, os, sys
 run = json.load(open(sys.argv[1]))

@@ -1,0 +1,100 @@
+#include "app/tune_command.hh"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <thread>
+
+#include "app/units.hh"
+#include "sysctl/apply_fixes.hh"
+#include "sysctl/check_report.hh"
+#include "sysctl/kernel_limits.hh"
+#include "sysctl/planner.hh"
+
+namespace horde::app {
+
+int tune(const tune_options& options) {
+  auto connections = parse_count(options.connections);
+  if (!connections) {
+    fmt::print(stderr, "horde tune: -c: {}\n", connections.error().message);
+    return 2;
+  }
+  sysctl::plan_needs needs;
+  needs.connections = *connections;
+  needs.targets = std::max(1u, options.targets);
+  needs.source_addresses = options.sources;
+  if (needs.source_addresses == 0 && !options.source_ips.empty()) {
+    auto parsed = parse_ipv4_ranges(options.source_ips);
+    if (!parsed) {
+      fmt::print(stderr, "horde tune: --source-ips: {}\n", parsed.error().message);
+      return 2;
+    }
+    needs.source_addresses = uint32_t(parsed->size());
+  }
+  if (needs.source_addresses == 0) needs.source_addresses = 1;
+  needs.target_on_this_host = !options.remote_target;
+  needs.tls = options.tls;
+  auto size = parse_bytes(options.size);
+  if (!size) {
+    fmt::print(stderr, "horde tune: --size: {}\n", size.error().message);
+    return 2;
+  }
+  needs.message_bytes = *size;
+  auto rate = parse_rate_per_second(options.rate);
+  if (!rate) {
+    fmt::print(stderr, "horde tune: --rate: {}\n", rate.error().message);
+    return 2;
+  }
+  needs.messages_per_second_per_connection = *rate;
+  needs.cpus = std::max(1u, std::thread::hardware_concurrency());
+  if (!options.ports.empty()) {
+    unsigned low = 0, high = 0;
+    if (std::sscanf(options.ports.c_str(), "%u-%u", &low, &high) != 2 || low == 0 || high > 65535 ||
+        low > high) {
+      fmt::print(stderr, "horde tune: bad --ports '{}': expected e.g. 1025-65535\n", options.ports);
+      return 2;
+    }
+    needs.port_low = low;
+    needs.port_high = high;
+  }
+
+  auto limits = sysctl::read_kernel_limits(options.root);
+  if (!limits) {
+    fmt::print(stderr, "horde tune: {}\n", limits.error().message);
+    return 2;
+  }
+  const auto lines = sysctl::plan_checks(needs, *limits);
+  fmt::print("horde tune: {} connections, {} target(s){}, {} source address(es), {} CPUs\n\n",
+             needs.connections, needs.targets, needs.target_on_this_host ? " on this host" : "",
+             needs.source_addresses, needs.cpus);
+  fmt::print("{}", sysctl::render_table(lines));
+  const bool fits = sysctl::plan_fits(lines);
+  fmt::print("\n{}\n", fits ? "verdict: the plan fits (lines marked adapted say what horde does)"
+                            : "verdict: the plan does NOT fit; apply the fixes above, or --apply as root");
+
+  if (!options.sysctl_conf_path.empty()) {
+    std::ofstream out(options.sysctl_conf_path);
+    out << sysctl::sysctl_conf_text(lines);
+    if (!out) {
+      fmt::print(stderr, "horde tune: cannot write {}\n", options.sysctl_conf_path);
+      return 2;
+    }
+    fmt::print("wrote {} (install into /etc/sysctl.d/ and run `sysctl --system`)\n",
+               options.sysctl_conf_path);
+  }
+  if (options.apply) {
+    const auto outcome = sysctl::apply_fixes(lines, *limits, options.root);
+    for (const auto& line : outcome.applied) fmt::print("applied  {}\n", line);
+    for (const auto& line : outcome.skipped) fmt::print("skipped  {}\n", line);
+    for (const auto& line : outcome.failed) fmt::print("FAILED   {}\n", line);
+    if (!outcome.failed.empty()) return 1;
+    // What was applied changes the verdict: check again.
+    auto after = sysctl::read_kernel_limits(options.root);
+    if (after) return sysctl::plan_fits(sysctl::plan_checks(needs, *after)) ? 0 : 1;
+  }
+  return fits ? 0 : 1;
+}
+
+}  // namespace horde::app
