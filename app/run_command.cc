@@ -18,6 +18,8 @@
 #include <thread>
 
 #include "affinity/cpu_set.hh"
+#include "affinity/placement.hh"
+#include "affinity/topology.hh"
 #include "app/report.hh"
 #include "app/target_url.hh"
 #include "app/units.hh"
@@ -199,17 +201,38 @@ int run_load(const run_options& options) {
   const auto limits = sysctl::raise_fd_soft_limit();
   const uint64_t table_cap = std::max<uint64_t>(core::max_file_table_slots(), 64);
 
-  std::vector<int> cpus = affinity::allowed_cpus();
+  // CPUs in placement order: one shard per physical core before any SMT
+  // sibling, one NUMA node before the next, CPUs left for a local target.
+  affinity::placement_request where;
   if (!options.cpus.empty()) {
     auto parsed = affinity::parse_cpu_list(options.cpus);
     if (!parsed) {
       fmt::print(stderr, "horde run: --cpus: {}\n", parsed.error().message);
       return 2;
     }
-    cpus = *parsed;
+    where.cpus = *parsed;
+  }
+  where.leave_for_target = options.leave_for_target;
+  std::vector<int> cpus = where.cpus ? *where.cpus : affinity::allowed_cpus();
+  std::vector<std::string> placement_notes;
+  auto topology = affinity::read_topology(
+      "/", affinity::restrict_to_cpuset(affinity::allowed_cpus(), affinity::cgroup_cpuset("/")));
+  if (topology) {
+    auto placed = affinity::place_shards(*topology, where);
+    if (!placed) {
+      fmt::print(stderr, "horde run: {}\n", placed.error().message);
+      return 2;
+    }
+    cpus = placed->shard_cpus;
+    placement_notes = placed->notes;
+  } else if (options.leave_for_target > 0) {
+    fmt::print(stderr, "horde run: --leave-for-target needs the CPU topology: {}\n",
+               topology.error().message);
+    return 2;
   }
 
   run_result result;
+  for (auto& note : placement_notes) result.notes.push_back("placement: " + note);
   result.kernel = kernel_release();
   result.cpu_count = unsigned(affinity::allowed_cpus().size());
   result.fd_soft = limits.soft;

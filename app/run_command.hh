@@ -30,6 +30,7 @@ struct run_options {
   std::string ports = "1025-65535";
   std::string cpus;
   unsigned shards = 0;
+  unsigned leave_for_target = 0;  // CPUs kept free for a target on this host
   std::string json_path;
   bool quiet = false;
   bool force = false;  // run even when the preflight says the plan cannot fit
