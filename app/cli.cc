@@ -95,9 +95,10 @@ int run_cli(int argc, char** argv) {
       "computes what the plan needs and prints one line per knob: current, needed, the\n"
       "formula, a verdict (ok / adapted / warn / FAIL) and the exact command that fixes it.\n"
       "Nothing is changed without --apply. Exit 0 when the plan fits, 1 when it does not.\n\n"
-      "  horde tune -c 100k                         loopback target on this host\n"
+      "  horde tune -c 100k ws://127.0.0.1:9000/    loopback target on this host\n"
       "  horde tune -c 1M --sources 16 --remote-target --write-sysctl-conf 90-horde.conf\n"
       "  sudo horde tune -c 200k --apply\n");
+  tune_cmd->add_option("url", tune_opts.url, "Target ws://host:port/path (loopback: the target runs here)");
   tune_cmd->add_option("-c,--connections", tune_opts.connections, "Connections the plan opens")
       ->capture_default_str();
   tune_cmd->add_option("--targets", tune_opts.targets, "Target endpoints")->capture_default_str();

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <thread>
 
+#include "app/target_url.hh"
 #include "app/units.hh"
 #include "sysctl/apply_fixes.hh"
 #include "sysctl/check_report.hh"
@@ -35,6 +36,18 @@ int tune(const tune_options& options) {
   }
   if (needs.source_addresses == 0) needs.source_addresses = 1;
   needs.target_on_this_host = !options.remote_target;
+  if (!options.url.empty()) {
+    auto url = parse_target_url(options.url);
+    if (!url) {
+      fmt::print(stderr, "horde tune: {}\n", url.error().message);
+      return 2;
+    }
+    // A loopback target runs here: both ends of every connection count.
+    const bool loopback = url->host == "localhost" || url->host == "::1" ||
+                          url->host.rfind("127.", 0) == 0;
+    needs.target_on_this_host = loopback && !options.remote_target;
+    needs.excluded_ports.push_back(url->port);
+  }
   needs.tls = options.tls;
   auto size = parse_bytes(options.size);
   if (!size) {
@@ -65,10 +78,20 @@ int tune(const tune_options& options) {
     fmt::print(stderr, "horde tune: {}\n", limits.error().message);
     return 2;
   }
+  // On loopback `horde run` picks as many 127.0.0.x source addresses as the
+  // ports need; tune assumes the same unless told the addresses.
+  std::string sources_note;
+  if (needs.target_on_this_host && options.sources == 0 && options.source_ips.empty()) {
+    const auto sizing = sysctl::size_plan(needs, *limits);
+    if (sizing.source_addresses_needed > needs.source_addresses) {
+      needs.source_addresses = sizing.source_addresses_needed;
+      sources_note = " (loopback: horde run picks 127.0.0.x addresses itself)";
+    }
+  }
   const auto lines = sysctl::plan_checks(needs, *limits);
-  fmt::print("horde tune: {} connections, {} target(s){}, {} source address(es), {} CPUs\n\n",
+  fmt::print("horde tune: {} connections, {} target(s){}, {} source address(es){}, {} CPUs\n\n",
              needs.connections, needs.targets, needs.target_on_this_host ? " on this host" : "",
-             needs.source_addresses, needs.cpus);
+             needs.source_addresses, sources_note, needs.cpus);
   fmt::print("{}", sysctl::render_table(lines));
   const bool fits = sysctl::plan_fits(lines);
   fmt::print("\n{}\n", fits ? "verdict: the plan fits (lines marked adapted say what horde does)"

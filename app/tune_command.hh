@@ -8,6 +8,7 @@
 namespace horde::app {
 
 struct tune_options {
+  std::string url;  // the target, as for `horde run`: decides local or remote, and its port
   std::string connections = "100000";
   unsigned targets = 1;
   std::string source_ips;      // as for `horde run`; counts the addresses
