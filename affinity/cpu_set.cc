@@ -31,14 +31,16 @@ result<std::vector<int>> parse_cpu_list(const std::string& text) {
     try {
       size_t used = 0;
       int first = std::stoi(item.substr(0, dash), &used);
-      if (used != (dash == std::string::npos ? item.size() : dash)) throw std::invalid_argument(item);
+      if (used != (dash == std::string::npos ? item.size() : dash))
+        throw std::invalid_argument(item);
       int last = first;
       if (dash != std::string::npos) {
         last = std::stoi(item.substr(dash + 1), &used);
         if (used != item.size() - dash - 1) throw std::invalid_argument(item);
       }
       if (first < 0 || last < first || last >= CPU_SETSIZE) throw std::out_of_range(item);
-      for (int cpu = first; cpu <= last; ++cpu) cpus.push_back(cpu);
+      for (int cpu = first; cpu <= last; ++cpu)
+        cpus.push_back(cpu);
     } catch (const std::exception&) {
       return make_error("bad CPU list '" + text + "': expected e.g. 0-3,6");
     }

@@ -21,7 +21,8 @@ int run_cli(int argc, char** argv) {
   cli.set_version_flag("--version", "horde 0.1.0");
 
   run_options run;
-  CLI::App* run_cmd = cli.add_subcommand("run", "Open connections to a target, send on a schedule, report");
+  CLI::App* run_cmd =
+      cli.add_subcommand("run", "Open connections to a target, send on a schedule, report");
   run_cmd->footer(
       "\nWithout a URL, horde starts its reference echo server on 127.0.0.1 (a kernel-chosen\n"
       "port) in the same process and tears it down after; the report then includes the\n"
@@ -38,52 +39,81 @@ int run_cli(int argc, char** argv) {
       "  horde run -c 100k --connect-rate 30k/s --duration 40s --ping-interval 10s\n"
       "  horde run ws://127.0.0.1:9000/chat -c 1000 --rate 100/s --size 64 --json out.json\n"
       "  horde run ws://10.0.0.5:8080/ -H 'Authorization: Bearer xyz' --subprotocol chat.v1\n");
-  run_cmd->add_option("url", run.url, "Target ws://host:port/path (default: the embedded reference server)");
-  run_cmd->add_option("-c,--connections", run.connections, "Connections to open and hold (k/M suffixes)")
+  run_cmd->add_option("url", run.url,
+                      "Target ws://host:port/path (default: the embedded reference server)");
+  run_cmd
+      ->add_option("-c,--connections", run.connections,
+                   "Connections to open and hold (k/M suffixes)")
       ->capture_default_str();
-  run_cmd->add_option("--connect-rate", run.connect_rate, "New connections per second, all shards; 0 = unlimited")
+  run_cmd
+      ->add_option("--connect-rate", run.connect_rate,
+                   "New connections per second, all shards; 0 = unlimited")
       ->capture_default_str();
-  run_cmd->add_option("--max-pending", run.max_pending,
-                      "Connects in flight at once (a full accept queue drops SYNs and costs 1 s)")
+  run_cmd
+      ->add_option("--max-pending", run.max_pending,
+                   "Connects in flight at once (a full accept queue drops SYNs and costs 1 s)")
       ->capture_default_str();
-  run_cmd->add_option("-d,--duration", run.duration, "Whole run, ramp included (30s, 2m, ...)")->capture_default_str();
-  run_cmd->add_option("-r,--rate", run.rate, "Messages per second per connection (10/s, 100/m); 0 = none")
+  run_cmd->add_option("-d,--duration", run.duration, "Whole run, ramp included (30s, 2m, ...)")
       ->capture_default_str();
-  run_cmd->add_option("--total-rate", run.total_rate, "Messages per second over all connections (overrides --rate)");
+  run_cmd
+      ->add_option("-r,--rate", run.rate,
+                   "Messages per second per connection (10/s, 100/m); 0 = none")
+      ->capture_default_str();
+  run_cmd->add_option("--total-rate", run.total_rate,
+                      "Messages per second over all connections (overrides --rate)");
   run_cmd->add_flag("--poisson", run.poisson, "Poisson arrivals instead of a constant interval");
-  run_cmd->add_option("-s,--size", run.size, "Message payload size (64, 4KiB, 1MiB); a 32-byte stamp leads it")
+  run_cmd
+      ->add_option("-s,--size", run.size,
+                   "Message payload size (64, 4KiB, 1MiB); a 32-byte stamp leads it")
       ->capture_default_str();
-  run_cmd->add_flag("--text", run.text, "Send text frames (stamp as a printable token) instead of binary");
-  run_cmd->add_option("--ping-interval", run.ping_interval, "Send a ping this often per connection; 0 = never")
+  run_cmd->add_flag("--text", run.text,
+                    "Send text frames (stamp as a printable token) instead of binary");
+  run_cmd
+      ->add_option("--ping-interval", run.ping_interval,
+                   "Send a ping this often per connection; 0 = never")
       ->capture_default_str();
-  run_cmd->add_option("--connect-timeout", run.connect_timeout, "TCP connect timeout")->capture_default_str();
-  run_cmd->add_option("--upgrade-timeout", run.upgrade_timeout, "Time for the 101 answer")->capture_default_str();
-  run_cmd->add_option("--pong-timeout", run.pong_timeout, "Time for a pong after a ping")->capture_default_str();
-  run_cmd->add_option("--drain", run.drain, "After the last send, wait this long for echoes")->capture_default_str();
-  run_cmd->add_option("-H,--header", run.headers, "Extra upgrade header, 'Name: value' (repeatable)");
-  run_cmd->add_option("--subprotocol", run.subprotocols, "Offer this Sec-WebSocket-Protocol (repeatable)");
+  run_cmd->add_option("--connect-timeout", run.connect_timeout, "TCP connect timeout")
+      ->capture_default_str();
+  run_cmd->add_option("--upgrade-timeout", run.upgrade_timeout, "Time for the 101 answer")
+      ->capture_default_str();
+  run_cmd->add_option("--pong-timeout", run.pong_timeout, "Time for a pong after a ping")
+      ->capture_default_str();
+  run_cmd->add_option("--drain", run.drain, "After the last send, wait this long for echoes")
+      ->capture_default_str();
+  run_cmd->add_option("-H,--header", run.headers,
+                      "Extra upgrade header, 'Name: value' (repeatable)");
+  run_cmd->add_option("--subprotocol", run.subprotocols,
+                      "Offer this Sec-WebSocket-Protocol (repeatable)");
   run_cmd->add_option("--origin", run.origin, "Origin header");
-  run_cmd->add_option("--source-ips", run.source_ips, "Local IPv4 addresses to bind, e.g. 127.0.0.1-127.0.0.8");
-  run_cmd->add_option("--ports", run.ports, "Local port range horde binds from")->capture_default_str();
+  run_cmd->add_option("--source-ips", run.source_ips,
+                      "Local IPv4 addresses to bind, e.g. 127.0.0.1-127.0.0.8");
+  run_cmd->add_option("--ports", run.ports, "Local port range horde binds from")
+      ->capture_default_str();
   run_cmd->add_option("--cpus", run.cpus, "CPUs for the shards, e.g. 0-3,6 (default: all allowed)");
-  run_cmd->add_option("--shards", run.shards, "Shards (threads with their own ring); default: CPUs, more if needed");
+  run_cmd->add_option("--shards", run.shards,
+                      "Shards (threads with their own ring); default: CPUs, more if needed");
   run_cmd->add_option("--leave-for-target", run.leave_for_target,
                       "Keep this many CPUs (whole cores) free for a target server on this host");
-  run_cmd->add_option("--json", run.json_path, "Write the full result (histograms included) as JSON here");
+  run_cmd->add_option("--json", run.json_path,
+                      "Write the full result (histograms included) as JSON here");
   run_cmd->add_flag("-q,--quiet", run.quiet, "No live progress line");
   run_cmd->add_flag("--force", run.force,
                     "Start even when the preflight (see horde tune) says the plan cannot fit");
 
   serve_options serve_opts;
-  CLI::App* serve_cmd = cli.add_subcommand("serve", "Run the reference WebSocket echo server (io_uring)");
+  CLI::App* serve_cmd =
+      cli.add_subcommand("serve", "Run the reference WebSocket echo server (io_uring)");
   serve_cmd->footer(
       "\nThe first line on stdout is 'listening ws://ADDR:PORT/ ...' (with --listen ADDR:0 the\n"
       "kernel picks the port). Stops on SIGINT/SIGTERM or after --duration.\n");
-  serve_cmd->add_option("--listen", serve_opts.listen, "Address:port to listen on")->capture_default_str();
-  serve_cmd->add_option("--max-connections", serve_opts.max_connections, "Connections to make room for")
+  serve_cmd->add_option("--listen", serve_opts.listen, "Address:port to listen on")
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--max-connections", serve_opts.max_connections, "Connections to make room for")
       ->capture_default_str();
   serve_cmd->add_option("--cpus", serve_opts.cpus, "CPUs for the shards");
-  serve_cmd->add_option("--shards", serve_opts.shards, "Shards; default: CPUs, more if the fd limit needs");
+  serve_cmd->add_option("--shards", serve_opts.shards,
+                        "Shards; default: CPUs, more if the fd limit needs");
   serve_cmd->add_option("--duration", serve_opts.duration, "Stop after this long");
 
   tune_options tune_opts;
@@ -98,19 +128,25 @@ int run_cli(int argc, char** argv) {
       "  horde tune -c 100k ws://127.0.0.1:9000/    loopback target on this host\n"
       "  horde tune -c 1M --sources 16 --remote-target --write-sysctl-conf 90-horde.conf\n"
       "  sudo horde tune -c 200k --apply\n");
-  tune_cmd->add_option("url", tune_opts.url, "Target ws://host:port/path (loopback: the target runs here)");
+  tune_cmd->add_option("url", tune_opts.url,
+                       "Target ws://host:port/path (loopback: the target runs here)");
   tune_cmd->add_option("-c,--connections", tune_opts.connections, "Connections the plan opens")
       ->capture_default_str();
   tune_cmd->add_option("--targets", tune_opts.targets, "Target endpoints")->capture_default_str();
   tune_cmd->add_option("--source-ips", tune_opts.source_ips, "Local addresses, as for horde run");
-  tune_cmd->add_option("--sources", tune_opts.sources, "Number of local addresses (instead of --source-ips)");
+  tune_cmd->add_option("--sources", tune_opts.sources,
+                       "Number of local addresses (instead of --source-ips)");
   tune_cmd->add_flag("--remote-target", tune_opts.remote_target, "The target runs on another host");
   tune_cmd->add_flag("--tls", tune_opts.tls, "Connections use TLS (wss://)");
   tune_cmd->add_option("--size", tune_opts.size, "Message size")->capture_default_str();
-  tune_cmd->add_option("--rate", tune_opts.rate, "Messages per second per connection")->capture_default_str();
-  tune_cmd->add_option("--ports", tune_opts.ports, "Local port range horde run binds from ('' = the kernel's)")
+  tune_cmd->add_option("--rate", tune_opts.rate, "Messages per second per connection")
       ->capture_default_str();
-  tune_cmd->add_flag("--apply", tune_opts.apply, "Raise what root may raise (never lowers anything)");
+  tune_cmd
+      ->add_option("--ports", tune_opts.ports,
+                   "Local port range horde run binds from ('' = the kernel's)")
+      ->capture_default_str();
+  tune_cmd->add_flag("--apply", tune_opts.apply,
+                     "Raise what root may raise (never lowers anything)");
   tune_cmd->add_option("--write-sysctl-conf", tune_opts.sysctl_conf_path,
                        "Write a sysctl.d file (and limits.conf / LimitNOFILE= lines) here");
   tune_cmd->add_option("--root", tune_opts.root, "Read /proc and /sys under this directory (tests)")

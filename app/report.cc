@@ -19,7 +19,9 @@ std::string grouped(uint64_t n) {
   return out;
 }
 
-std::string ms(uint64_t ns) { return fmt::format("{:.3f}", double(ns) / 1e6); }
+std::string ms(uint64_t ns) {
+  return fmt::format("{:.3f}", double(ns) / 1e6);
+}
 
 std::string bytes_text(uint64_t n) {
   if (n >= (1ull << 30)) return fmt::format("{:.2f} GiB", double(n) / double(1ull << 30));
@@ -33,8 +35,8 @@ void latency_row(std::FILE* out, const char* name, const core::histogram& h) {
     fmt::print(out, "    {:<12} {:>10}\n", name, "-");
     return;
   }
-  fmt::print(out, "    {:<12} {:>10} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}\n", name, grouped(h.count()),
-             ms(h.value_at_quantile(0.5)), ms(h.value_at_quantile(0.9)),
+  fmt::print(out, "    {:<12} {:>10} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}\n", name,
+             grouped(h.count()), ms(h.value_at_quantile(0.5)), ms(h.value_at_quantile(0.9)),
              ms(h.value_at_quantile(0.99)), ms(h.value_at_quantile(0.999)), ms(h.max()),
              fmt::format("{:.3f}", h.mean() / 1e6));
 }
@@ -48,7 +50,8 @@ nlohmann::json histogram_json(const core::histogram& h) {
   nlohmann::json percentiles;
   static const std::pair<const char*, double> quantiles[] = {
       {"p50", 0.5}, {"p90", 0.9}, {"p99", 0.99}, {"p99.9", 0.999}, {"p99.99", 0.9999}};
-  for (const auto& [name, q] : quantiles) percentiles[name] = h.value_at_quantile(q);
+  for (const auto& [name, q] : quantiles)
+    percentiles[name] = h.value_at_quantile(q);
   j["percentiles_ns"] = percentiles;
   // Sparse buckets: [index, count] pairs; merging two results adds counts.
   nlohmann::json buckets = nlohmann::json::array();
@@ -64,9 +67,11 @@ schedule_verdict judge_schedule(const run_result& r) {
   const auto& lag = r.metrics.latency.send_lag;
   const auto& c = r.metrics.counters;
   const double cpus = r.plan && !r.plan->cpus.empty() ? double(r.plan->cpus.size()) : 1.0;
-  const double busy = r.elapsed_seconds > 0 ? double(c.busy_ns) / 1e9 / (r.elapsed_seconds * cpus) : 0;
+  const double busy =
+      r.elapsed_seconds > 0 ? double(c.busy_ns) / 1e9 / (r.elapsed_seconds * cpus) : 0;
   if (lag.count() == 0) {
-    verdict.explanation = fmt::format("no scheduled sends; shard loops busy {:.0f}% of their CPUs", busy * 100);
+    verdict.explanation =
+        fmt::format("no scheduled sends; shard loops busy {:.0f}% of their CPUs", busy * 100);
     return verdict;
   }
   // Late by more than 1 ms at p99 (or a tenth of the send interval, if that
@@ -87,27 +92,35 @@ schedule_verdict judge_schedule(const run_result& r) {
 void print_summary(std::FILE* out, const run_result& r) {
   const auto& c = r.metrics.counters;
   const auto* plan = r.plan;
-  fmt::print(out, "\nhorde run: {}{}{}\n", r.target, r.embedded_server ? " (embedded reference server, echo)" : "",
+  fmt::print(out, "\nhorde run: {}{}{}\n", r.target,
+             r.embedded_server ? " (embedded reference server, echo)" : "",
              r.interrupted ? "  [interrupted]" : "");
   if (plan) {
-    fmt::print(out, "  plan         {} connections, connect rate {}, {} shards on CPUs {}, {:.1f} s\n",
+    fmt::print(out,
+               "  plan         {} connections, connect rate {}, {} shards on CPUs {}, {:.1f} s\n",
                grouped(plan->connections),
-               plan->connect_rate > 0 ? fmt::format("{}/s", grouped(uint64_t(plan->connect_rate))) : "unlimited",
-               plan->shards, fmt::format("{}", fmt::join(plan->cpus, ",")), double(plan->duration_ns) / 1e9);
+               plan->connect_rate > 0 ? fmt::format("{}/s", grouped(uint64_t(plan->connect_rate)))
+                                      : "unlimited",
+               plan->shards, fmt::format("{}", fmt::join(plan->cpus, ",")),
+               double(plan->duration_ns) / 1e9);
     if (plan->message_rate > 0) {
       fmt::print(out, "               {} msg/s per connection ({}), {} B {}\n", plan->message_rate,
-                 plan->arrivals == core::arrival::poisson ? "Poisson" : "constant", plan->message_size,
-                 plan->binary ? "binary" : "text");
+                 plan->arrivals == core::arrival::poisson ? "Poisson" : "constant",
+                 plan->message_size, plan->binary ? "binary" : "text");
     }
     if (!r.sources.empty()) {
       fmt::print(out, "  sources      {}{}\n", r.sources.front(),
-                 r.sources.size() > 1 ? fmt::format(" .. {} ({} addresses)", r.sources.back(), r.sources.size()) : "");
+                 r.sources.size() > 1
+                     ? fmt::format(" .. {} ({} addresses)", r.sources.back(), r.sources.size())
+                     : "");
     }
   }
-  for (const auto& note : r.notes) fmt::print(out, "  note         {}\n", note);
-  fmt::print(out, "  connections  attempted {}  opened {}  failed {}  peak open {}  closed cleanly {}\n",
-             grouped(c.attempts), grouped(c.upgraded), grouped(c.failures_total()), grouped(c.open_peak),
-             grouped(c.closed_clean));
+  for (const auto& note : r.notes)
+    fmt::print(out, "  note         {}\n", note);
+  fmt::print(out,
+             "  connections  attempted {}  opened {}  failed {}  peak open {}  closed cleanly {}\n",
+             grouped(c.attempts), grouped(c.upgraded), grouped(c.failures_total()),
+             grouped(c.open_peak), grouped(c.closed_clean));
   if (c.failures_total() > 0) {
     fmt::print(out, "  failures    ");
     for (size_t i = 0; i < c.failures.size(); ++i) {
@@ -116,21 +129,27 @@ void print_summary(std::FILE* out, const run_result& r) {
     }
     fmt::print(out, "\n");
     for (size_t s = 0; s < c.http_status.size(); ++s) {
-      if (c.http_status[s] != 0) fmt::print(out, "               HTTP {}: {}\n", s, grouped(c.http_status[s]));
+      if (c.http_status[s] != 0)
+        fmt::print(out, "               HTTP {}: {}\n", s, grouped(c.http_status[s]));
     }
   }
   if (c.messages_sent || c.messages_received) {
     const uint64_t answered = r.metrics.latency.round_trip.count();
-    fmt::print(out, "  messages     sent {}  received {}  unanswered {}  unstamped {}\n", grouped(c.messages_sent),
-               grouped(c.messages_received), grouped(c.messages_sent > answered ? c.messages_sent - answered : 0),
+    fmt::print(out, "  messages     sent {}  received {}  unanswered {}  unstamped {}\n",
+               grouped(c.messages_sent), grouped(c.messages_received),
+               grouped(c.messages_sent > answered ? c.messages_sent - answered : 0),
                grouped(c.messages_unstamped));
     fmt::print(out, "  throughput   {:.0f} msg/s out, {:.0f} msg/s in, payload {} out, {} in\n",
                r.elapsed_seconds > 0 ? double(c.messages_sent) / r.elapsed_seconds : 0,
                r.elapsed_seconds > 0 ? double(c.messages_received) / r.elapsed_seconds : 0,
                bytes_text(c.bytes_sent), bytes_text(c.bytes_received));
   }
-  if (c.pings_sent) fmt::print(out, "  pings        sent {}  pongs {}\n", grouped(c.pings_sent), grouped(c.pongs_received));
-  fmt::print(out, "  latency (ms)       count       p50       p90       p99     p99.9       max      mean\n");
+  if (c.pings_sent)
+    fmt::print(out, "  pings        sent {}  pongs {}\n", grouped(c.pings_sent),
+               grouped(c.pongs_received));
+  fmt::print(
+      out,
+      "  latency (ms)       count       p50       p90       p99     p99.9       max      mean\n");
   latency_row(out, "tcp connect", r.metrics.latency.connect);
   latency_row(out, "upgrade", r.metrics.latency.upgrade);
   latency_row(out, "round trip", r.metrics.latency.round_trip);
@@ -140,12 +159,14 @@ void print_summary(std::FILE* out, const run_result& r) {
   fmt::print(out, "  horde        CPU {:.2f} s user + {:.2f} s system over {:.2f} s{}; RSS {}\n",
              r.usage_end.user_seconds - r.usage_start.user_seconds,
              r.usage_end.system_seconds - r.usage_start.system_seconds, r.elapsed_seconds,
-             r.embedded_server ? " (includes the embedded server)" : "", bytes_text(r.usage_end.rss_bytes));
+             r.embedded_server ? " (includes the embedded server)" : "",
+             bytes_text(r.usage_end.rss_bytes));
   if (r.open_at_rss_sample > 0 && r.rss_at_peak_open > r.rss_before_connections) {
-    fmt::print(out, "               memory per open connection {:.0f} B (RSS growth {} at {} open{})\n",
-               double(r.rss_at_peak_open - r.rss_before_connections) / double(r.open_at_rss_sample),
-               bytes_text(r.rss_at_peak_open - r.rss_before_connections), grouped(r.open_at_rss_sample),
-               r.embedded_server ? ", includes the embedded server" : "");
+    fmt::print(
+        out, "               memory per open connection {:.0f} B (RSS growth {} at {} open{})\n",
+        double(r.rss_at_peak_open - r.rss_before_connections) / double(r.open_at_rss_sample),
+        bytes_text(r.rss_at_peak_open - r.rss_before_connections), grouped(r.open_at_rss_sample),
+        r.embedded_server ? ", includes the embedded server" : "");
   }
   if (c.messages_received > 0 && cpu > 0) {
     fmt::print(out, "               {:.2f} CPU-seconds per million messages received\n",
@@ -153,21 +174,25 @@ void print_summary(std::FILE* out, const run_result& r) {
   }
   fmt::print(out, "  schedule     {}\n", judge_schedule(r).explanation);
   if (r.embedded_server) {
-    fmt::print(out, "  server       accepted {}  upgraded {}  messages in {}  out {}  accept errors {}\n",
-               grouped(r.server.accepted), grouped(r.server.upgraded), grouped(r.server.messages_in),
-               grouped(r.server.messages_out), grouped(r.server.accept_errors));
+    fmt::print(
+        out, "  server       accepted {}  upgraded {}  messages in {}  out {}  accept errors {}\n",
+        grouped(r.server.accepted), grouped(r.server.upgraded), grouped(r.server.messages_in),
+        grouped(r.server.messages_out), grouped(r.server.accept_errors));
   }
-  for (const auto& e : r.errors) fmt::print(out, "  ERROR        {}\n", e);
+  for (const auto& e : r.errors)
+    fmt::print(out, "  ERROR        {}\n", e);
   std::fflush(out);
 }
 
 std::string progress_line(const run_result& r, const series_point& now, const series_point& prev) {
   const double dt = now.t - prev.t > 0 ? now.t - prev.t : 1;
   const uint64_t target = r.plan ? r.plan->connections : 0;
-  return fmt::format("{:6.1f}s open {}/{}  conn/s {:.0f}  msg/s out {:.0f} in {:.0f}  rtt p50 {} p99 {} ms  errors {}",
-                     now.t, grouped(now.open), grouped(target), double(now.upgraded - prev.upgraded) / dt,
-                     double(now.sent - prev.sent) / dt, double(now.received - prev.received) / dt,
-                     ms(now.round_trip_p50_ns), ms(now.round_trip_p99_ns), grouped(now.failures));
+  return fmt::format(
+      "{:6.1f}s open {}/{}  conn/s {:.0f}  msg/s out {:.0f} in {:.0f}  rtt p50 {} p99 {} ms  "
+      "errors {}",
+      now.t, grouped(now.open), grouped(target), double(now.upgraded - prev.upgraded) / dt,
+      double(now.sent - prev.sent) / dt, double(now.received - prev.received) / dt,
+      ms(now.round_trip_p50_ns), ms(now.round_trip_p99_ns), grouped(now.failures));
 }
 
 nlohmann::json to_json(const run_result& r) {
@@ -198,7 +223,8 @@ nlohmann::json to_json(const run_result& r) {
   j["notes"] = r.notes;
   j["errors"] = r.errors;
   nlohmann::json failures = nlohmann::json::object();
-  for (size_t i = 0; i < c.failures.size(); ++i) failures[std::string(core::to_string(core::failure_reason(i)))] = c.failures[i];
+  for (size_t i = 0; i < c.failures.size(); ++i)
+    failures[std::string(core::to_string(core::failure_reason(i)))] = c.failures[i];
   nlohmann::json statuses = nlohmann::json::object();
   for (size_t s = 0; s < c.http_status.size(); ++s) {
     if (c.http_status[s]) statuses[std::to_string(s)] = c.http_status[s];
@@ -208,11 +234,11 @@ nlohmann::json to_json(const run_result& r) {
     if (c.close_codes[i]) close_codes[std::to_string(1000 + i)] = c.close_codes[i];
   }
   if (c.close_codes_other) close_codes["other"] = c.close_codes_other;
-  j["connections"] = {{"attempted", c.attempts},      {"tcp_connected", c.tcp_connected},
-                      {"opened", c.upgraded},         {"failed", c.failures_total()},
-                      {"peak_open", c.open_peak},     {"closed_clean", c.closed_clean},
+  j["connections"] = {{"attempted", c.attempts},        {"tcp_connected", c.tcp_connected},
+                      {"opened", c.upgraded},           {"failed", c.failures_total()},
+                      {"peak_open", c.open_peak},       {"closed_clean", c.closed_clean},
                       {"bind_retries", c.bind_retries}, {"failures", failures},
-                      {"upgrade_status", statuses},   {"server_close_codes", close_codes}};
+                      {"upgrade_status", statuses},     {"server_close_codes", close_codes}};
   j["messages"] = {{"sent", c.messages_sent},
                    {"received", c.messages_received},
                    {"answered", r.metrics.latency.round_trip.count()},
@@ -237,9 +263,10 @@ nlohmann::json to_json(const run_result& r) {
                {"schedule", verdict.explanation},
                {"includes_embedded_server", r.embedded_server}};
   if (r.embedded_server) {
-    j["server"] = {{"accepted", r.server.accepted},       {"upgraded", r.server.upgraded},
-                   {"messages_in", r.server.messages_in}, {"messages_out", r.server.messages_out},
-                   {"accept_errors", r.server.accept_errors}, {"rejected", r.server.rejected}};
+    j["server"] = {
+        {"accepted", r.server.accepted},           {"upgraded", r.server.upgraded},
+        {"messages_in", r.server.messages_in},     {"messages_out", r.server.messages_out},
+        {"accept_errors", r.server.accept_errors}, {"rejected", r.server.rejected}};
   }
   nlohmann::json series = nlohmann::json::array();
   for (const auto& s : r.series) {

@@ -11,7 +11,8 @@
 namespace horde::app {
 
 void print_summary(std::FILE* out, const run_result& result);
-std::string progress_line(const run_result& result, const series_point& now, const series_point& previous);
+std::string progress_line(const run_result& result, const series_point& now,
+                          const series_point& previous);
 nlohmann::json to_json(const run_result& result);
 
 // Whether horde kept its own send schedule: the verdict that says when horde,

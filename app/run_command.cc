@@ -36,7 +36,9 @@ namespace {
 
 std::atomic<int> stop_signals{0};
 
-void on_stop_signal(int) { stop_signals.fetch_add(1, std::memory_order_relaxed); }
+void on_stop_signal(int) {
+  stop_signals.fetch_add(1, std::memory_order_relaxed);
+}
 
 void install_stop_handlers() {
   struct sigaction action {};
@@ -82,7 +84,9 @@ std::string kernel_release() {
   return uname(&u) == 0 ? std::string(u.release) : "unknown";
 }
 
-uint32_t round_up_to_multiple(uint32_t n, uint32_t m) { return m == 0 ? n : (n + m - 1) / m * m; }
+uint32_t round_up_to_multiple(uint32_t n, uint32_t m) {
+  return m == 0 ? n : (n + m - 1) / m * m;
+}
 
 // Shards needed so that no shard's share exceeds what one ring's file table
 // may hold (RLIMIT_NOFILE caps it), rounded to a multiple of the CPUs.
@@ -93,7 +97,8 @@ uint32_t shards_for(uint64_t connections, uint64_t table_cap, size_t cpus, unsig
 }
 
 struct parsed_flags {
-  uint64_t connections, max_pending, duration, ping, connect_timeout, upgrade_timeout, pong_timeout, drain, size;
+  uint64_t connections, max_pending, duration, ping, connect_timeout, upgrade_timeout, pong_timeout,
+      drain, size;
   double connect_rate, rate;
   uint16_t port_low, port_high;
 };
@@ -176,15 +181,18 @@ int preflight(const core::client_plan& plan, const run_options& options, run_res
   if (failing.empty()) return 0;
   if (options.force) {
     for (const auto& line : failing) {
-      result.notes.push_back(fmt::format("preflight FAILED (--force): {} is {}, the plan needs {}; "
-                                         "expect failures; fix: {}",
-                                         line.knob, line.current, line.needed, line.fix));
+      result.notes.push_back(
+          fmt::format("preflight FAILED (--force): {} is {}, the plan needs {}; "
+                      "expect failures; fix: {}",
+                      line.knob, line.current, line.needed, line.fix));
     }
     return 0;
   }
-  fmt::print(stderr, "horde run: this plan cannot run on this host as it is configured:\n\n{}\n"
-                     "Fix the lines above (horde tune explains every knob), or add --force to run anyway.\n",
-             sysctl::render_table(failing));
+  fmt::print(
+      stderr,
+      "horde run: this plan cannot run on this host as it is configured:\n\n{}\n"
+      "Fix the lines above (horde tune explains every knob), or add --force to run anyway.\n",
+      sysctl::render_table(failing));
   return 2;
 }
 
@@ -232,7 +240,8 @@ int run_load(const run_options& options) {
   }
 
   run_result result;
-  for (auto& note : placement_notes) result.notes.push_back("placement: " + note);
+  for (auto& note : placement_notes)
+    result.notes.push_back("placement: " + note);
   result.kernel = kernel_release();
   result.cpu_count = unsigned(affinity::allowed_cpus().size());
   result.fd_soft = limits.soft;
@@ -259,10 +268,11 @@ int run_load(const run_options& options) {
   plan.shards = shards_for(plan.connections, table_cap, cpus.size(), options.shards);
   plan.file_slots_per_shard = uint32_t(core::client_shard_share(plan.connections, plan.shards));
   if (plan.file_slots_per_shard > table_cap) {
-    fmt::print(stderr,
-               "horde run: {} shards would hold {} connections each, but one ring's descriptor table is "
-               "capped at {} (RLIMIT_NOFILE); use more --shards or leave --shards unset\n",
-               plan.shards, plan.file_slots_per_shard, table_cap);
+    fmt::print(
+        stderr,
+        "horde run: {} shards would hold {} connections each, but one ring's descriptor table is "
+        "capped at {} (RLIMIT_NOFILE); use more --shards or leave --shards unset\n",
+        plan.shards, plan.file_slots_per_shard, table_cap);
     return 2;
   }
   if (plan.shards > cpus.size()) {
@@ -281,7 +291,8 @@ int run_load(const run_options& options) {
     server_plan.cpus = cpus;
     // Listeners share connections by hash; 25% headroom keeps every shard's
     // table from filling when the split is uneven.
-    server_plan.shards = shards_for(plan.connections + plan.connections / 4, table_cap, cpus.size(), 0);
+    server_plan.shards =
+        shards_for(plan.connections + plan.connections / 4, table_cap, cpus.size(), 0);
     server_plan.file_slots_per_shard = uint32_t(std::min<uint64_t>(
         table_cap, (plan.connections + plan.connections / 4) / server_plan.shards + 1024));
     server = std::make_unique<core::server_engine>();
@@ -303,7 +314,8 @@ int run_load(const run_options& options) {
     }
     url = *parsed;
     if (url.secure) {
-      fmt::print(stderr, "horde run: wss:// is not supported yet (TLS is a planned step); use ws://\n");
+      fmt::print(stderr,
+                 "horde run: wss:// is not supported yet (TLS is a planned step); use ws://\n");
       return 2;
     }
     result.target = options.url;
@@ -339,7 +351,8 @@ int run_load(const run_options& options) {
   }
 
   // Source addresses: given, or as many loopback addresses as the ports need.
-  const uint64_t ports_per_source = uint64_t(plan.port_high - plan.port_low + 1) - plan.excluded_ports.size();
+  const uint64_t ports_per_source =
+      uint64_t(plan.port_high - plan.port_low + 1) - plan.excluded_ports.size();
   std::vector<std::string> sources;
   if (!options.source_ips.empty()) {
     auto parsed = parse_ipv4_ranges(options.source_ips);
@@ -350,11 +363,14 @@ int run_load(const run_options& options) {
     sources = *parsed;
   } else if (is_ipv4_loopback(*address)) {
     // 90% of each address's ports, so a rested port is always at hand.
-    const uint64_t needed = std::max<uint64_t>(1, (plan.connections * 10 / 9 + ports_per_source - 1) / ports_per_source);
-    for (uint64_t i = 0; i < needed && i < 250; ++i) sources.push_back(fmt::format("127.0.0.{}", i + 1));
+    const uint64_t needed = std::max<uint64_t>(
+        1, (plan.connections * 10 / 9 + ports_per_source - 1) / ports_per_source);
+    for (uint64_t i = 0; i < needed && i < 250; ++i)
+      sources.push_back(fmt::format("127.0.0.{}", i + 1));
     if (needed > 1) {
-      result.notes.push_back(fmt::format("{} loopback source addresses chosen for {} connections ({} ports each)",
-                                         sources.size(), plan.connections, ports_per_source));
+      result.notes.push_back(
+          fmt::format("{} loopback source addresses chosen for {} connections ({} ports each)",
+                      sources.size(), plan.connections, ports_per_source));
     }
   } else {
     sources.push_back(address->family() == AF_INET ? "0.0.0.0" : "::");
@@ -374,7 +390,8 @@ int run_load(const run_options& options) {
       e = *parsed;
     }
     if (e.family() != address->family()) {
-      fmt::print(stderr, "horde run: source {} and target {} are of different address families\n", s, url.host);
+      fmt::print(stderr, "horde run: source {} and target {} are of different address families\n",
+                 s, url.host);
       return 2;
     }
     plan.sources.push_back(e);
@@ -382,10 +399,12 @@ int run_load(const run_options& options) {
   result.sources = sources;
   const uint64_t capacity = ports_per_source * plan.sources.size();
   if (capacity < plan.connections) {
-    fmt::print(stderr,
-               "horde run: {} connections need more (source address, port) pairs than {} sources x {} ports = {}; "
-               "add addresses with --source-ips (e.g. 127.0.0.1-127.0.0.8 on loopback) or widen --ports\n",
-               plan.connections, plan.sources.size(), ports_per_source, capacity);
+    fmt::print(
+        stderr,
+        "horde run: {} connections need more (source address, port) pairs than {} sources x {} "
+        "ports = {}; "
+        "add addresses with --source-ips (e.g. 127.0.0.1-127.0.0.8 on loopback) or widen --ports\n",
+        plan.connections, plan.sources.size(), ports_per_source, capacity);
     return 2;
   }
   result.plan = &plan;
@@ -407,7 +426,9 @@ int run_load(const run_options& options) {
       stop_requested = true;
       result.interrupted = true;
       engine.request_stop();
-      if (!options.quiet) fmt::print(stderr, "\nhorde: stopping (signal); closing connections and writing the report\n");
+      if (!options.quiet)
+        fmt::print(stderr,
+                   "\nhorde: stopping (signal); closing connections and writing the report\n");
     }
     const uint64_t now = core::now_ns();
     if (now < next_tick) continue;
@@ -452,7 +473,8 @@ int run_load(const run_options& options) {
   if (server) {
     result.server = server->totals();
     server->stop();
-    for (auto& e : server->errors()) result.errors.push_back(e);
+    for (auto& e : server->errors())
+      result.errors.push_back(e);
   }
 
   print_summary(stdout, result);
@@ -484,7 +506,8 @@ int serve(const serve_options& options) {
     fmt::print(stderr, "horde serve: --listen wants address:port, e.g. 127.0.0.1:9000\n");
     return 2;
   }
-  auto listen = ipv4_endpoint(options.listen.substr(0, colon), uint16_t(std::atoi(options.listen.c_str() + colon + 1)));
+  auto listen = ipv4_endpoint(options.listen.substr(0, colon),
+                              uint16_t(std::atoi(options.listen.c_str() + colon + 1)));
   if (!listen) {
     fmt::print(stderr, "horde serve: {}\n", listen.error().message);
     return 2;
@@ -503,7 +526,8 @@ int serve(const serve_options& options) {
   plan.cpus = cpus;
   const uint64_t with_headroom = *max_connections + *max_connections / 4;
   plan.shards = shards_for(with_headroom, table_cap, cpus.size(), options.shards);
-  plan.file_slots_per_shard = uint32_t(std::min<uint64_t>(table_cap, with_headroom / plan.shards + 1024));
+  plan.file_slots_per_shard =
+      uint32_t(std::min<uint64_t>(table_cap, with_headroom / plan.shards + 1024));
   install_stop_handlers();
   core::server_engine server;
   auto port = server.start(plan);
@@ -513,7 +537,8 @@ int serve(const serve_options& options) {
   }
   // The first stdout line is the address: tests and scripts read the port.
   fmt::print("listening ws://{}:{}/ ({} shards, {} connections each, RLIMIT_NOFILE {})\n",
-             options.listen.substr(0, colon), *port, plan.shards, plan.file_slots_per_shard, limits.soft);
+             options.listen.substr(0, colon), *port, plan.shards, plan.file_slots_per_shard,
+             limits.soft);
   std::fflush(stdout);
   uint64_t stop_at = 0;
   if (!options.duration.empty()) {
@@ -524,13 +549,15 @@ int serve(const serve_options& options) {
     }
     stop_at = core::now_ns() + *d;
   }
-  while (stop_signals.load(std::memory_order_relaxed) == 0 && (stop_at == 0 || core::now_ns() < stop_at)) {
+  while (stop_signals.load(std::memory_order_relaxed) == 0 &&
+         (stop_at == 0 || core::now_ns() < stop_at)) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   const auto totals = server.totals();
   server.stop();
-  fmt::print("served: accepted {} upgraded {} messages in {} out {} accept errors {}\n", totals.accepted,
-             totals.upgraded, totals.messages_in, totals.messages_out, totals.accept_errors);
+  fmt::print("served: accepted {} upgraded {} messages in {} out {} accept errors {}\n",
+             totals.accepted, totals.upgraded, totals.messages_in, totals.messages_out,
+             totals.accept_errors);
   return server.errors().empty() ? 0 : 1;
 }
 

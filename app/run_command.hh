@@ -13,8 +13,8 @@ struct run_options {
   std::string connect_rate = "20000/s";
   std::string max_pending = "4096";
   std::string duration = "10s";
-  std::string rate = "1/s";        // messages per second per connection; 0 = none
-  std::string total_rate;          // messages per second over all connections
+  std::string rate = "1/s";  // messages per second per connection; 0 = none
+  std::string total_rate;    // messages per second over all connections
   bool poisson = false;
   std::string size = "64";
   bool text = false;

@@ -18,11 +18,11 @@ inline constexpr const char* result_schema = "horde.run/1";
 struct series_point {
   double t = 0;  // seconds since the run's start
   uint64_t open = 0;
-  uint64_t attempts = 0;   // cumulative
-  uint64_t upgraded = 0;   // cumulative
-  uint64_t failures = 0;   // cumulative
-  uint64_t sent = 0;       // cumulative
-  uint64_t received = 0;   // cumulative
+  uint64_t attempts = 0;           // cumulative
+  uint64_t upgraded = 0;           // cumulative
+  uint64_t failures = 0;           // cumulative
+  uint64_t sent = 0;               // cumulative
+  uint64_t received = 0;           // cumulative
   uint64_t round_trip_p50_ns = 0;  // cumulative distribution so far
   uint64_t round_trip_p99_ns = 0;
   uint64_t rss_bytes = 0;

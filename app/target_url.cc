@@ -13,7 +13,8 @@ result<target_url> parse_target_url(const std::string& text) {
     url.secure = true;
     rest = text.substr(6);
   } else {
-    return make_error("'" + text + "' is not a WebSocket URL: expected ws://host:port/path or wss://...");
+    return make_error("'" + text +
+                      "' is not a WebSocket URL: expected ws://host:port/path or wss://...");
   }
   if (rest.find('#') != std::string::npos) {
     return make_error("'" + text + "': WebSocket URLs have no #fragment (RFC 6455 3)");
@@ -25,7 +26,8 @@ result<target_url> parse_target_url(const std::string& text) {
     if (url.path_and_query[0] == '?') url.path_and_query = "/" + url.path_and_query;
   }
   if (authority.find('@') != std::string::npos) {
-    return make_error("'" + text + "': user:password@ in the URL is not supported; use -H 'Authorization: ...'");
+    return make_error("'" + text +
+                      "': user:password@ in the URL is not supported; use -H 'Authorization: ...'");
   }
   std::string port_text;
   if (!authority.empty() && authority[0] == '[') {
@@ -46,7 +48,8 @@ result<target_url> parse_target_url(const std::string& text) {
   if (!port_text.empty()) {
     unsigned value = 0;
     auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), value);
-    if (ec != std::errc() || end != port_text.data() + port_text.size() || value == 0 || value > 65535) {
+    if (ec != std::errc() || end != port_text.data() + port_text.size() || value == 0 ||
+        value > 65535) {
       return make_error("'" + text + "': bad port '" + port_text + "'");
     }
     url.port = uint16_t(value);

@@ -43,8 +43,8 @@ int tune(const tune_options& options) {
       return 2;
     }
     // A loopback target runs here: both ends of every connection count.
-    const bool loopback = url->host == "localhost" || url->host == "::1" ||
-                          url->host.rfind("127.", 0) == 0;
+    const bool loopback =
+        url->host == "localhost" || url->host == "::1" || url->host.rfind("127.", 0) == 0;
     needs.target_on_this_host = loopback && !options.remote_target;
     needs.excluded_ports.push_back(url->port);
   }
@@ -94,8 +94,9 @@ int tune(const tune_options& options) {
              needs.source_addresses, sources_note, needs.cpus);
   fmt::print("{}", sysctl::render_table(lines));
   const bool fits = sysctl::plan_fits(lines);
-  fmt::print("\n{}\n", fits ? "verdict: the plan fits (lines marked adapted say what horde does)"
-                            : "verdict: the plan does NOT fit; apply the fixes above, or --apply as root");
+  fmt::print("\n{}\n",
+             fits ? "verdict: the plan fits (lines marked adapted say what horde does)"
+                  : "verdict: the plan does NOT fit; apply the fixes above, or --apply as root");
 
   if (!options.sysctl_conf_path.empty()) {
     std::ofstream out(options.sysctl_conf_path);
@@ -109,9 +110,12 @@ int tune(const tune_options& options) {
   }
   if (options.apply) {
     const auto outcome = sysctl::apply_fixes(lines, *limits, options.root);
-    for (const auto& line : outcome.applied) fmt::print("applied  {}\n", line);
-    for (const auto& line : outcome.skipped) fmt::print("skipped  {}\n", line);
-    for (const auto& line : outcome.failed) fmt::print("FAILED   {}\n", line);
+    for (const auto& line : outcome.applied)
+      fmt::print("applied  {}\n", line);
+    for (const auto& line : outcome.skipped)
+      fmt::print("skipped  {}\n", line);
+    for (const auto& line : outcome.failed)
+      fmt::print("FAILED   {}\n", line);
     if (!outcome.failed.empty()) return 1;
     // What was applied changes the verdict: check again.
     auto after = sysctl::read_kernel_limits(options.root);

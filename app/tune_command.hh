@@ -20,7 +20,7 @@ struct tune_options {
   std::string ports = "1025-65535";  // as `horde run` binds; empty: the kernel's range
   bool apply = false;
   std::string sysctl_conf_path;
-  std::string root = "/";      // a fake /proc + /sys tree, for tests
+  std::string root = "/";  // a fake /proc + /sys tree, for tests
 };
 
 // Exit code: 0 when the plan fits (perhaps adapted), 1 when a check fails,

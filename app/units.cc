@@ -23,15 +23,23 @@ bool split_number(const std::string& text, double& number, std::string& suffix) 
 result<uint64_t> parse_duration_ns(const std::string& text) {
   double n = 0;
   std::string unit;
-  if (!split_number(text, n, unit)) return make_error("bad duration '" + text + "': expected e.g. 30s, 500ms, 2m");
+  if (!split_number(text, n, unit))
+    return make_error("bad duration '" + text + "': expected e.g. 30s, 500ms, 2m");
   double scale = 0;
-  if (unit == "ns") scale = 1;
-  else if (unit == "us") scale = 1e3;
-  else if (unit == "ms") scale = 1e6;
-  else if (unit == "s" || unit.empty()) scale = 1e9;
-  else if (unit == "m") scale = 60e9;
-  else if (unit == "h") scale = 3600e9;
-  else return make_error("bad duration unit in '" + text + "': use ns, us, ms, s, m or h");
+  if (unit == "ns")
+    scale = 1;
+  else if (unit == "us")
+    scale = 1e3;
+  else if (unit == "ms")
+    scale = 1e6;
+  else if (unit == "s" || unit.empty())
+    scale = 1e9;
+  else if (unit == "m")
+    scale = 60e9;
+  else if (unit == "h")
+    scale = 3600e9;
+  else
+    return make_error("bad duration unit in '" + text + "': use ns, us, ms, s, m or h");
   return uint64_t(n * scale);
 }
 
@@ -54,12 +62,17 @@ result<double> parse_rate_per_second(const std::string& text) {
 result<uint64_t> parse_bytes(const std::string& text) {
   double n = 0;
   std::string unit;
-  if (!split_number(text, n, unit)) return make_error("bad size '" + text + "': expected e.g. 64, 4KiB, 1MiB");
+  if (!split_number(text, n, unit))
+    return make_error("bad size '" + text + "': expected e.g. 64, 4KiB, 1MiB");
   double scale = 0;
-  if (unit.empty() || unit == "B") scale = 1;
-  else if (unit == "k" || unit == "K" || unit == "KiB" || unit == "KB") scale = 1024;
-  else if (unit == "M" || unit == "MiB" || unit == "MB") scale = 1024.0 * 1024;
-  else return make_error("bad size unit in '" + text + "': use B, KiB or MiB");
+  if (unit.empty() || unit == "B")
+    scale = 1;
+  else if (unit == "k" || unit == "K" || unit == "KiB" || unit == "KB")
+    scale = 1024;
+  else if (unit == "M" || unit == "MiB" || unit == "MB")
+    scale = 1024.0 * 1024;
+  else
+    return make_error("bad size unit in '" + text + "': use B, KiB or MiB");
   return uint64_t(n * scale);
 }
 

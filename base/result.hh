@@ -14,7 +14,9 @@ struct error_info {
   std::string message;
 };
 
-inline error_info make_error(std::string message) { return error_info{std::move(message)}; }
+inline error_info make_error(std::string message) {
+  return error_info{std::move(message)};
+}
 
 template <class T>
 class [[nodiscard]] result {

@@ -41,11 +41,17 @@ volatile uint64_t sink_value;  // keeps results alive
 struct null_sink final : proto::ws_sink {
   std::vector<uint8_t> wire;
   uint64_t messages = 0;
-  void on_message(proto::ws_opcode, std::span<const uint8_t> body) override { messages += body.size(); }
-  void write(std::span<const uint8_t> bytes) override { wire.insert(wire.end(), bytes.begin(), bytes.end()); }
+  void on_message(proto::ws_opcode, std::span<const uint8_t> body) override {
+    messages += body.size();
+  }
+  void write(std::span<const uint8_t> bytes) override {
+    wire.insert(wire.end(), bytes.begin(), bytes.end());
+  }
 };
 
-void report(const char* name, double ns) { fmt::print("  {:<48} {:>10.1f} ns/op\n", name, ns); }
+void report(const char* name, double ns) {
+  fmt::print("  {:<48} {:>10.1f} ns/op\n", name, ns);
+}
 
 }  // namespace
 
@@ -54,14 +60,16 @@ int main() {
 
   report("accept_key_for (SHA-1 + base64)", best_ns_per_op(200000, [](size_t n) {
            char out[proto::ws_accept_length];
-           for (size_t i = 0; i < n; ++i) proto::accept_key_for("dGhlIHNhbXBsZSBub25jZQ==", out);
+           for (size_t i = 0; i < n; ++i)
+             proto::accept_key_for("dGhlIHNhbXBsZSBub25jZQ==", out);
            sink_value = uint64_t(out[0]);
          }));
 
   auto request = proto::upgrade_request_template::make({"127.0.0.1", 9000, false, "/"}, {});
   report("upgrade request write", best_ns_per_op(1000000, [&](size_t n) {
            char out[512];
-           for (size_t i = 0; i < n; ++i) request->write(out, "dGhlIHNhbXBsZSBub25jZQ==");
+           for (size_t i = 0; i < n; ++i)
+             request->write(out, "dGhlIHNhbXBsZSBub25jZQ==");
            sink_value = uint64_t(out[5]);
          }));
 
@@ -103,7 +111,8 @@ int main() {
         }
       }
     });
-    report(drop ? "echo round trip, 64 B, contexts pooled each msg" : "echo round trip, 64 B, contexts kept",
+    report(drop ? "echo round trip, 64 B, contexts pooled each msg"
+                : "echo round trip, 64 B, contexts kept",
            ns);
     client.reset(client_env);
     server.reset(server_env);
@@ -111,16 +120,20 @@ int main() {
 
   core::histogram h;
   report("histogram record", best_ns_per_op(10000000, [&](size_t n) {
-           for (size_t i = 0; i < n; ++i) h.record((i * 2654435761u) & 0xffffff);
+           for (size_t i = 0; i < n; ++i)
+             h.record((i * 2654435761u) & 0xffffff);
          }));
   report("histogram p99 (scan of buckets)", best_ns_per_op(100, [&](size_t n) {
-           for (size_t i = 0; i < n; ++i) sink_value = h.value_at_quantile(0.99);
+           for (size_t i = 0; i < n; ++i)
+             sink_value = h.value_at_quantile(0.99);
          }));
 
   std::vector<core::timer_node> nodes(100000);
   core::timer_wheel wheel(0);
-  report("timer schedule + fire (100k timers over 1 s)", best_ns_per_op(1, [&](size_t) {
-           for (size_t i = 0; i < nodes.size(); ++i) wheel.schedule(nodes[i], (i * 7919) % 1'000'000'000);
+  report("timer schedule + fire (100k timers over 1 s)",
+         best_ns_per_op(1, [&](size_t) {
+           for (size_t i = 0; i < nodes.size(); ++i)
+             wheel.schedule(nodes[i], (i * 7919) % 1'000'000'000);
            uint64_t fired = 0;
            for (uint64_t t = 0; t <= 1'000'000'000; t += 1'000'000) {
              wheel.advance(t, [&](core::timer_node&) { ++fired; });

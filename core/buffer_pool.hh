@@ -29,8 +29,8 @@ class buffer_pool {
 
   // Hands a buffer back to the kernel.
   void recycle(uint16_t buffer_id) noexcept {
-    io_uring_buf_ring_add(_ring, _base + size_t(buffer_id) * _buffer_size, _buffer_size,
-                          buffer_id, io_uring_buf_ring_mask(_count), 0);
+    io_uring_buf_ring_add(_ring, _base + size_t(buffer_id) * _buffer_size, _buffer_size, buffer_id,
+                          io_uring_buf_ring_mask(_count), 0);
     io_uring_buf_ring_advance(_ring, 1);
   }
 

@@ -32,11 +32,11 @@ constexpr uint16_t buffer_group = 1;
 constexpr unsigned receive_buffers = 1024;
 constexpr unsigned receive_buffer_size = 2048;
 constexpr unsigned max_bind_retries = 16;
-constexpr unsigned max_sends_per_wakeup = 64;   // catch-up burst bound per connection
+constexpr unsigned max_sends_per_wakeup = 64;     // catch-up burst bound per connection
 constexpr uint64_t context_keep_ns = 50'000'000;  // keep wslay context if a send is this close
 constexpr uint64_t max_wait_ns = 10'000'000;
 constexpr size_t max_pooled_parsers = 64;
-constexpr size_t max_closing = 1024;  // close handshakes in flight per shard
+constexpr size_t max_closing = 1024;         // close handshakes in flight per shard
 constexpr uint64_t batch_wait_ns = 200'000;  // longest sleep while batching completions
 constexpr size_t max_pooled_ws_contexts = 64;
 
@@ -45,8 +45,8 @@ enum class conn_state : uint8_t {
   connecting,  // socket/bind/connect/send chain in flight
   upgrading,   // request sent, waiting for 101
   open,
-  closing,     // our close frame sent, waiting for the server's
-  tearing,     // cancel + close of the descriptor in flight
+  closing,  // our close frame sent, waiting for the server's
+  tearing,  // cancel + close of the descriptor in flight
   done,
 };
 
@@ -54,12 +54,12 @@ enum class conn_state : uint8_t {
 constexpr uint8_t no_failure = 0xff;
 
 struct connection {
-  timer_node timer;          // one wake-up: the earliest of deadline, send, ping
-  out_buffer out;            // bytes waiting for the one send in flight
+  timer_node timer;  // one wake-up: the earliest of deadline, send, ping
+  out_buffer out;    // bytes waiting for the one send in flight
   proto::ws_session session;
   proto::upgrade_response_parser* upgrade = nullptr;  // only during the handshake
-  uint64_t phase_start_ns = 0;  // connect start, then upgrade start
-  uint64_t deadline_ns = 0;     // the current state's timeout; 0 = none
+  uint64_t phase_start_ns = 0;                        // connect start, then upgrade start
+  uint64_t deadline_ns = 0;                           // the current state's timeout; 0 = none
   uint64_t next_send_ns = 0;
   uint64_t next_ping_ns = 0;
   uint32_t id = 0;
@@ -67,9 +67,9 @@ struct connection {
   source_port port{};
   uint16_t generation = 0;
   uint16_t bind_slot = 0;
-  int16_t chain_error = 0;     // first error in the connect chain
+  int16_t chain_error = 0;  // first error in the connect chain
   conn_state state = conn_state::idle;
-  uint8_t pending = 0;         // operations in flight for this slot
+  uint8_t pending = 0;  // operations in flight for this slot
   uint8_t failure = no_failure;
   uint8_t target = 0;
   uint8_t retries = 0;
@@ -113,9 +113,9 @@ struct client_shard::impl final : proto::ws_sink {
   uint64_t outstanding_echoes = 0;
   uint64_t drain_until_ns = 0;
   uint64_t close_until_ns = 0;  // set once every close has been started
-  size_t close_cursor = 0;       // the next connection to start closing
-  size_t closing_now = 0;        // close handshakes in flight
-  unsigned last_batch = 0;       // completions the last loop turn handled
+  size_t close_cursor = 0;      // the next connection to start closing
+  size_t closing_now = 0;       // close handshakes in flight
+  unsigned last_batch = 0;      // completions the last loop turn handled
   enum class phase { running, draining, closing } run_phase = phase::running;
 
   connection* current = nullptr;  // the connection whose session is being driven
@@ -135,17 +135,21 @@ struct client_shard::impl final : proto::ws_sink {
         conns(client_shard::share(p.connections, p.shards, i)) {
     max_pending = std::max<uint32_t>(1, p.max_pending_connects / p.shards);
     bind_addresses.resize(max_pending);
-    for (uint32_t b = 0; b < max_pending; ++b) free_bind_slots.push_back(uint16_t(max_pending - 1 - b));
+    for (uint32_t b = 0; b < max_pending; ++b)
+      free_bind_slots.push_back(uint16_t(max_pending - 1 - b));
     if (p.connect_rate > 0) launch_interval_ns = uint64_t(1e9 * p.shards / p.connect_rate);
     next_launch_ns = t0;
     live = conns.size();
     payload.resize(std::max<uint32_t>(p.message_size, proto::stamp_text_size));
-    for (size_t k = 0; k < conns.size(); ++k) conns[k].id = uint32_t(i + k * p.shards);
+    for (size_t k = 0; k < conns.size(); ++k)
+      conns[k].id = uint32_t(i + k * p.shards);
   }
 
   ~impl() {
-    for (auto& c : conns) c.session.reset(ws_env);
-    for (auto* parser : parser_pool) delete parser;
+    for (auto& c : conns)
+      c.session.reset(ws_env);
+    for (auto* parser : parser_pool)
+      delete parser;
   }
 
   // ---- submission helpers -------------------------------------------------
@@ -343,8 +347,8 @@ struct client_shard::impl final : proto::ws_sink {
           proto::write_stamp_text(reinterpret_cast<char*>(body.data()), st);
         }
       }
-      auto state = c.session.send(ws_env, plan.binary ? proto::ws_opcode::binary : proto::ws_opcode::text,
-                                  body, *this);
+      auto state = c.session.send(
+          ws_env, plan.binary ? proto::ws_opcode::binary : proto::ws_opcode::text, body, *this);
       if (state == proto::ws_state::failed) {
         current = nullptr;
         teardown(c, failure_reason::protocol_error);
@@ -395,7 +399,8 @@ struct client_shard::impl final : proto::ws_sink {
     if (opcode == proto::ws_opcode::binary) {
       st = proto::read_stamp(body);
     } else {
-      st = proto::find_stamp_text(std::string_view(reinterpret_cast<const char*>(body.data()), body.size()));
+      st = proto::find_stamp_text(
+          std::string_view(reinterpret_cast<const char*>(body.data()), body.size()));
     }
     if (!st || st->conn_id != c.id || st->send_ns > now) {
       metrics.counters.messages_unstamped.add();
@@ -522,8 +527,8 @@ struct client_shard::impl final : proto::ws_sink {
     const int error = c.chain_error;
     c.out.release();
     return_parser(c);
-    const bool port_busy = (c.chain_failed_op == op::bind && error == -EADDRINUSE) ||
-                           error == -EADDRNOTAVAIL;
+    const bool port_busy =
+        (c.chain_failed_op == op::bind && error == -EADDRINUSE) || error == -EADDRNOTAVAIL;
     if (c.abort_after_chain) {
       finish_failed(c, std::nullopt);
       return;
@@ -559,7 +564,7 @@ struct client_shard::impl final : proto::ws_sink {
       c.out.finish_send(0);
       if (c.state == conn_state::connecting || c.state == conn_state::tearing) return;
       teardown(c, res == -EPIPE || res == -ECONNRESET ? failure_reason::reset_by_server
-                                                       : failure_reason::io_error);
+                                                      : failure_reason::io_error);
       return;
     }
     c.out.finish_send(uint32_t(res));
@@ -585,7 +590,7 @@ struct client_shard::impl final : proto::ws_sink {
     }
     if (res == -ECANCELED) return;
     teardown(c, res == -ECONNRESET || res == -EPIPE ? failure_reason::reset_by_server
-                                                     : failure_reason::io_error);
+                                                    : failure_reason::io_error);
   }
 
   void feed(connection& c, std::span<const uint8_t> bytes, uint64_t now) noexcept {
@@ -618,7 +623,8 @@ struct client_shard::impl final : proto::ws_sink {
         c.next_send_ns = now + (interval ? masks.next() % interval : 0);
       }
       if (plan.ping_interval_ns != 0) {
-        c.next_ping_ns = now + plan.ping_interval_ns / 2 + masks.next() % (plan.ping_interval_ns / 2 + 1);
+        c.next_ping_ns =
+            now + plan.ping_interval_ns / 2 + masks.next() % (plan.ping_interval_ns / 2 + 1);
       }
       bytes = bytes.subspan(consumed);
       schedule(c);
@@ -658,7 +664,8 @@ struct client_shard::impl final : proto::ws_sink {
       return;
     }
     if (reason) metrics.counters.fail(*reason);
-    if (c.state == conn_state::open || c.state == conn_state::closing) metrics.counters.open_now.sub();
+    if (c.state == conn_state::open || c.state == conn_state::closing)
+      metrics.counters.open_now.sub();
     if (c.state == conn_state::closing) --closing_now;
     c.state = conn_state::tearing;
     c.deadline_ns = 0;
@@ -777,18 +784,21 @@ struct client_shard::impl final : proto::ws_sink {
     ring_options options;
     options.file_table_slots = std::max<uint32_t>(uint32_t(conns.size()), 1);
     if (auto r = uring.init(options); !r) return r;
-    if (auto r = buffers.init(uring.raw(), buffer_group, receive_buffers, receive_buffer_size); !r) return r;
+    if (auto r = buffers.init(uring.raw(), buffer_group, receive_buffers, receive_buffer_size); !r)
+      return r;
     while (live > 0) {
       uint64_t now = now_ns();
       wheel.advance(now, [&](timer_node& node) {
-        auto* c = reinterpret_cast<connection*>(reinterpret_cast<char*>(&node) - offsetof(connection, timer));
+        auto* c = reinterpret_cast<connection*>(reinterpret_cast<char*>(&node) -
+                                                offsetof(connection, timer));
         on_timer(*c, now);
       });
       launch_due(now);
       advance_phase(now);
       if (live == 0) break;
       uint64_t wait = wheel.next_expiry_hint(now, max_wait_ns);
-      if (run_phase == phase::running && launched < conns.size() && pending_connects < max_pending) {
+      if (run_phase == phase::running && launched < conns.size() &&
+          pending_connects < max_pending) {
         wait = next_launch_ns > now ? std::min(wait, next_launch_ns - now) : 0;
       }
       const uint64_t before_wait = now_ns();
@@ -823,6 +833,8 @@ client_shard::client_shard(const client_plan& plan, uint32_t index, shard_metric
 
 client_shard::~client_shard() = default;
 
-result<void> client_shard::run() { return _impl->run(); }
+result<void> client_shard::run() {
+  return _impl->run();
+}
 
 }  // namespace horde::core

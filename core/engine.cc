@@ -16,7 +16,8 @@ int cpu_for(const std::vector<int>& cpus, uint32_t shard) {
 }  // namespace
 
 client_engine::client_engine(const client_plan& plan) : _plan(plan) {
-  for (uint32_t i = 0; i < plan.shards; ++i) _metrics.push_back(std::make_unique<shard_metrics>());
+  for (uint32_t i = 0; i < plan.shards; ++i)
+    _metrics.push_back(std::make_unique<shard_metrics>());
 }
 
 client_engine::~client_engine() {
@@ -31,7 +32,8 @@ void client_engine::start(uint64_t start_ns) {
       std::string failure;
       const int cpu = cpu_for(_plan.cpus, i);
       if (cpu >= 0) {
-        if (auto pinned = affinity::pin_current_thread(cpu); !pinned) failure = pinned.error().message;
+        if (auto pinned = affinity::pin_current_thread(cpu); !pinned)
+          failure = pinned.error().message;
       }
       if (failure.empty()) {
         shard_heap heap;  // after pinning: its pages are first touched here
@@ -48,7 +50,8 @@ void client_engine::start(uint64_t start_ns) {
 }
 
 void client_engine::snapshot(metrics_snapshot& out) const {
-  for (const auto& shard : _metrics) out.add_shard(*shard);
+  for (const auto& shard : _metrics)
+    out.add_shard(*shard);
 }
 
 std::vector<std::string> client_engine::join() {
@@ -59,7 +62,9 @@ std::vector<std::string> client_engine::join() {
   return _errors;
 }
 
-server_engine::~server_engine() { stop(); }
+server_engine::~server_engine() {
+  stop();
+}
 
 result<uint16_t> server_engine::start(const server_plan& plan) {
   _plan = plan;
@@ -78,13 +83,15 @@ result<uint16_t> server_engine::start(const server_plan& plan) {
       where.storage.sin6_port = htons(port);
     }
   }
-  for (uint32_t i = 0; i < plan.shards; ++i) _counters.push_back(std::make_unique<server_counters>());
+  for (uint32_t i = 0; i < plan.shards; ++i)
+    _counters.push_back(std::make_unique<server_counters>());
   for (uint32_t i = 0; i < plan.shards; ++i) {
     _threads.emplace_back([this, i] {
       std::string failure;
       const int cpu = cpu_for(_plan.cpus, i);
       if (cpu >= 0) {
-        if (auto pinned = affinity::pin_current_thread(cpu); !pinned) failure = pinned.error().message;
+        if (auto pinned = affinity::pin_current_thread(cpu); !pinned)
+          failure = pinned.error().message;
       }
       if (failure.empty()) {
         shard_heap heap;
@@ -106,7 +113,8 @@ void server_engine::stop() {
     if (thread.joinable()) thread.join();
   }
   _threads.clear();
-  for (int fd : _listeners) close(fd);
+  for (int fd : _listeners)
+    close(fd);
   _listeners.clear();
 }
 

@@ -5,9 +5,13 @@
 
 namespace horde::core {
 
-histogram::histogram() : _buckets(new std::atomic<uint64_t>[bucket_count]) { reset(); }
+histogram::histogram() : _buckets(new std::atomic<uint64_t>[bucket_count]) {
+  reset();
+}
 
-histogram::histogram(const histogram& other) : histogram() { snapshot_from(other); }
+histogram::histogram(const histogram& other) : histogram() {
+  snapshot_from(other);
+}
 
 histogram& histogram::operator=(const histogram& other) {
   if (this != &other) snapshot_from(other);
@@ -74,7 +78,8 @@ void histogram::add_bucket(uint32_t index, uint64_t count) noexcept {
 }
 
 void histogram::reset() noexcept {
-  for (uint32_t i = 0; i < bucket_count; ++i) store(_buckets[i], 0);
+  for (uint32_t i = 0; i < bucket_count; ++i)
+    store(_buckets[i], 0);
   store(_count, 0);
   store(_sum, 0);
   store(_min, UINT64_MAX);

@@ -31,8 +31,8 @@ class histogram {
   void record(uint64_t value) noexcept { record_n(value, 1); }
   void record_n(uint64_t value, uint64_t n) noexcept;
 
-  void add(const histogram& other) noexcept;            // merge
-  void snapshot_from(const histogram& live) noexcept;   // replace with a copy
+  void add(const histogram& other) noexcept;           // merge
+  void snapshot_from(const histogram& live) noexcept;  // replace with a copy
   void add_bucket(uint32_t index, uint64_t count) noexcept;
   void reset() noexcept;
 

@@ -4,29 +4,46 @@ namespace horde::core {
 
 std::string_view to_string(failure_reason reason) noexcept {
   switch (reason) {
-    case failure_reason::ports_exhausted: return "ports_exhausted";
-    case failure_reason::bind_failed: return "bind_failed";
-    case failure_reason::connect_refused: return "connect_refused";
-    case failure_reason::connect_timeout: return "connect_timeout";
-    case failure_reason::connect_error: return "connect_error";
-    case failure_reason::upgrade_timeout: return "upgrade_timeout";
-    case failure_reason::upgrade_rejected: return "upgrade_rejected";
-    case failure_reason::upgrade_invalid: return "upgrade_invalid";
-    case failure_reason::protocol_error: return "protocol_error";
-    case failure_reason::closed_by_server: return "closed_by_server";
-    case failure_reason::reset_by_server: return "reset_by_server";
-    case failure_reason::eof_from_server: return "eof_from_server";
-    case failure_reason::pong_timeout: return "pong_timeout";
-    case failure_reason::close_timeout: return "close_timeout";
-    case failure_reason::io_error: return "io_error";
-    case failure_reason::count: break;
+    case failure_reason::ports_exhausted:
+      return "ports_exhausted";
+    case failure_reason::bind_failed:
+      return "bind_failed";
+    case failure_reason::connect_refused:
+      return "connect_refused";
+    case failure_reason::connect_timeout:
+      return "connect_timeout";
+    case failure_reason::connect_error:
+      return "connect_error";
+    case failure_reason::upgrade_timeout:
+      return "upgrade_timeout";
+    case failure_reason::upgrade_rejected:
+      return "upgrade_rejected";
+    case failure_reason::upgrade_invalid:
+      return "upgrade_invalid";
+    case failure_reason::protocol_error:
+      return "protocol_error";
+    case failure_reason::closed_by_server:
+      return "closed_by_server";
+    case failure_reason::reset_by_server:
+      return "reset_by_server";
+    case failure_reason::eof_from_server:
+      return "eof_from_server";
+    case failure_reason::pong_timeout:
+      return "pong_timeout";
+    case failure_reason::close_timeout:
+      return "close_timeout";
+    case failure_reason::io_error:
+      return "io_error";
+    case failure_reason::count:
+      break;
   }
   return "unknown";
 }
 
 uint64_t counter_values::failures_total() const noexcept {
   uint64_t total = 0;
-  for (uint64_t n : failures) total += n;
+  for (uint64_t n : failures)
+    total += n;
   return total;
 }
 
@@ -48,9 +65,12 @@ void counter_values::add(const counter_values& o) noexcept {
   recv_rearms += o.recv_rearms;
   busy_ns += o.busy_ns;
   loop_turns += o.loop_turns;
-  for (size_t i = 0; i < failures.size(); ++i) failures[i] += o.failures[i];
-  for (size_t i = 0; i < http_status.size(); ++i) http_status[i] += o.http_status[i];
-  for (size_t i = 0; i < close_codes.size(); ++i) close_codes[i] += o.close_codes[i];
+  for (size_t i = 0; i < failures.size(); ++i)
+    failures[i] += o.failures[i];
+  for (size_t i = 0; i < http_status.size(); ++i)
+    http_status[i] += o.http_status[i];
+  for (size_t i = 0; i < close_codes.size(); ++i)
+    close_codes[i] += o.close_codes[i];
   close_codes_other += o.close_codes_other;
 }
 
@@ -72,9 +92,12 @@ void shard_counters::read_into(counter_values& out) const noexcept {
   out.recv_rearms = recv_rearms.get();
   out.busy_ns = busy_ns.get();
   out.loop_turns = loop_turns.get();
-  for (size_t i = 0; i < failures.size(); ++i) out.failures[i] = failures[i].get();
-  for (size_t i = 0; i < http_status.size(); ++i) out.http_status[i] = http_status[i].get();
-  for (size_t i = 0; i < close_codes.size(); ++i) out.close_codes[i] = close_codes[i].get();
+  for (size_t i = 0; i < failures.size(); ++i)
+    out.failures[i] = failures[i].get();
+  for (size_t i = 0; i < http_status.size(); ++i)
+    out.http_status[i] = http_status[i].get();
+  for (size_t i = 0; i < close_codes.size(); ++i)
+    out.close_codes[i] = close_codes[i].get();
   out.close_codes_other = close_codes_other.get();
 }
 

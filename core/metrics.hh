@@ -16,21 +16,21 @@ namespace horde::core {
 
 // Why a connection failed. Every failure is counted under exactly one reason.
 enum class failure_reason : uint8_t {
-  ports_exhausted,      // no free (source, port) pair in this shard's share
-  bind_failed,          // explicit bind kept failing (ports held by others)
-  connect_refused,      // RST to our SYN: nothing listening, or a full backlog
-  connect_timeout,      // no answer within --connect-timeout
-  connect_error,        // any other connect errno (unreachable, ...)
-  upgrade_timeout,      // no complete 101 within --upgrade-timeout
-  upgrade_rejected,     // the server answered with a status other than 101
-  upgrade_invalid,      // malformed answer, wrong Sec-WebSocket-Accept, ...
-  protocol_error,       // the server broke RFC 6455 (bad frame, bad UTF-8, too big)
-  closed_by_server,     // a close frame from the server before the run ended
-  reset_by_server,      // ECONNRESET / EPIPE
-  eof_from_server,      // TCP FIN without a WebSocket close
-  pong_timeout,         // a ping got no pong within --pong-timeout
-  close_timeout,        // our close frame got no answer during shutdown
-  io_error,             // any other send/recv errno
+  ports_exhausted,   // no free (source, port) pair in this shard's share
+  bind_failed,       // explicit bind kept failing (ports held by others)
+  connect_refused,   // RST to our SYN: nothing listening, or a full backlog
+  connect_timeout,   // no answer within --connect-timeout
+  connect_error,     // any other connect errno (unreachable, ...)
+  upgrade_timeout,   // no complete 101 within --upgrade-timeout
+  upgrade_rejected,  // the server answered with a status other than 101
+  upgrade_invalid,   // malformed answer, wrong Sec-WebSocket-Accept, ...
+  protocol_error,    // the server broke RFC 6455 (bad frame, bad UTF-8, too big)
+  closed_by_server,  // a close frame from the server before the run ended
+  reset_by_server,   // ECONNRESET / EPIPE
+  eof_from_server,   // TCP FIN without a WebSocket close
+  pong_timeout,      // a ping got no pong within --pong-timeout
+  close_timeout,     // our close frame got no answer during shutdown
+  io_error,          // any other send/recv errno
   count
 };
 
@@ -53,12 +53,12 @@ struct counter {
 
 // The plain-number image of a shard's counters, also the merged result's.
 struct counter_values {
-  uint64_t attempts = 0;         // connect attempts (including reconnects)
+  uint64_t attempts = 0;  // connect attempts (including reconnects)
   uint64_t tcp_connected = 0;
-  uint64_t upgraded = 0;         // 101 received and verified: a WebSocket is open
-  uint64_t open_now = 0;         // gauge: open WebSockets right now
+  uint64_t upgraded = 0;  // 101 received and verified: a WebSocket is open
+  uint64_t open_now = 0;  // gauge: open WebSockets right now
   uint64_t open_peak = 0;
-  uint64_t closed_clean = 0;     // close handshake completed at the end of the run
+  uint64_t closed_clean = 0;  // close handshake completed at the end of the run
   uint64_t messages_sent = 0;
   uint64_t messages_received = 0;
   uint64_t messages_unstamped = 0;  // received messages without a valid horde stamp
@@ -66,13 +66,13 @@ struct counter_values {
   uint64_t bytes_received = 0;
   uint64_t pings_sent = 0;
   uint64_t pongs_received = 0;
-  uint64_t bind_retries = 0;        // a port was busy; another was tried
-  uint64_t recv_rearms = 0;         // multishot recv re-armed (buffers ran out)
-  uint64_t busy_ns = 0;             // time the shard spent not waiting in the kernel
+  uint64_t bind_retries = 0;  // a port was busy; another was tried
+  uint64_t recv_rearms = 0;   // multishot recv re-armed (buffers ran out)
+  uint64_t busy_ns = 0;       // time the shard spent not waiting in the kernel
   uint64_t loop_turns = 0;
   std::array<uint64_t, failure_reason_count> failures{};
-  std::array<uint64_t, 600> http_status{};   // non-101 upgrade answers by status
-  std::array<uint64_t, 16> close_codes{};    // server close codes 1000..1015
+  std::array<uint64_t, 600> http_status{};  // non-101 upgrade answers by status
+  std::array<uint64_t, 16> close_codes{};   // server close codes 1000..1015
   uint64_t close_codes_other = 0;
 
   uint64_t failures_total() const noexcept;
@@ -95,10 +95,10 @@ struct alignas(64) shard_counters {
 
 // Histograms a shard keeps, in nanoseconds.
 struct latency_set {
-  histogram connect;    // socket chain submitted -> TCP connected
-  histogram upgrade;    // TCP connected -> verified 101
-  histogram round_trip; // message's *scheduled* send time -> its echo received
-  histogram send_lag;   // scheduled send time -> frame handed to the kernel
+  histogram connect;     // socket chain submitted -> TCP connected
+  histogram upgrade;     // TCP connected -> verified 101
+  histogram round_trip;  // message's *scheduled* send time -> its echo received
+  histogram send_lag;    // scheduled send time -> frame handed to the kernel
 
   void add(const latency_set& other) noexcept;
   void snapshot_from(const latency_set& live) noexcept;

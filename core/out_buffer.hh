@@ -66,7 +66,8 @@ class out_buffer {
   bool reserve(uint32_t needed) noexcept {
     if (needed <= _capacity) return true;
     uint32_t capacity = _capacity < 256 ? 256 : _capacity;
-    while (capacity < needed) capacity *= 2;
+    while (capacity < needed)
+      capacity *= 2;
     // The kernel may still read the bytes of a send in flight (a full socket
     // makes io_uring retry later from the same address), so while one is in
     // flight the old block is kept until it completes instead of realloc'd.

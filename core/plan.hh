@@ -39,8 +39,8 @@ struct client_plan {
   std::vector<uint16_t> excluded_ports;  // e.g. listening ports on the same addresses
 
   uint64_t connections = 1;
-  double connect_rate = 0;  // new connections per second, all shards; 0 = unlimited
-  uint32_t max_pending_connects = 4096;  // all shards; a full accept queue drops SYNs
+  double connect_rate = 0;                // new connections per second, all shards; 0 = unlimited
+  uint32_t max_pending_connects = 4096;   // all shards; a full accept queue drops SYNs
   uint64_t duration_ns = 10'000'000'000;  // whole run, ramp included
 
   double message_rate = 0;  // messages per second per connection; 0 = none

@@ -62,7 +62,9 @@ int ring::submit_and_wait(uint64_t timeout_ns, unsigned min_completions) noexcep
   return ret < 0 ? ret : 0;
 }
 
-int ring::submit_and_poll() noexcept { return io_uring_submit_and_get_events(&_ring); }
+int ring::submit_and_poll() noexcept {
+  return io_uring_submit_and_get_events(&_ring);
+}
 
 result<void> probe_kernel_features() {
   io_uring_probe* probe = io_uring_get_probe();

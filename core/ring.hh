@@ -15,7 +15,7 @@ namespace horde::core {
 
 struct ring_options {
   unsigned sq_entries = 4096;
-  unsigned cq_entries = 65536;  // 100k connections complete in bursts
+  unsigned cq_entries = 65536;    // 100k connections complete in bursts
   unsigned file_table_slots = 0;  // registered (direct) descriptors; 0 = none
 };
 

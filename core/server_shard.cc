@@ -25,7 +25,7 @@ constexpr uint16_t buffer_group = 1;
 constexpr unsigned receive_buffers = 512;
 constexpr unsigned receive_buffer_size = 2048;
 constexpr uint64_t max_wait_ns = 100'000'000;
-constexpr uint32_t listener_slot = ~0u;  // user_data slot of the accept
+constexpr uint32_t listener_slot = ~0u;      // user_data slot of the accept
 constexpr uint64_t batch_wait_ns = 200'000;  // longest sleep while batching completions
 
 enum class peer_state : uint8_t { free, handshake, open, tearing };
@@ -114,8 +114,10 @@ struct server_shard::impl final : proto::ws_sink {
         peers(p.file_slots_per_shard) {}
 
   ~impl() {
-    for (auto& p : peers) p.session.reset(ws_env);
-    for (auto* parser : parser_pool) delete parser;
+    for (auto& p : peers)
+      p.session.reset(ws_env);
+    for (auto* parser : parser_pool)
+      delete parser;
   }
 
   uint32_t slot_of(const peer& p) const noexcept { return uint32_t(&p - peers.data()); }
@@ -320,7 +322,8 @@ struct server_shard::impl final : proto::ws_sink {
     ring_options options;
     options.file_table_slots = uint32_t(peers.size());
     if (auto r = uring.init(options); !r) return r;
-    if (auto r = buffers.init(uring.raw(), buffer_group, receive_buffers, receive_buffer_size); !r) {
+    if (auto r = buffers.init(uring.raw(), buffer_group, receive_buffers, receive_buffer_size);
+        !r) {
       return r;
     }
     arm_accept();
@@ -346,6 +349,8 @@ server_shard::server_shard(const server_plan& plan, uint32_t index, int listen_f
 
 server_shard::~server_shard() = default;
 
-result<void> server_shard::run() { return _impl->run(); }
+result<void> server_shard::run() {
+  return _impl->run();
+}
 
 }  // namespace horde::core

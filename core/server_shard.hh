@@ -19,7 +19,7 @@ struct alignas(64) server_counters {
   std::atomic<uint64_t> accepted{0};
   std::atomic<uint64_t> upgraded{0};
   std::atomic<uint64_t> open_now{0};
-  std::atomic<uint64_t> rejected{0};  // bad upgrade requests
+  std::atomic<uint64_t> rejected{0};       // bad upgrade requests
   std::atomic<uint64_t> accept_errors{0};  // e.g. the direct-descriptor table is full
   std::atomic<uint64_t> messages_in{0};
   std::atomic<uint64_t> messages_out{0};

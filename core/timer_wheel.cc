@@ -9,7 +9,8 @@ timer_wheel::timer_wheel(uint64_t now_ns, uint64_t tick_ns, uint32_t slots)
       _tick_ns(tick_ns == 0 ? 1 : tick_ns),
       _mask(_slots.size() - 1),
       _current_tick(now_ns / _tick_ns) {
-  for (auto& head : _slots) head.next = head.prev = &head;
+  for (auto& head : _slots)
+    head.next = head.prev = &head;
 }
 
 void timer_wheel::schedule(timer_node& node, uint64_t deadline_ns) noexcept {
@@ -36,7 +37,8 @@ uint64_t timer_wheel::next_expiry_hint(uint64_t now_ns, uint64_t cap_ns) const n
   uint64_t earliest = horizon;
   const uint64_t first = _current_tick;
   const uint64_t last_tick = horizon / _tick_ns;
-  const uint64_t span = last_tick - first + 1 < _slots.size() ? last_tick - first + 1 : _slots.size();
+  const uint64_t span =
+      last_tick - first + 1 < _slots.size() ? last_tick - first + 1 : _slots.size();
   for (uint64_t i = 0; i < span; ++i) {
     const timer_node& head = _slots[(first + i) & _mask];
     for (const timer_node* n = head.next; n != &head; n = n->next) {

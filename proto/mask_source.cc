@@ -18,7 +18,9 @@ mask_source::mask_source() noexcept {
   seed_from(seed);
 }
 
-mask_source::mask_source(uint64_t seed) noexcept { seed_from(seed); }
+mask_source::mask_source(uint64_t seed) noexcept {
+  seed_from(seed);
+}
 
 void mask_source::seed_from(uint64_t seed) noexcept {
   // splitmix64 spreads one word over the four of state (never all zero).

@@ -11,7 +11,7 @@ namespace horde::proto {
 
 class mask_source {
  public:
-  mask_source() noexcept;                       // seeded from getrandom
+  mask_source() noexcept;                        // seeded from getrandom
   explicit mask_source(uint64_t seed) noexcept;  // repeatable, for tests
 
   uint64_t next() noexcept {

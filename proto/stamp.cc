@@ -13,26 +13,32 @@ constexpr auto make_decode_table() {
   struct table {
     uint8_t value[256];
   } t{};
-  for (auto& v : t.value) v = 0xff;
-  for (int i = 0; i < 64; ++i) t.value[uint8_t(base64url_alphabet[i])] = uint8_t(i);
+  for (auto& v : t.value)
+    v = 0xff;
+  for (int i = 0; i < 64; ++i)
+    t.value[uint8_t(base64url_alphabet[i])] = uint8_t(i);
   return t;
 }
 constexpr auto decode_table = make_decode_table();
 
 void put_u32(uint8_t* out, uint32_t v) noexcept {
-  for (int i = 0; i < 4; ++i) out[i] = uint8_t(v >> (8 * i));
+  for (int i = 0; i < 4; ++i)
+    out[i] = uint8_t(v >> (8 * i));
 }
 void put_u64(uint8_t* out, uint64_t v) noexcept {
-  for (int i = 0; i < 8; ++i) out[i] = uint8_t(v >> (8 * i));
+  for (int i = 0; i < 8; ++i)
+    out[i] = uint8_t(v >> (8 * i));
 }
 uint32_t get_u32(const uint8_t* in) noexcept {
   uint32_t v = 0;
-  for (int i = 0; i < 4; ++i) v |= uint32_t(in[i]) << (8 * i);
+  for (int i = 0; i < 4; ++i)
+    v |= uint32_t(in[i]) << (8 * i);
   return v;
 }
 uint64_t get_u64(const uint8_t* in) noexcept {
   uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v |= uint64_t(in[i]) << (8 * i);
+  for (int i = 0; i < 8; ++i)
+    v |= uint64_t(in[i]) << (8 * i);
   return v;
 }
 
@@ -69,7 +75,8 @@ bool decode_base64url(const char* in, uint8_t (&out)[stamp_size]) noexcept {
     out[o++] = uint8_t(n >> 8);
     out[o++] = uint8_t(n);
   }
-  const uint32_t n = uint32_t(sextets[k]) << 18 | uint32_t(sextets[k + 1]) << 12 | uint32_t(sextets[k + 2]) << 6;
+  const uint32_t n =
+      uint32_t(sextets[k]) << 18 | uint32_t(sextets[k + 1]) << 12 | uint32_t(sextets[k + 2]) << 6;
   if ((n & 0xff) != 0) return false;  // non-canonical tail bits: not one of ours
   out[o++] = uint8_t(n >> 16);
   out[o++] = uint8_t(n >> 8);
@@ -125,7 +132,8 @@ void fill_payload(std::span<uint8_t> body, const stamp& s) noexcept {
   }
   // A fixed, non-zero filler: compressible is fine (we negotiate no
   // compression), and a server that echoes garbage is easy to spot.
-  for (size_t i = offset; i < body.size(); ++i) body[i] = uint8_t('a' + i % 26);
+  for (size_t i = offset; i < body.size(); ++i)
+    body[i] = uint8_t('a' + i % 26);
 }
 
 }  // namespace horde::proto

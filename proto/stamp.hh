@@ -18,10 +18,10 @@
 namespace horde::proto {
 
 struct stamp {
-  uint32_t conn_id = 0;   // the sending connection
-  uint64_t seq = 0;       // per-connection (or per publisher and group) sequence
-  uint64_t group = 0;     // pub/sub group id; 0 for echo traffic
-  uint64_t send_ns = 0;   // the *scheduled* send time, CLOCK_MONOTONIC ns
+  uint32_t conn_id = 0;  // the sending connection
+  uint64_t seq = 0;      // per-connection (or per publisher and group) sequence
+  uint64_t group = 0;    // pub/sub group id; 0 for echo traffic
+  uint64_t send_ns = 0;  // the *scheduled* send time, CLOCK_MONOTONIC ns
 
   friend bool operator==(const stamp&, const stamp&) = default;
 };

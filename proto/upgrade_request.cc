@@ -15,9 +15,14 @@ bool has_control_characters(std::string_view text) {
 
 // Headers the handshake itself depends on: a user's copy would contradict ours.
 bool is_reserved_header(std::string_view name) {
-  static constexpr std::string_view reserved[] = {
-      "host", "upgrade", "connection", "sec-websocket-key", "sec-websocket-version",
-      "sec-websocket-protocol", "content-length", "transfer-encoding"};
+  static constexpr std::string_view reserved[] = {"host",
+                                                  "upgrade",
+                                                  "connection",
+                                                  "sec-websocket-key",
+                                                  "sec-websocket-version",
+                                                  "sec-websocket-protocol",
+                                                  "content-length",
+                                                  "transfer-encoding"};
   return std::any_of(std::begin(reserved), std::end(reserved),
                      [&](std::string_view r) { return equals_ignore_case(name, r); });
 }
@@ -42,8 +47,10 @@ result<upgrade_request_template> upgrade_request_template::make(const upgrade_ta
   }
   if (has_control_characters(options.origin)) return make_error("the Origin contains a line break");
   for (const auto& [name, value] : options.headers) {
-    if (name.empty() || !is_token(name)) return make_error("header name '" + name + "' is not an HTTP token");
-    if (has_control_characters(value)) return make_error("header '" + name + "' has a line break in its value");
+    if (name.empty() || !is_token(name))
+      return make_error("header name '" + name + "' is not an HTTP token");
+    if (has_control_characters(value))
+      return make_error("header '" + name + "' has a line break in its value");
     if (is_reserved_header(name)) {
       return make_error("header '" + name + "' is written by horde itself and cannot be set");
     }
@@ -72,7 +79,8 @@ result<upgrade_request_template> upgrade_request_template::make(const upgrade_ta
     s += "\r\n";
   }
   if (!options.origin.empty()) s += "Origin: " + options.origin + "\r\n";
-  for (const auto& [name, value] : options.headers) s += name + ": " + value + "\r\n";
+  for (const auto& [name, value] : options.headers)
+    s += name + ": " + value + "\r\n";
   s += "\r\n";
   return t;
 }

@@ -16,15 +16,15 @@
 namespace horde::proto {
 
 struct upgrade_target {
-  std::string host;            // name or address as the user wrote it (IPv6 without brackets)
+  std::string host;  // name or address as the user wrote it (IPv6 without brackets)
   uint16_t port = 80;
   bool secure = false;         // wss: default port 443
   std::string path_and_query;  // "/chat?room=1"; empty means "/"
 };
 
 struct upgrade_options {
-  std::vector<std::string> subprotocols;  // offered in this order
-  std::string origin;                     // empty: no Origin header
+  std::vector<std::string> subprotocols;                     // offered in this order
+  std::string origin;                                        // empty: no Origin header
   std::vector<std::pair<std::string, std::string>> headers;  // e.g. Authorization: Bearer ...
 };
 
@@ -43,7 +43,7 @@ class upgrade_request_template {
   std::string render(std::string_view key) const;
 
  private:
-  std::string _text;       // with a blank where the key goes
+  std::string _text;  // with a blank where the key goes
   size_t _key_offset = 0;
 };
 

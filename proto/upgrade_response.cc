@@ -8,15 +8,24 @@ namespace horde::proto {
 
 std::string_view to_string(upgrade_failure failure) noexcept {
   switch (failure) {
-    case upgrade_failure::none: return "none";
-    case upgrade_failure::malformed: return "malformed";
-    case upgrade_failure::too_large: return "too_large";
-    case upgrade_failure::not_101: return "not_101";
-    case upgrade_failure::missing_upgrade: return "missing_upgrade";
-    case upgrade_failure::missing_connection: return "missing_connection";
-    case upgrade_failure::bad_accept: return "bad_accept";
-    case upgrade_failure::unexpected_subprotocol: return "unexpected_subprotocol";
-    case upgrade_failure::unexpected_extension: return "unexpected_extension";
+    case upgrade_failure::none:
+      return "none";
+    case upgrade_failure::malformed:
+      return "malformed";
+    case upgrade_failure::too_large:
+      return "too_large";
+    case upgrade_failure::not_101:
+      return "not_101";
+    case upgrade_failure::missing_upgrade:
+      return "missing_upgrade";
+    case upgrade_failure::missing_connection:
+      return "missing_connection";
+    case upgrade_failure::bad_accept:
+      return "bad_accept";
+    case upgrade_failure::unexpected_subprotocol:
+      return "unexpected_subprotocol";
+    case upgrade_failure::unexpected_extension:
+      return "unexpected_extension";
   }
   return "unknown";
 }
@@ -26,8 +35,9 @@ void upgrade_response_parser::reset(std::string_view expected_accept,
                                     upgrade_limits limits) noexcept {
   _block.reset(limits.max_header_bytes);
   std::memset(_expected_accept, 0, sizeof _expected_accept);
-  std::memcpy(_expected_accept, expected_accept.data(),
-              expected_accept.size() < ws_accept_length ? expected_accept.size() : ws_accept_length);
+  std::memcpy(
+      _expected_accept, expected_accept.data(),
+      expected_accept.size() < ws_accept_length ? expected_accept.size() : ws_accept_length);
   _offered = offered;
   _limits = limits;
   _subprotocol = {};
@@ -129,7 +139,8 @@ parse_status upgrade_response_parser::finish() noexcept {
   if (!protocol.empty()) {
     bool offered = false;
     if (_offered != nullptr) {
-      for (const auto& p : *_offered) offered = offered || p == protocol;
+      for (const auto& p : *_offered)
+        offered = offered || p == protocol;
     }
     if (!offered) return fail(upgrade_failure::unexpected_subprotocol);
     _subprotocol = protocol;

@@ -7,15 +7,24 @@ namespace horde::proto {
 
 std::string_view to_string(upgrade_request_failure failure) noexcept {
   switch (failure) {
-    case upgrade_request_failure::none: return "none";
-    case upgrade_request_failure::malformed: return "malformed";
-    case upgrade_request_failure::too_large: return "too_large";
-    case upgrade_request_failure::not_get: return "not_get";
-    case upgrade_request_failure::missing_host: return "missing_host";
-    case upgrade_request_failure::missing_upgrade: return "missing_upgrade";
-    case upgrade_request_failure::missing_connection: return "missing_connection";
-    case upgrade_request_failure::bad_version: return "bad_version";
-    case upgrade_request_failure::bad_key: return "bad_key";
+    case upgrade_request_failure::none:
+      return "none";
+    case upgrade_request_failure::malformed:
+      return "malformed";
+    case upgrade_request_failure::too_large:
+      return "too_large";
+    case upgrade_request_failure::not_get:
+      return "not_get";
+    case upgrade_request_failure::missing_host:
+      return "missing_host";
+    case upgrade_request_failure::missing_upgrade:
+      return "missing_upgrade";
+    case upgrade_request_failure::missing_connection:
+      return "missing_connection";
+    case upgrade_request_failure::bad_version:
+      return "bad_version";
+    case upgrade_request_failure::bad_key:
+      return "bad_key";
   }
   return "unknown";
 }
@@ -116,8 +125,9 @@ parse_status upgrade_request_parser::finish() noexcept {
 std::string build_upgrade_response(std::string_view key, std::string_view subprotocol) {
   std::string out;
   out.reserve(160);
-  out += "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-         "Sec-WebSocket-Accept: ";
+  out +=
+      "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Accept: ";
   out += accept_key_for(key);
   out += "\r\n";
   if (!subprotocol.empty()) {

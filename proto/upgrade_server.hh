@@ -14,14 +14,14 @@ namespace horde::proto {
 
 enum class upgrade_request_failure : uint8_t {
   none,
-  malformed,           // bad request line or header line
-  too_large,           // header bytes or count over the limits
-  not_get,             // another method, or not HTTP/1.1
+  malformed,  // bad request line or header line
+  too_large,  // header bytes or count over the limits
+  not_get,    // another method, or not HTTP/1.1
   missing_host,
   missing_upgrade,
   missing_connection,
-  bad_version,         // Sec-WebSocket-Version is not 13
-  bad_key,             // Sec-WebSocket-Key missing or not 16 bytes of base64
+  bad_version,  // Sec-WebSocket-Version is not 13
+  bad_key,      // Sec-WebSocket-Key missing or not 16 bytes of base64
 };
 
 std::string_view to_string(upgrade_request_failure failure) noexcept;

@@ -60,8 +60,8 @@ struct ws_callbacks {
                           void* user_data) {
     ws_shard_env& e = env(user_data);
     ws_context& c = *e._active;
-    c.frame_size = frame_header_size(arg->payload_length, e._role == ws_role::server) +
-                   arg->payload_length;
+    c.frame_size =
+        frame_header_size(arg->payload_length, e._role == ws_role::server) + arg->payload_length;
     const bool data_frame = arg->opcode == WSLAY_TEXT_FRAME || arg->opcode == WSLAY_BINARY_FRAME;
     if (data_frame && !arg->fin) c.in_fragmented_message = true;
     if (arg->opcode == WSLAY_CONTINUATION_FRAME && arg->fin) c.in_fragmented_message = false;
@@ -120,8 +120,12 @@ ws_context* ws_shard_env::take() noexcept {
     c = new (std::nothrow) ws_context();
     if (c == nullptr) return nullptr;
     static const wslay_event_callbacks callbacks = {
-        ws_callbacks::recv,        ws_callbacks::send,      ws_callbacks::genmask,
-        ws_callbacks::frame_start, nullptr,                 ws_callbacks::frame_end,
+        ws_callbacks::recv,
+        ws_callbacks::send,
+        ws_callbacks::genmask,
+        ws_callbacks::frame_start,
+        nullptr,
+        ws_callbacks::frame_end,
         ws_callbacks::message,
     };
     const int r = _role == ws_role::client
@@ -192,7 +196,8 @@ ws_state ws_session::settle(ws_shard_env& env, int wslay_result) noexcept {
   return _state;
 }
 
-ws_state ws_session::feed(ws_shard_env& env, std::span<const uint8_t> bytes, ws_sink& sink) noexcept {
+ws_state ws_session::feed(ws_shard_env& env, std::span<const uint8_t> bytes,
+                          ws_sink& sink) noexcept {
   if (_state == ws_state::failed || _state == ws_state::closed) return _state;
   if (!ensure_context(env)) return _state;
   env._active = _context;
@@ -228,7 +233,8 @@ ws_state ws_session::send(ws_shard_env& env, ws_opcode opcode, std::span<const u
   return settle(env, r == WSLAY_ERR_NO_MORE_MSG ? 0 : r);
 }
 
-ws_state ws_session::ping(ws_shard_env& env, std::span<const uint8_t> payload, ws_sink& sink) noexcept {
+ws_state ws_session::ping(ws_shard_env& env, std::span<const uint8_t> payload,
+                          ws_sink& sink) noexcept {
   return send(env, ws_opcode::ping, payload.size() <= 125 ? payload : payload.first(125), sink);
 }
 
@@ -239,8 +245,8 @@ ws_state ws_session::close(ws_shard_env& env, uint16_t code, std::string_view re
   env._active = _context;
   env._sink = &sink;
   if (reason.size() > 123) reason = reason.substr(0, 123);
-  const int r = wslay_event_queue_close(_context->wslay, code,
-                                        reinterpret_cast<const uint8_t*>(reason.data()), reason.size());
+  const int r = wslay_event_queue_close(
+      _context->wslay, code, reinterpret_cast<const uint8_t*>(reason.data()), reason.size());
   return settle(env, r == WSLAY_ERR_NO_MORE_MSG ? 0 : r);
 }
 

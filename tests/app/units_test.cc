@@ -51,7 +51,8 @@ TEST(Units, CountsWithSuffixes) {
 TEST(Units, Ipv4RangesExpandInOrder) {
   auto addresses = parse_ipv4_ranges("127.0.0.1-127.0.0.3,10.0.0.9");
   ASSERT_TRUE(addresses);
-  EXPECT_EQ(*addresses, (std::vector<std::string>{"127.0.0.1", "127.0.0.2", "127.0.0.3", "10.0.0.9"}));
+  EXPECT_EQ(*addresses,
+            (std::vector<std::string>{"127.0.0.1", "127.0.0.2", "127.0.0.3", "10.0.0.9"}));
   auto crossing = parse_ipv4_ranges("127.0.0.255-127.0.1.0");
   ASSERT_TRUE(crossing);
   EXPECT_EQ(crossing->size(), 2u);

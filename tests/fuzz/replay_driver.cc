@@ -24,7 +24,8 @@ int main(int argc, char** argv) {
   }
   std::mt19937_64 rng(12345);
   std::vector<uint8_t> input;
-  static const char alphabet[] = "HTTP/1.1 101 \r\n:abcUpgradeConnectionSec-WebSocket-Accept websocket";
+  static const char alphabet[] =
+      "HTTP/1.1 101 \r\n:abcUpgradeConnectionSec-WebSocket-Accept websocket";
   for (long i = 0; i < iterations; ++i) {
     size_t size = rng() % (i % 16 == 0 ? 70000 : 512);
     input.resize(size);

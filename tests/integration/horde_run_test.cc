@@ -34,8 +34,8 @@ struct run_outcome {
   nlohmann::json result;
 };
 
-run_outcome horde_run(std::vector<std::string> args, const std::string& name, int timeout_ms = 60000,
-                      int interrupt_after_ms = 0) {
+run_outcome horde_run(std::vector<std::string> args, const std::string& name,
+                      int timeout_ms = 60000, int interrupt_after_ms = 0) {
   const std::string json = temp_json(name);
   std::remove(json.c_str());
   std::vector<std::string> argv = {horde_binary, "run", "--quiet", "--json", json};
@@ -69,7 +69,8 @@ bool python_has_websockets() {
 }
 
 TEST(HordeRun, EmbeddedServerEchoesEveryMessage) {
-  auto run = horde_run({"-c", "200", "--connect-rate", "5000/s", "--rate", "20/s", "--duration", "3s"}, "embedded");
+  auto run = horde_run(
+      {"-c", "200", "--connect-rate", "5000/s", "--rate", "20/s", "--duration", "3s"}, "embedded");
   ASSERT_FALSE(run.process.timed_out);
   ASSERT_EQ(run.process.exit_code, 0) << run.process.err << run.process.out;
   const auto& r = run.result;
@@ -84,7 +85,8 @@ TEST(HordeRun, EmbeddedServerEchoesEveryMessage) {
   EXPECT_EQ(r["messages"]["unstamped"], 0);
   EXPECT_EQ(r["latency"]["round_trip"]["count"], sent);
   EXPECT_EQ(r["server"]["messages_in"], sent);
-  EXPECT_NE(run.process.out.find("connections  attempted 200  opened 200  failed 0"), std::string::npos)
+  EXPECT_NE(run.process.out.find("connections  attempted 200  opened 200  failed 0"),
+            std::string::npos)
       << run.process.out;
 }
 
@@ -97,7 +99,8 @@ TEST(HordeRun, NeverOpensMoreThanAsked) {
 }
 
 TEST(HordeRun, SeparateReferenceServerTextAndPings) {
-  auto server = start_peer({horde_binary, "serve", "--listen", "127.0.0.1:0", "--max-connections", "1000"});
+  auto server =
+      start_peer({horde_binary, "serve", "--listen", "127.0.0.1:0", "--max-connections", "1000"});
   ASSERT_FALSE(server.port.empty());
   // "listening ws://127.0.0.1:PORT/ ..." — take the URL.
   const std::string line = server.port;
@@ -105,8 +108,8 @@ TEST(HordeRun, SeparateReferenceServerTextAndPings) {
   const size_t end = line.find(' ', start);
   ASSERT_NE(start, std::string::npos) << line;
   const std::string url = line.substr(start, end - start);
-  auto run = horde_run({url, "-c", "100", "--rate", "10/s", "--text", "--size", "200", "--ping-interval", "500ms",
-                        "--duration", "2s"},
+  auto run = horde_run({url, "-c", "100", "--rate", "10/s", "--text", "--size", "200",
+                        "--ping-interval", "500ms", "--duration", "2s"},
                        "serve");
   ASSERT_EQ(run.process.exit_code, 0) << run.process.err;
   EXPECT_EQ(run.result["connections"]["opened"], 100);
@@ -117,12 +120,20 @@ TEST(HordeRun, SeparateReferenceServerTextAndPings) {
 }
 
 TEST(HordeRun, PythonWebsocketsServer) {
-  if (!python_has_websockets()) GTEST_SKIP() << HORDE_PYTHON << " lacks the websockets module (python3-websockets)";
+  if (!python_has_websockets())
+    GTEST_SKIP() << HORDE_PYTHON << " lacks the websockets module (python3-websockets)";
   auto server = start_peer({HORDE_PYTHON, source_dir + "/tests/peers/python_ws_server.py"});
   ASSERT_FALSE(server.port.empty());
   for (bool text : {false, true}) {
-    std::vector<std::string> args = {"ws://127.0.0.1:" + server.port + "/", "-c", "50", "--rate", "10/s",
-                                     "--size", "1KiB", "--duration", "2s"};
+    std::vector<std::string> args = {"ws://127.0.0.1:" + server.port + "/",
+                                     "-c",
+                                     "50",
+                                     "--rate",
+                                     "10/s",
+                                     "--size",
+                                     "1KiB",
+                                     "--duration",
+                                     "2s"};
     if (text) args.push_back("--text");
     auto run = horde_run(args, text ? "python_text" : "python_binary");
     ASSERT_EQ(run.process.exit_code, 0) << run.process.err;
@@ -137,11 +148,13 @@ TEST(HordeRun, PythonWebsocketsServer) {
 TEST(HordeRun, NodeWsServer) {
   const std::string script = source_dir + "/tests/peers/node_ws_server.js";
   const std::string module = source_dir + "/tests/peers/node_modules/ws/package.json";
-  if (access(module.c_str(), R_OK) != 0) GTEST_SKIP() << "node ws not installed: run .ci/install-deps";
+  if (access(module.c_str(), R_OK) != 0)
+    GTEST_SKIP() << "node ws not installed: run .ci/install-deps";
   auto server = start_peer({"/usr/bin/node", script});
   ASSERT_FALSE(server.port.empty());
-  auto run = horde_run({"ws://127.0.0.1:" + server.port + "/", "-c", "100", "--rate", "10/s", "--duration", "2s"},
-                       "node");
+  auto run = horde_run(
+      {"ws://127.0.0.1:" + server.port + "/", "-c", "100", "--rate", "10/s", "--duration", "2s"},
+      "node");
   ASSERT_EQ(run.process.exit_code, 0) << run.process.err;
   EXPECT_EQ(run.result["connections"]["opened"], 100);
   EXPECT_EQ(run.result["connections"]["failed"], 0) << run.result["connections"].dump();
@@ -157,15 +170,17 @@ class HordeRunAgainstBadServer : public testing::TestWithParam<misbehaviour> {};
 
 TEST_P(HordeRunAgainstBadServer, CountsEachFailureByReason) {
   const auto& bad = GetParam();
-  auto server = start_peer({HORDE_PYTHON, source_dir + "/tests/peers/misbehaving_server.py", bad.mode});
+  auto server =
+      start_peer({HORDE_PYTHON, source_dir + "/tests/peers/misbehaving_server.py", bad.mode});
   ASSERT_FALSE(server.port.empty());
-  auto run = horde_run({"ws://127.0.0.1:" + server.port + "/", "-c", "20", "--duration", "2s", "--upgrade-timeout",
-                        "1s", "--rate", "5/s"},
+  auto run = horde_run({"ws://127.0.0.1:" + server.port + "/", "-c", "20", "--duration", "2s",
+                        "--upgrade-timeout", "1s", "--rate", "5/s"},
                        bad.mode);
   ASSERT_FALSE(run.process.timed_out);
   ASSERT_EQ(run.process.exit_code, 0) << run.process.err;  // a bad server is a result, not a crash
   EXPECT_EQ(run.result["connections"]["attempted"], 20);
-  EXPECT_EQ(run.result["connections"]["failures"][bad.reason], 20) << run.result["connections"].dump();
+  EXPECT_EQ(run.result["connections"]["failures"][bad.reason], 20)
+      << run.result["connections"].dump();
 }
 
 INSTANTIATE_TEST_SUITE_P(Modes, HordeRunAgainstBadServer,
@@ -179,18 +194,22 @@ INSTANTIATE_TEST_SUITE_P(Modes, HordeRunAgainstBadServer,
                          [](const auto& info) { return std::string(info.param.mode); });
 
 TEST(HordeRun, RejectedUpgradeKeepsTheStatus) {
-  auto server = start_peer({HORDE_PYTHON, source_dir + "/tests/peers/misbehaving_server.py", "refuse403"});
-  auto run = horde_run({"ws://127.0.0.1:" + server.port + "/", "-c", "5", "--duration", "1s"}, "status");
+  auto server =
+      start_peer({HORDE_PYTHON, source_dir + "/tests/peers/misbehaving_server.py", "refuse403"});
+  auto run =
+      horde_run({"ws://127.0.0.1:" + server.port + "/", "-c", "5", "--duration", "1s"}, "status");
   EXPECT_EQ(run.result["connections"]["upgrade_status"]["403"], 5);
 }
 
 TEST(HordeRun, RefusedConnectionsAreCounted) {
   // A port that was just free: nothing listens there.
-  auto server = start_peer({HORDE_PYTHON, "-c",
-                            "import socket;s=socket.socket();s.bind(('127.0.0.1',0));print(s.getsockname()[1]);"
-                            "s.close();import sys;sys.stdin.read()"});
+  auto server = start_peer(
+      {HORDE_PYTHON, "-c",
+       "import socket;s=socket.socket();s.bind(('127.0.0.1',0));print(s.getsockname()[1]);"
+       "s.close();import sys;sys.stdin.read()"});
   ASSERT_FALSE(server.port.empty());
-  auto run = horde_run({"ws://127.0.0.1:" + server.port + "/", "-c", "10", "--duration", "1s"}, "refused");
+  auto run =
+      horde_run({"ws://127.0.0.1:" + server.port + "/", "-c", "10", "--duration", "1s"}, "refused");
   ASSERT_EQ(run.process.exit_code, 0) << run.process.err;
   EXPECT_EQ(run.result["connections"]["failures"]["connect_refused"], 10);
 }
@@ -207,8 +226,8 @@ TEST(HordeRun, SigintStopsCleanlyAndStillReports) {
 }
 
 TEST(HordeRun, ImpossiblePlanIsRefusedWithTheFix) {
-  auto run = horde_run({"ws://127.0.0.1:9/", "-c", "100", "--source-ips", "127.0.0.1", "--ports", "2000-2010",
-                        "--duration", "1s"},
+  auto run = horde_run({"ws://127.0.0.1:9/", "-c", "100", "--source-ips", "127.0.0.1", "--ports",
+                        "2000-2010", "--duration", "1s"},
                        "impossible", 20000);
   EXPECT_EQ(run.process.exit_code, 2);
   EXPECT_NE(run.process.err.find("--source-ips"), std::string::npos) << run.process.err;

@@ -15,7 +15,8 @@ const std::string horde_binary = HORDE_BINARY;
 std::string sysctl_value(const std::string& proc_sys_path) {
   std::ifstream in("/proc/sys/" + proc_sys_path);
   std::string value, word;
-  while (in >> word) value += (value.empty() ? "" : " ") + word;
+  while (in >> word)
+    value += (value.empty() ? "" : " ") + word;
   return value;
 }
 
@@ -61,14 +62,16 @@ TEST(HordeTune, WritesASysctlConfWithoutChangingAnything) {
   std::ifstream in(path);
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   EXPECT_NE(text.find("net.ipv4.tcp_max_orphans"), std::string::npos) << text;
-  EXPECT_EQ(sysctl_value("net/ipv4/tcp_max_orphans"), before) << "tune without --apply changed the host";
+  EXPECT_EQ(sysctl_value("net/ipv4/tcp_max_orphans"), before)
+      << "tune without --apply changed the host";
   std::remove(path.c_str());
 }
 
 TEST(HordeRunPreflight, RefusesAPlanTheHostCannotCarryAndSaysHowToFixIt) {
   // Ten million loopback connections: kernel socket memory alone (2 x 4.3 KB
   // each) is far beyond what any CI machine has available.
-  auto run = test::run_process({horde_binary, "run", "-c", "10M", "--duration", "1s", "--quiet"}, 30000);
+  auto run =
+      test::run_process({horde_binary, "run", "-c", "10M", "--duration", "1s", "--quiet"}, 30000);
   EXPECT_EQ(run.exit_code, 2) << run.out << run.err;
   EXPECT_NE(run.err.find("cannot run on this host"), std::string::npos) << run.err;
   EXPECT_NE(run.err.find("fix:"), std::string::npos) << run.err;

@@ -16,7 +16,8 @@ TEST(accept_key, key_is_base64_of_16_bytes) {
   // RFC 6455 4.1: the sample nonce "the sample nonce" encodes to the RFC's key.
   const std::string nonce = "the sample nonce";
   uint8_t random[16];
-  for (size_t i = 0; i < 16; ++i) random[i] = uint8_t(nonce[i]);
+  for (size_t i = 0; i < 16; ++i)
+    random[i] = uint8_t(nonce[i]);
   char key[ws_key_length];
   encode_ws_key(random, key);
   EXPECT_EQ(std::string(key, sizeof key), "dGhlIHNhbXBsZSBub25jZQ==");

@@ -40,7 +40,8 @@ TEST(stamp, text_form_is_printable_and_round_trips) {
   std::string_view view(text, sizeof text);
   EXPECT_TRUE(view.starts_with("hs1."));
   for (char ch : view) {
-    EXPECT_TRUE(std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_' || ch == '.') << ch;
+    EXPECT_TRUE(std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_' || ch == '.')
+        << ch;
   }
   auto back = read_stamp_text(view);
   ASSERT_TRUE(back);

@@ -57,7 +57,8 @@ TEST(upgrade_request, write_puts_each_key_in_place_without_touching_the_rest) {
   t->write(a.data(), "AAAAAAAAAAAAAAAAAAAAAA==");
   t->write(b.data(), "BBBBBBBBBBBBBBBBBBBBBB==");
   size_t differing = 0;
-  for (size_t i = 0; i < a.size(); ++i) differing += a[i] != b[i];
+  for (size_t i = 0; i < a.size(); ++i)
+    differing += a[i] != b[i];
   EXPECT_EQ(differing, 22u);
 }
 

@@ -165,8 +165,10 @@ TEST(upgrade_response, each_missing_or_wrong_header_has_its_own_category) {
 
 TEST(upgrade_response, offered_subprotocol_is_reported) {
   upgrade_response_parser p;
-  const std::string text = "HTTP/1.1 101 x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                           "Sec-WebSocket-Accept: " + accept + "\r\nSec-WebSocket-Protocol: v2\r\n\r\n";
+  const std::string text =
+      "HTTP/1.1 101 x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Accept: " +
+      accept + "\r\nSec-WebSocket-Protocol: v2\r\n\r\n";
   auto o = parse(text, 17, p);
   ASSERT_TRUE(o.accepted) << to_string(o.failure);
   EXPECT_EQ(p.subprotocol(), "v2");
@@ -179,7 +181,8 @@ TEST(upgrade_response, limits_bound_header_bytes_and_count) {
   EXPECT_EQ(o.status, parse_status::invalid);
   EXPECT_EQ(o.failure, upgrade_failure::too_large);
   std::string many = "HTTP/1.1 101 x\r\n";
-  for (int i = 0; i < 100; ++i) many += "X-H: 1\r\n";
+  for (int i = 0; i < 100; ++i)
+    many += "X-H: 1\r\n";
   many += "\r\n";
   auto m = parse(many, many.size(), p, upgrade_limits{8192, 64});
   EXPECT_EQ(m.failure, upgrade_failure::too_large);

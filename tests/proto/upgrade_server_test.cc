@@ -73,10 +73,13 @@ TEST(upgrade_server, categorises_bad_requests) {
     upgrade_request_failure expected;
   };
   const std::string key_line = "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n";
-  const std::string rest = "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n";
+  const std::string rest =
+      "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n";
   const std::vector<bad_case> cases = {
-      {"POST / HTTP/1.1\r\nHost: h\r\n" + rest + key_line + "\r\n", upgrade_request_failure::not_get},
-      {"GET / HTTP/1.0\r\nHost: h\r\n" + rest + key_line + "\r\n", upgrade_request_failure::not_get},
+      {"POST / HTTP/1.1\r\nHost: h\r\n" + rest + key_line + "\r\n",
+       upgrade_request_failure::not_get},
+      {"GET / HTTP/1.0\r\nHost: h\r\n" + rest + key_line + "\r\n",
+       upgrade_request_failure::not_get},
       {"GET / HTTP/1.1\r\n" + rest + key_line + "\r\n", upgrade_request_failure::missing_host},
       {"GET / HTTP/1.1\r\nHost: h\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n" +
            key_line + "\r\n",
@@ -85,7 +88,8 @@ TEST(upgrade_server, categorises_bad_requests) {
            key_line + "\r\n",
        upgrade_request_failure::missing_connection},
       {"GET / HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-       "Sec-WebSocket-Version: 8\r\n" + key_line + "\r\n",
+       "Sec-WebSocket-Version: 8\r\n" +
+           key_line + "\r\n",
        upgrade_request_failure::bad_version},
       {"GET / HTTP/1.1\r\nHost: h\r\n" + rest + "\r\n", upgrade_request_failure::bad_key},
       {"GET / HTTP/1.1\r\nHost: h\r\n" + rest + "Sec-WebSocket-Key: short\r\n\r\n",

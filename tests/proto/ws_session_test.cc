@@ -14,13 +14,15 @@ using bytes = std::vector<uint8_t>;
 
 bytes b(std::initializer_list<int> values) {
   bytes out;
-  for (int v : values) out.push_back(uint8_t(v));
+  for (int v : values)
+    out.push_back(uint8_t(v));
   return out;
 }
 
 bytes concat(std::initializer_list<bytes> parts) {
   bytes out;
-  for (const auto& p : parts) out.insert(out.end(), p.begin(), p.end());
+  for (const auto& p : parts)
+    out.insert(out.end(), p.begin(), p.end());
   return out;
 }
 
@@ -33,9 +35,15 @@ struct recorder final : ws_sink {
   void on_message(ws_opcode op, std::span<const uint8_t> body) override {
     messages.emplace_back(op, std::string(body.begin(), body.end()));
   }
-  void on_pong(std::span<const uint8_t> body) override { pongs.emplace_back(body.begin(), body.end()); }
-  void on_close(uint16_t code, std::string_view reason) override { closes.emplace_back(code, reason); }
-  void write(std::span<const uint8_t> out) override { written.insert(written.end(), out.begin(), out.end()); }
+  void on_pong(std::span<const uint8_t> body) override {
+    pongs.emplace_back(body.begin(), body.end());
+  }
+  void on_close(uint16_t code, std::string_view reason) override {
+    closes.emplace_back(code, reason);
+  }
+  void write(std::span<const uint8_t> out) override {
+    written.insert(written.end(), out.begin(), out.end());
+  }
 };
 
 // One side of a conversation: env + session + what it saw.
@@ -73,7 +81,8 @@ TEST(ws_session, client_reads_rfc_examples_at_every_split_point) {
       test::guard_page_buffer guard(input->size());
       auto first = guard.place(std::span<const uint8_t>(input->data(), split));
       EXPECT_EQ(client.session.feed(client.env, first, client.events), ws_state::open);
-      auto second = guard.place(std::span<const uint8_t>(input->data() + split, input->size() - split));
+      auto second =
+          guard.place(std::span<const uint8_t>(input->data() + split, input->size() - split));
       EXPECT_EQ(client.session.feed(client.env, second, client.events), ws_state::open);
       ASSERT_EQ(client.events.messages.size(), 1u) << split;
       EXPECT_EQ(client.events.messages[0].first, ws_opcode::text);
@@ -97,7 +106,8 @@ TEST(ws_session, client_answers_a_ping_with_a_masked_pong_of_the_same_body) {
   EXPECT_EQ(out[0], 0x8a);  // FIN + pong
   EXPECT_EQ(out[1], 0x85);  // masked, 5 bytes
   std::string body;
-  for (size_t i = 0; i < 5; ++i) body += char(out[6 + i] ^ out[2 + i % 4]);
+  for (size_t i = 0; i < 5; ++i)
+    body += char(out[6 + i] ^ out[2 + i % 4]);
   EXPECT_EQ(body, "Hello");
   EXPECT_TRUE(client.events.messages.empty());
 }
@@ -113,7 +123,8 @@ TEST(ws_session, extended_lengths_16_and_64_bit) {
   for (size_t size : {size_t(256), size_t(65536)}) {
     bytes frame = size < 65536 ? b({0x82, 0x7e, int(size >> 8), int(size & 0xff)})
                                : b({0x82, 0x7f, 0, 0, 0, 0, 0, 1, 0, 0});
-    for (size_t i = 0; i < size; ++i) frame.push_back(uint8_t(i));
+    for (size_t i = 0; i < size; ++i)
+      frame.push_back(uint8_t(i));
     endpoint client(ws_role::client);
     EXPECT_EQ(client.feed(frame), ws_state::open);
     ASSERT_EQ(client.events.messages.size(), 1u);
@@ -270,7 +281,9 @@ TEST(ws_session, a_pooled_context_serves_the_next_session) {
   EXPECT_EQ(env.contexts_in_use(), 0u);
 }
 
-TEST(ws_session, a_session_slot_is_small) { EXPECT_LE(sizeof(ws_session), 16u); }
+TEST(ws_session, a_session_slot_is_small) {
+  EXPECT_LE(sizeof(ws_session), 16u);
+}
 
 }  // namespace
 }  // namespace horde::proto

@@ -39,8 +39,12 @@ struct socket_sink final : ws_sink {
   void on_message(ws_opcode op, std::span<const uint8_t> body) override {
     messages.emplace_back(op, std::string(body.begin(), body.end()));
   }
-  void on_pong(std::span<const uint8_t> body) override { pongs.emplace_back(body.begin(), body.end()); }
-  void on_close(uint16_t code, std::string_view reason) override { closes.emplace_back(code, reason); }
+  void on_pong(std::span<const uint8_t> body) override {
+    pongs.emplace_back(body.begin(), body.end());
+  }
+  void on_close(uint16_t code, std::string_view reason) override {
+    closes.emplace_back(code, reason);
+  }
   void write(std::span<const uint8_t> bytes) override {
     size_t off = 0;
     while (off < bytes.size()) {
@@ -55,8 +59,8 @@ class python_peer : public testing::Test {
  protected:
   void start(std::vector<std::string> extra = {}) {
     if (!python_has_websockets()) GTEST_SKIP() << HORDE_PYTHON << " lacks python3-websockets";
-    std::vector<std::string> argv = {HORDE_PYTHON,
-                                     std::string(HORDE_SOURCE_DIR) + "/tests/peers/python_ws_server.py"};
+    std::vector<std::string> argv = {
+        HORDE_PYTHON, std::string(HORDE_SOURCE_DIR) + "/tests/peers/python_ws_server.py"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     _server = std::make_unique<test::child_process>(argv);
     auto line = _server->read_line(15000);
@@ -70,7 +74,8 @@ class python_peer : public testing::Test {
     address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     ASSERT_EQ(connect(_sink.fd, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
 
-    auto request = upgrade_request_template::make({"127.0.0.1", uint16_t(port), false, "/echo"}, {});
+    auto request =
+        upgrade_request_template::make({"127.0.0.1", uint16_t(port), false, "/echo"}, {});
     ASSERT_TRUE(request);
     uint8_t random[16];
     _masks.fill(random, sizeof random);
@@ -108,7 +113,8 @@ class python_peer : public testing::Test {
   }
 
   ws_state feed(const std::string& bytes) {
-    return _session.feed(_env, {reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()}, _sink);
+    return _session.feed(_env, {reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()},
+                         _sink);
   }
 
   // Reads until done() or the peer goes quiet for 5 s; drops the wslay
@@ -123,7 +129,8 @@ class python_peer : public testing::Test {
   }
 
   ws_state send(ws_opcode op, const std::string& body) {
-    return _session.send(_env, op, {reinterpret_cast<const uint8_t*>(body.data()), body.size()}, _sink);
+    return _session.send(_env, op, {reinterpret_cast<const uint8_t*>(body.data()), body.size()},
+                         _sink);
   }
 
   std::unique_ptr<test::child_process> _server;
@@ -140,10 +147,12 @@ TEST_F(python_peer, echoes_text_and_binary_of_every_length_class) {
   for (size_t size : {size_t(0), size_t(1), size_t(125), size_t(126), size_t(65535), size_t(65536),
                       size_t(200000), size_t(1) << 20}) {
     std::string body(size, 'a');
-    for (size_t i = 0; i < size; ++i) body[i] = char('a' + i % 26);
+    for (size_t i = 0; i < size; ++i)
+      body[i] = char('a' + i % 26);
     sent.emplace_back(ws_opcode::text, body);
     std::string raw(size, '\0');
-    for (size_t i = 0; i < size; ++i) raw[i] = char(i * 7);
+    for (size_t i = 0; i < size; ++i)
+      raw[i] = char(i * 7);
     sent.emplace_back(ws_opcode::binary, raw);
   }
   for (const auto& [op, body] : sent) {
@@ -174,8 +183,9 @@ TEST_F(python_peer, ping_gets_its_pong) {
   start();
   if (IsSkipped()) return;
   const std::string body = "are you there";
-  ASSERT_EQ(_session.ping(_env, {reinterpret_cast<const uint8_t*>(body.data()), body.size()}, _sink),
-            ws_state::open);
+  ASSERT_EQ(
+      _session.ping(_env, {reinterpret_cast<const uint8_t*>(body.data()), body.size()}, _sink),
+      ws_state::open);
   pump([&] { return !_sink.pongs.empty(); });
   ASSERT_EQ(_sink.pongs.size(), 1u);
   EXPECT_EQ(_sink.pongs[0], body);

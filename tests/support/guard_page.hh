@@ -38,7 +38,8 @@ class guard_page_buffer {
     return {start, bytes.size()};
   }
   std::string_view place(std::string_view text) {
-    auto span = place(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
+    auto span =
+        place(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
     return {reinterpret_cast<const char*>(span.data()), span.size()};
   }
 
