@@ -4,6 +4,8 @@
 // containers often hide parts of /sys and placement must still work there.
 #include "affinity/topology.hh"
 
+#include "affinity/sysfs_text.hh"
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -21,22 +23,6 @@ namespace horde::affinity {
 namespace {
 
 namespace fs = std::filesystem;
-
-// The file's text with surrounding whitespace removed; nullopt when it cannot
-// be opened (absent, or no permission: both mean "the kernel does not say").
-std::optional<std::string> read_text(const fs::path& path) {
-  std::ifstream in(path);
-  if (!in) return std::nullopt;
-  std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-  if (in.bad()) return std::nullopt;
-  const auto is_space = [](unsigned char c) { return std::isspace(c) != 0; };
-  while (!text.empty() && is_space(text.back()))
-    text.pop_back();
-  size_t first = 0;
-  while (first < text.size() && is_space(text[first]))
-    ++first;
-  return text.substr(first);
-}
 
 // An empty cpulist is legal in sysfs (a memory-only NUMA node, no isolated
 // CPUs), but parse_cpu_list rejects "" because "--cpus ''" is a user error.

@@ -97,6 +97,9 @@ int run_cli(int argc, char** argv) {
   run_cmd->add_option("--json", run.json_path,
                       "Write the full result (histograms included) as JSON here");
   run_cmd->add_flag("-q,--quiet", run.quiet, "No live progress line");
+  run_cmd->add_flag("--raw", run.raw,
+                    "Plain TCP instead of WebSocket (no upgrade, no framing), against `horde serve "
+                    "--raw` or the embedded server: the same engine's ceiling without WebSocket");
   run_cmd->add_flag("--force", run.force,
                     "Start even when the preflight (see horde tune) says the plan cannot fit");
 
@@ -115,6 +118,7 @@ int run_cli(int argc, char** argv) {
   serve_cmd->add_option("--shards", serve_opts.shards,
                         "Shards; default: CPUs, more if the fd limit needs");
   serve_cmd->add_option("--duration", serve_opts.duration, "Stop after this long");
+  serve_cmd->add_flag("--raw", serve_opts.raw, "Echo raw TCP bytes (for horde run --raw)");
 
   tune_options tune_opts;
   CLI::App* tune_cmd = cli.add_subcommand(

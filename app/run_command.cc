@@ -240,6 +240,11 @@ int run_load(const run_options& options) {
   }
 
   run_result result;
+  if (options.raw) {
+    result.notes.push_back(
+        "raw TCP: no WebSocket upgrade or framing; the echo is cut into --size byte messages, "
+        "each starting with its stamp (pings are off)");
+  }
   for (auto& note : placement_notes)
     result.notes.push_back("placement: " + note);
   result.kernel = kernel_release();
@@ -257,7 +262,8 @@ int run_load(const run_options& options) {
   plan.arrivals = options.poisson ? core::arrival::poisson : core::arrival::constant;
   plan.message_size = uint32_t(flags->size);
   plan.binary = !options.text;
-  plan.ping_interval_ns = flags->ping;
+  plan.ping_interval_ns = options.raw ? 0 : flags->ping;
+  plan.raw = options.raw;
   plan.connect_timeout_ns = flags->connect_timeout;
   plan.upgrade_timeout_ns = flags->upgrade_timeout;
   plan.pong_timeout_ns = flags->pong_timeout;
@@ -289,6 +295,7 @@ int run_load(const run_options& options) {
     core::server_plan server_plan;
     server_plan.listen = *ipv4_endpoint("127.0.0.1", 0);
     server_plan.cpus = cpus;
+    server_plan.mode = options.raw ? core::server_mode::raw_echo : core::server_mode::echo;
     // Listeners share connections by hash; 25% headroom keeps every shard's
     // table from filling when the split is uneven.
     server_plan.shards =
@@ -523,6 +530,7 @@ int serve(const serve_options& options) {
   }
   core::server_plan plan;
   plan.listen = *listen;
+  plan.mode = options.raw ? core::server_mode::raw_echo : core::server_mode::echo;
   plan.cpus = cpus;
   const uint64_t with_headroom = *max_connections + *max_connections / 4;
   plan.shards = shards_for(with_headroom, table_cap, cpus.size(), options.shards);

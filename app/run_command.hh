@@ -33,7 +33,8 @@ struct run_options {
   unsigned leave_for_target = 0;  // CPUs kept free for a target on this host
   std::string json_path;
   bool quiet = false;
-  bool force = false;  // run even when the preflight says the plan cannot fit
+  bool force = false;
+  bool raw = false;  // plain TCP: the engine's ceiling without WebSocket  // run even when the preflight says the plan cannot fit
 };
 
 // Returns the process exit code.
@@ -45,6 +46,7 @@ struct serve_options {
   unsigned shards = 0;
   std::string max_connections = "100000";
   std::string duration;  // empty: until SIGINT/SIGTERM
+  bool raw = false;      // echo raw TCP bytes instead of WebSocket
 };
 
 int serve(const serve_options& options);

@@ -7,6 +7,8 @@
 #include <fstream>
 #include <thread>
 
+#include "affinity/cpu_set.hh"
+#include "affinity/nic_advice.hh"
 #include "app/target_url.hh"
 #include "app/units.hh"
 #include "sysctl/apply_fixes.hh"
@@ -36,6 +38,7 @@ int tune(const tune_options& options) {
   }
   if (needs.source_addresses == 0) needs.source_addresses = 1;
   needs.target_on_this_host = !options.remote_target;
+  std::string target_host;
   if (!options.url.empty()) {
     auto url = parse_target_url(options.url);
     if (!url) {
@@ -47,6 +50,7 @@ int tune(const tune_options& options) {
         url->host == "localhost" || url->host == "::1" || url->host.rfind("127.", 0) == 0;
     needs.target_on_this_host = loopback && !options.remote_target;
     needs.excluded_ports.push_back(url->port);
+    target_host = url->host;
   }
   needs.tls = options.tls;
   auto size = parse_bytes(options.size);
@@ -98,6 +102,21 @@ int tune(const tune_options& options) {
              fits ? "verdict: the plan fits (lines marked adapted say what horde does)"
                   : "verdict: the plan does NOT fit; apply the fixes above, or --apply as root");
 
+  // Interrupt and queue placement for the interface that reaches the target,
+  // relative to the CPUs horde's shards would run on.
+  affinity::nic_advice nic;
+  if (!target_host.empty()) {
+    const std::string interface = affinity::interface_for(options.root, target_host);
+    nic = affinity::advise_nic(options.root, interface, affinity::allowed_cpus());
+    fmt::print("\nNIC placement ({}):{}\n", interface.empty() ? "no route" : interface,
+               nic.note.empty() ? "" : " " + nic.note);
+    for (const auto& line : nic.lines) {
+      fmt::print("  {:<7} {:<44} current {:<12} advised {}\n", line.ok ? "ok" : "advise", line.what,
+                 line.current, line.advised);
+      if (!line.ok) fmt::print("    fix: {}\n", line.fix);
+    }
+  }
+
   if (!options.sysctl_conf_path.empty()) {
     std::ofstream out(options.sysctl_conf_path);
     out << sysctl::sysctl_conf_text(lines);
@@ -116,6 +135,11 @@ int tune(const tune_options& options) {
       fmt::print("skipped  {}\n", line);
     for (const auto& line : outcome.failed)
       fmt::print("FAILED   {}\n", line);
+    if (nic.found) {
+      for (const auto& line : affinity::apply_nic_advice(options.root, nic)) {
+        fmt::print("nic      {}\n", line);
+      }
+    }
     if (!outcome.failed.empty()) return 1;
     // What was applied changes the verdict: check again.
     auto after = sysctl::read_kernel_limits(options.root);

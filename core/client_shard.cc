@@ -1,6 +1,7 @@
 #include "core/client_shard.hh"
 
 #include <arpa/inet.h>
+#include <netinet/tcp.h>
 
 #include <cerrno>
 #include <cmath>
@@ -99,6 +100,11 @@ struct client_shard::impl final : proto::ws_sink {
   proto::mask_source masks;
   proto::ws_shard_env ws_env;
   std::vector<connection> conns;
+  struct raw_receive {
+    uint32_t offset = 0;                 // bytes of the current message received
+    uint8_t stamp[proto::stamp_size]{};  // its first bytes, while it straddles receives
+  };
+  std::vector<raw_receive> raw_state;  // raw TCP mode only, one per connection
   std::vector<endpoint> bind_addresses;  // one per connect in flight; the kernel reads it late
   std::vector<uint16_t> free_bind_slots;
   std::vector<proto::upgrade_response_parser*> parser_pool;
@@ -141,8 +147,8 @@ struct client_shard::impl final : proto::ws_sink {
     next_launch_ns = t0;
     live = conns.size();
     payload.resize(std::max<uint32_t>(p.message_size, proto::stamp_text_size));
-    for (size_t k = 0; k < conns.size(); ++k)
-      conns[k].id = uint32_t(i + k * p.shards);
+    for (size_t k = 0; k < conns.size(); ++k) conns[k].id = uint32_t(i + k * p.shards);
+    if (p.raw) raw_state.resize(conns.size());
   }
 
   ~impl() {
@@ -171,8 +177,8 @@ struct client_shard::impl final : proto::ws_sink {
       return;
     }
     c.port = *port;
-    uint8_t* request = c.out.prepare(uint32_t(target.request.size()));
-    if (request == nullptr) {
+    uint8_t* request = plan.raw ? nullptr : c.out.prepare(uint32_t(target.request.size()));
+    if (!plan.raw && request == nullptr) {
       finish_failed(c, failure_reason::io_error);
       return;
     }
@@ -191,6 +197,10 @@ struct client_shard::impl final : proto::ws_sink {
     ++pending_connects;
     metrics.counters.attempts.add();
 
+    if (plan.raw) {
+      launch_chain(c, target, bind_to, false);
+      return;
+    }
     // The upgrade request rides at the end of the chain: one submission, no
     // round trip through user space between TCP connect and the request.
     uint8_t key_random[16];
@@ -203,7 +213,13 @@ struct client_shard::impl final : proto::ws_sink {
     c.upgrade->reset(std::string_view(accept, sizeof accept), &target.subprotocols);
     target.request.write(reinterpret_cast<char*>(request), std::string_view(key, sizeof key));
     c.out.commit(uint32_t(target.request.size()));
+    launch_chain(c, target, bind_to, true);
+  }
 
+  // socket -> setsockopt -> bind -> connect [-> send the upgrade request],
+  // linked in one submission.
+  void launch_chain(connection& c, const client_target& target, const endpoint& bind_to,
+                    bool with_request) noexcept {
     const uint32_t slot = slot_of(c);
     io_uring_sqe* e = sqe_for(c, op::socket);
     io_uring_prep_socket_direct(e, target.address.family(), SOCK_STREAM, 0, slot, 0);
@@ -211,12 +227,22 @@ struct client_shard::impl final : proto::ws_sink {
     e = sqe_for(c, op::setsockopt);
     uring_compat::prep_setsockopt(e, int(slot), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     e->flags |= IOSQE_FIXED_FILE | IOSQE_IO_LINK;
+    // A load generator must not let Nagle hold a message back waiting for an
+    // ACK: that would be horde's delay measured as the server's latency.
+    e = sqe_for(c, op::setsockopt);
+    uring_compat::prep_setsockopt(e, int(slot), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    e->flags |= IOSQE_FIXED_FILE | IOSQE_IO_LINK;
     e = sqe_for(c, op::bind);
     uring_compat::prep_bind(e, int(slot), bind_to.address(), bind_to.length);
     e->flags |= IOSQE_FIXED_FILE | IOSQE_IO_LINK;
     e = sqe_for(c, op::connect);
     io_uring_prep_connect(e, int(slot), target.address.address(), target.address.length);
-    e->flags |= IOSQE_FIXED_FILE | IOSQE_IO_LINK;
+    e->flags |= IOSQE_FIXED_FILE;
+    if (!with_request) {
+      schedule(c);
+      return;
+    }
+    e->flags |= IOSQE_IO_LINK;
     auto bytes = c.out.start_send();
     e = sqe_for(c, op::send);
     io_uring_prep_send(e, int(slot), bytes.data(), bytes.size(), MSG_NOSIGNAL);
@@ -347,8 +373,13 @@ struct client_shard::impl final : proto::ws_sink {
           proto::write_stamp_text(reinterpret_cast<char*>(body.data()), st);
         }
       }
-      auto state = c.session.send(
-          ws_env, plan.binary ? proto::ws_opcode::binary : proto::ws_opcode::text, body, *this);
+      auto state = proto::ws_state::open;
+      if (plan.raw) {
+        if (!c.out.append(body)) state = proto::ws_state::failed;
+      } else {
+        state = c.session.send(
+            ws_env, plan.binary ? proto::ws_opcode::binary : proto::ws_opcode::text, body, *this);
+      }
       if (state == proto::ws_state::failed) {
         current = nullptr;
         teardown(c, failure_reason::protocol_error);
@@ -402,6 +433,10 @@ struct client_shard::impl final : proto::ws_sink {
       st = proto::find_stamp_text(
           std::string_view(reinterpret_cast<const char*>(body.data()), body.size()));
     }
+    record_echo(c, st, now);
+  }
+
+  void record_echo(connection& c, std::optional<proto::stamp> st, uint64_t now) noexcept {
     if (!st || st->conn_id != c.id || st->send_ns > now) {
       metrics.counters.messages_unstamped.add();
       return;
@@ -500,6 +535,11 @@ struct client_shard::impl final : proto::ws_sink {
         teardown(c, std::nullopt);
         return;
       }
+      if (plan.raw) {
+        arm_recv(c);
+        opened(c, now);
+        return;
+      }
       c.state = conn_state::upgrading;
       c.phase_start_ns = now;
       c.deadline_ns = now + plan.upgrade_timeout_ns;
@@ -593,7 +633,58 @@ struct client_shard::impl final : proto::ws_sink {
                                                     : failure_reason::io_error);
   }
 
+  // A connection is open: a verified 101, or in raw mode a TCP connect.
+  void opened(connection& c, uint64_t now) noexcept {
+    metrics.counters.upgraded.add();
+    metrics.counters.open_now.add();
+    if (metrics.counters.open_now.get() > metrics.counters.open_peak.get()) {
+      metrics.counters.open_peak.set(metrics.counters.open_now.get());
+    }
+    c.state = conn_state::open;
+    c.deadline_ns = 0;
+    if (plan.message_rate > 0 && run_phase == phase::running) {
+      // A random phase spreads connections over the first interval instead
+      // of a thundering herd of sends at upgrade time.
+      const uint64_t interval = uint64_t(1e9 / plan.message_rate);
+      c.next_send_ns = now + (interval ? masks.next() % interval : 0);
+    }
+    if (plan.ping_interval_ns != 0 && !plan.raw) {
+      c.next_ping_ns =
+          now + plan.ping_interval_ns / 2 + masks.next() % (plan.ping_interval_ns / 2 + 1);
+    }
+    schedule(c);
+  }
+
+  // Raw TCP: the echo comes back as a byte stream; messages are cut at the
+  // fixed message size and a message's stamp is its first 32 bytes, kept
+  // here while a message straddles two receives.
+  void feed_raw(connection& c, std::span<const uint8_t> bytes, uint64_t now) noexcept {
+    raw_receive& r = raw_state[slot_of(c)];
+    const uint32_t size = plan.message_size;
+    while (!bytes.empty()) {
+      const uint32_t take = uint32_t(std::min<size_t>(size - r.offset, bytes.size()));
+      if (r.offset < proto::stamp_size) {
+        const uint32_t stamp_bytes = std::min<uint32_t>(take, uint32_t(proto::stamp_size) - r.offset);
+        std::memcpy(r.stamp + r.offset, bytes.data(), stamp_bytes);
+      }
+      r.offset += take;
+      bytes = bytes.subspan(take);
+      if (r.offset < size) break;
+      r.offset = 0;
+      metrics.counters.messages_received.add();
+      metrics.counters.bytes_received.add(size);
+      current = &c;
+      record_echo(c, size >= proto::stamp_size ? proto::read_stamp(std::span<const uint8_t>(r.stamp, proto::stamp_size))
+                                               : std::nullopt, now);
+      current = nullptr;
+    }
+  }
+
   void feed(connection& c, std::span<const uint8_t> bytes, uint64_t now) noexcept {
+    if (plan.raw) {
+      if (c.state == conn_state::open) feed_raw(c, bytes, now);
+      return;
+    }
     if (c.state == conn_state::upgrading) {
       size_t consumed = 0;
       auto status = c.upgrade->feed(
@@ -609,25 +700,8 @@ struct client_shard::impl final : proto::ws_sink {
       }
       return_parser(c);
       metrics.latency.upgrade.record(now - c.phase_start_ns);
-      metrics.counters.upgraded.add();
-      metrics.counters.open_now.add();
-      if (metrics.counters.open_now.get() > metrics.counters.open_peak.get()) {
-        metrics.counters.open_peak.set(metrics.counters.open_now.get());
-      }
-      c.state = conn_state::open;
-      c.deadline_ns = 0;
-      if (plan.message_rate > 0 && run_phase == phase::running) {
-        // A random phase spreads connections over the first interval instead
-        // of a thundering herd of sends at upgrade time.
-        const uint64_t interval = uint64_t(1e9 / plan.message_rate);
-        c.next_send_ns = now + (interval ? masks.next() % interval : 0);
-      }
-      if (plan.ping_interval_ns != 0) {
-        c.next_ping_ns =
-            now + plan.ping_interval_ns / 2 + masks.next() % (plan.ping_interval_ns / 2 + 1);
-      }
+      opened(c, now);
       bytes = bytes.subspan(consumed);
-      schedule(c);
       if (bytes.empty()) return;
     }
     if (c.state != conn_state::open && c.state != conn_state::closing) return;
@@ -752,6 +826,12 @@ struct client_shard::impl final : proto::ws_sink {
   void begin_close(connection& c, uint64_t now) noexcept {
     switch (c.state) {
       case conn_state::open: {
+        if (plan.raw) {
+          // Raw TCP has no close handshake: closing the socket is the end.
+          metrics.counters.closed_clean.add();
+          teardown(c, std::nullopt);
+          return;
+        }
         current = &c;
         c.state = conn_state::closing;
         ++closing_now;

@@ -48,6 +48,10 @@ struct client_plan {
   uint32_t message_size = 64;
   bool binary = true;
 
+  // Raw TCP instead of WebSocket: no upgrade, no framing; fixed-size stamped
+  // messages on the byte stream. The same engine's ceiling without WebSocket.
+  bool raw = false;
+
   uint64_t ping_interval_ns = 0;  // 0 = no pings
   uint64_t connect_timeout_ns = 10'000'000'000;
   uint64_t upgrade_timeout_ns = 10'000'000'000;
@@ -66,7 +70,7 @@ inline uint64_t client_shard_share(uint64_t connections, uint32_t shards) noexce
   return (connections + shards - 1) / shards;
 }
 
-enum class server_mode : uint8_t { echo, broker };
+enum class server_mode : uint8_t { echo, broker, raw_echo };
 
 struct server_plan {
   endpoint listen;

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -13,6 +14,7 @@
 #include "core/clock.hh"
 #include "core/out_buffer.hh"
 #include "core/ring.hh"
+#include "core/uring_compat.hh"
 #include "core/user_data.hh"
 #include "proto/mask_source.hh"
 #include "proto/upgrade_server.hh"
@@ -26,6 +28,7 @@ constexpr unsigned receive_buffers = 512;
 constexpr unsigned receive_buffer_size = 2048;
 constexpr uint64_t max_wait_ns = 100'000'000;
 constexpr uint32_t listener_slot = ~0u;      // user_data slot of the accept
+const int one = 1;  // a setsockopt value the kernel reads after the call returns
 constexpr uint64_t batch_wait_ns = 200'000;  // longest sleep while batching completions
 
 enum class peer_state : uint8_t { free, handshake, open, tearing };
@@ -218,6 +221,19 @@ struct server_shard::impl final : proto::ws_sink {
     if (slot >= peers.size()) return;  // cannot happen: the table is peers.size()
     peer& p = peers[slot];
     relaxed_add(counters.accepted);
+    // No Nagle on answers: an echo held back for an ACK would be measured as
+    // latency. Fire and forget; its completion carries op::setsockopt.
+    io_uring_sqe* nodelay = sqe_for(p, op::setsockopt);
+    uring_compat::prep_setsockopt(nodelay, int(slot), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    nodelay->flags |= IOSQE_FIXED_FILE;
+    if (plan.mode == server_mode::raw_echo) {
+      // Raw TCP: no handshake, every byte is echoed as it came.
+      p.state = peer_state::open;
+      relaxed_add(counters.upgraded);
+      relaxed_add(counters.open_now);
+      arm_recv(p);
+      return;
+    }
     p.state = peer_state::handshake;
     if (parser_pool.empty()) parser_pool.push_back(new proto::upgrade_request_parser());
     p.handshake = parser_pool.back();
@@ -273,6 +289,12 @@ struct server_shard::impl final : proto::ws_sink {
   }
 
   void on_bytes(peer& p, std::span<const uint8_t> bytes) noexcept {
+    if (plan.mode == server_mode::raw_echo) {
+      if (p.state != peer_state::open) return;
+      if (!p.out.append(bytes)) p.close_after_send = true;
+      flush(p);
+      return;
+    }
     if (p.state == peer_state::handshake) {
       size_t consumed = 0;
       auto status = p.handshake->feed(

@@ -115,7 +115,12 @@ TEST(HordeRun, SeparateReferenceServerTextAndPings) {
   EXPECT_EQ(run.result["connections"]["opened"], 100);
   EXPECT_EQ(run.result["connections"]["failed"], 0);
   EXPECT_GT(run.result["messages"]["pings_sent"], 0);
-  EXPECT_EQ(run.result["messages"]["pongs_received"], run.result["messages"]["pings_sent"]);
+  // Every ping is answered, except possibly one sent in the run's last loop
+  // turn, whose pong can race the close handshake (seen 1 in ~5 runs).
+  const uint64_t pings = run.result["messages"]["pings_sent"];
+  const uint64_t pongs = run.result["messages"]["pongs_received"];
+  EXPECT_LE(pongs, pings);
+  EXPECT_GE(pongs + 1, pings);
   EXPECT_EQ(run.result["messages"]["answered"], run.result["messages"]["sent"]);
 }
 
@@ -231,6 +236,29 @@ TEST(HordeRun, ImpossiblePlanIsRefusedWithTheFix) {
                        "impossible", 20000);
   EXPECT_EQ(run.process.exit_code, 2);
   EXPECT_NE(run.process.err.find("--source-ips"), std::string::npos) << run.process.err;
+}
+
+TEST(HordeRun, RawTcpModeEchoesStampedMessagesCutFromTheStream) {
+  // 3000-byte messages do not arrive one per receive: the client cuts them
+  // from the stream and reads each stamp, even one split across receives.
+  auto server = start_peer({horde_binary, "serve", "--raw", "--listen", "127.0.0.1:0"});
+  const std::string line = server.port;
+  const size_t start = line.find("ws://");
+  ASSERT_NE(start, std::string::npos) << line;
+  const std::string url = line.substr(start, line.find(' ', start) - start);
+  for (const char* size : {"64", "3000"}) {
+    auto run =
+        horde_run({url, "--raw", "-c", "100", "--rate", "50/s", "--size", size, "--duration", "2s"},
+                  std::string("raw") + size);
+    ASSERT_EQ(run.process.exit_code, 0) << run.process.err;
+    EXPECT_EQ(run.result["connections"]["opened"], 100);
+    EXPECT_EQ(run.result["connections"]["failed"], 0);
+    const uint64_t sent = run.result["messages"]["sent"];
+    EXPECT_GT(sent, 100u * 50u);
+    EXPECT_EQ(run.result["messages"]["answered"], sent) << size;
+    EXPECT_EQ(run.result["messages"]["unstamped"], 0) << size;
+    EXPECT_EQ(run.result["latency"]["upgrade"]["count"], 0) << "raw TCP has no upgrade";
+  }
 }
 
 TEST(HordeRun, BadFlagsExplainThemselves) {
