@@ -47,8 +47,16 @@ result<double> parse_rate_per_second(const std::string& text) {
   const size_t slash = text.find('/');
   double n = 0;
   std::string rest;
-  if (!split_number(text.substr(0, slash), n, rest) || !rest.empty()) {
-    return make_error("bad rate '" + text + "': expected e.g. 10/s, 100/m or 0.5");
+  if (!split_number(text.substr(0, slash), n, rest)) {
+    return make_error("bad rate '" + text + "': expected e.g. 10/s, 20k/s, 100/m or 0.5");
+  }
+  // Counts take the same k/M suffixes as -c: 20k/s is 20,000 a second.
+  if (rest == "k" || rest == "K") {
+    n *= 1e3;
+  } else if (rest == "M") {
+    n *= 1e6;
+  } else if (!rest.empty()) {
+    return make_error("bad rate '" + text + "': expected e.g. 10/s, 20k/s, 100/m or 0.5");
   }
   if (slash == std::string::npos) return n;
   const std::string unit = text.substr(slash + 1);

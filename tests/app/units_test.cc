@@ -30,7 +30,7 @@ TEST(Units, Rates) {
   EXPECT_DOUBLE_EQ(*parse_rate_per_second("3/ms"), 3000.0);
   EXPECT_FALSE(parse_rate_per_second("10/d"));
   EXPECT_FALSE(parse_rate_per_second("x/s"));
-  EXPECT_FALSE(parse_rate_per_second("10k/s"));
+  EXPECT_DOUBLE_EQ(*parse_rate_per_second("10k/s"), 10000.0);  // as --help shows: 20k/s
 }
 
 TEST(Units, ByteSizesAreBinary) {
@@ -59,6 +59,13 @@ TEST(Units, Ipv4RangesExpandInOrder) {
   EXPECT_FALSE(parse_ipv4_ranges("127.0.0.5-127.0.0.1"));
   EXPECT_FALSE(parse_ipv4_ranges("300.0.0.1"));
   EXPECT_FALSE(parse_ipv4_ranges("::1"));
+}
+
+TEST(Units, RatesTakeCountSuffixes) {
+  EXPECT_EQ(*parse_rate_per_second("20k/s"), 20000.0);
+  EXPECT_EQ(*parse_rate_per_second("1.5M/m"), 25000.0);
+  EXPECT_EQ(*parse_rate_per_second("100k"), 100000.0);
+  EXPECT_FALSE(parse_rate_per_second("10x/s"));
 }
 
 }  // namespace
