@@ -233,6 +233,7 @@ int run_load(const run_options& options) {
     }
     cpus = placed->shard_cpus;
     placement_notes = placed->notes;
+    placement_notes.push_back(affinity::describe(*placed));
   } else if (options.leave_for_target > 0) {
     fmt::print(stderr, "horde run: --leave-for-target needs the CPU topology: {}\n",
                topology.error().message);
