@@ -34,7 +34,8 @@ struct run_options {
   std::string json_path;
   bool quiet = false;
   bool force = false;
-  bool raw = false;  // plain TCP: the engine's ceiling without WebSocket  // run even when the preflight says the plan cannot fit
+  bool raw = false;  // plain TCP: the engine's ceiling without WebSocket  // run even when the
+                     // preflight says the plan cannot fit
 };
 
 // Returns the process exit code.

@@ -104,7 +104,7 @@ struct client_shard::impl final : proto::ws_sink {
     uint32_t offset = 0;                 // bytes of the current message received
     uint8_t stamp[proto::stamp_size]{};  // its first bytes, while it straddles receives
   };
-  std::vector<raw_receive> raw_state;  // raw TCP mode only, one per connection
+  std::vector<raw_receive> raw_state;    // raw TCP mode only, one per connection
   std::vector<endpoint> bind_addresses;  // one per connect in flight; the kernel reads it late
   std::vector<uint16_t> free_bind_slots;
   std::vector<proto::upgrade_response_parser*> parser_pool;
@@ -147,7 +147,8 @@ struct client_shard::impl final : proto::ws_sink {
     next_launch_ns = t0;
     live = conns.size();
     payload.resize(std::max<uint32_t>(p.message_size, proto::stamp_text_size));
-    for (size_t k = 0; k < conns.size(); ++k) conns[k].id = uint32_t(i + k * p.shards);
+    for (size_t k = 0; k < conns.size(); ++k)
+      conns[k].id = uint32_t(i + k * p.shards);
     if (p.raw) raw_state.resize(conns.size());
   }
 
@@ -664,7 +665,8 @@ struct client_shard::impl final : proto::ws_sink {
     while (!bytes.empty()) {
       const uint32_t take = uint32_t(std::min<size_t>(size - r.offset, bytes.size()));
       if (r.offset < proto::stamp_size) {
-        const uint32_t stamp_bytes = std::min<uint32_t>(take, uint32_t(proto::stamp_size) - r.offset);
+        const uint32_t stamp_bytes =
+            std::min<uint32_t>(take, uint32_t(proto::stamp_size) - r.offset);
         std::memcpy(r.stamp + r.offset, bytes.data(), stamp_bytes);
       }
       r.offset += take;
@@ -674,8 +676,11 @@ struct client_shard::impl final : proto::ws_sink {
       metrics.counters.messages_received.add();
       metrics.counters.bytes_received.add(size);
       current = &c;
-      record_echo(c, size >= proto::stamp_size ? proto::read_stamp(std::span<const uint8_t>(r.stamp, proto::stamp_size))
-                                               : std::nullopt, now);
+      record_echo(c,
+                  size >= proto::stamp_size
+                      ? proto::read_stamp(std::span<const uint8_t>(r.stamp, proto::stamp_size))
+                      : std::nullopt,
+                  now);
       current = nullptr;
     }
   }

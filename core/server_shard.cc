@@ -27,7 +27,7 @@ constexpr uint16_t buffer_group = 1;
 constexpr unsigned receive_buffers = 512;
 constexpr unsigned receive_buffer_size = 2048;
 constexpr uint64_t max_wait_ns = 100'000'000;
-constexpr uint32_t listener_slot = ~0u;      // user_data slot of the accept
+constexpr uint32_t listener_slot = ~0u;  // user_data slot of the accept
 const int one = 1;  // a setsockopt value the kernel reads after the call returns
 constexpr uint64_t batch_wait_ns = 200'000;  // longest sleep while batching completions
 

@@ -90,50 +90,15 @@ void check_consistent(const result& r) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  // A parser holds an 8 KB block: keep the two off the stack.
-  static upgrade_response_parser chunked, whole;
-  chunked.reset(expected_accept(), &offered());
-
-  std::string all;                          // every piece's bytes, in order
-  std::vector<std::string_view> leftovers;  // bytes after the end, not consumed
-  size_t taken = 0;
-  parse_status status = parse_status::need_more;
-  horde::fuzz::chunks pieces(data, size);
-  std::string_view piece;
-  while (pieces.next(piece)) {
-    all.append(piece);
-    if (status != parse_status::need_more) {
-      leftovers.push_back(piece);
-      continue;
-    }
-    size_t consumed = size_t(-1);
-    status = chunked.feed(piece, consumed);
-    HORDE_FUZZ_CHECK(consumed <= piece.size());
-    if (status == parse_status::need_more) HORDE_FUZZ_CHECK(consumed == piece.size());
-    taken += consumed;
-    check_consistent(read_result(chunked, status));
-    if (consumed < piece.size()) leftovers.push_back(piece.substr(consumed));
-  }
-  const result split_result = read_result(chunked, status);
-
-  // The split must not matter.
-  whole.reset(expected_accept(), &offered());
-  size_t whole_consumed = size_t(-1);
-  const parse_status whole_status = whole.feed(all, whole_consumed);
-  HORDE_FUZZ_CHECK(whole_consumed <= all.size());
-  HORDE_FUZZ_CHECK(whole_consumed == taken);
-  HORDE_FUZZ_CHECK(read_result(whole, whole_status) == split_result);
-
-  // A finished parser stays finished: what follows the header is the first
-  // WebSocket frames, never the parser's.
-  if (status != parse_status::need_more) {
-    leftovers.push_back({});
-    for (std::string_view rest : leftovers) {
-      size_t consumed = size_t(-1);
-      HORDE_FUZZ_CHECK(chunked.feed(rest, consumed) == status);
-      HORDE_FUZZ_CHECK(consumed == 0);
-      HORDE_FUZZ_CHECK(read_result(chunked, status) == split_result);
-    }
-  }
+  static upgrade_response_parser chunked, whole;  // reused across inputs, as the engine pools them
+  horde::fuzz::check_incremental_parser(
+      data, size, chunked, whole,
+      [](upgrade_response_parser& p) { p.reset(expected_accept(), &offered()); },
+      [](const upgrade_response_parser& parser, parse_status status) {
+        return read_result(parser, status);
+      },
+      [](const upgrade_response_parser& parser, parse_status status) {
+        check_consistent(read_result(parser, status));
+      });
   return 0;
 }

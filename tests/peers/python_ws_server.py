@@ -44,9 +44,12 @@ async def main():
 
     loop = asyncio.get_running_loop()
     stop = loop.create_future()
-    loop.add_signal_handler(signal.SIGTERM, stop.set_result, None)
-    loop.add_reader(sys.stdin.fileno(), lambda: sys.stdin.buffer.read1(4096) or
-                    (stop.done() or stop.set_result(None)))
+    def finish():  # stdin's end and SIGTERM may both come
+        if not stop.done():
+            stop.set_result(None)
+
+    loop.add_signal_handler(signal.SIGTERM, finish)
+    loop.add_reader(sys.stdin.fileno(), lambda: sys.stdin.buffer.read1(4096) or finish())
     async with websockets.serve(echo, "127.0.0.1", 0, max_size=64 * 1024 * 1024,
                                 max_queue=None, ping_interval=None, backlog=4096) as server:
         port = server.sockets[0].getsockname()[1]

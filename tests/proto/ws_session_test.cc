@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/event_recorder.hh"
 #include "tests/support/guard_page.hh"
 
 namespace horde::proto {
@@ -26,21 +27,9 @@ bytes concat(std::initializer_list<bytes> parts) {
   return out;
 }
 
-struct recorder final : ws_sink {
-  std::vector<std::pair<ws_opcode, std::string>> messages;
-  std::vector<std::string> pongs;
-  std::vector<std::pair<uint16_t, std::string>> closes;
+struct recorder final : test::event_recorder {
   bytes written;
 
-  void on_message(ws_opcode op, std::span<const uint8_t> body) override {
-    messages.emplace_back(op, std::string(body.begin(), body.end()));
-  }
-  void on_pong(std::span<const uint8_t> body) override {
-    pongs.emplace_back(body.begin(), body.end());
-  }
-  void on_close(uint16_t code, std::string_view reason) override {
-    closes.emplace_back(code, reason);
-  }
   void write(std::span<const uint8_t> out) override {
     written.insert(written.end(), out.begin(), out.end());
   }

@@ -21,6 +21,7 @@
 #include "proto/upgrade_response.hh"
 #include "proto/ws_session.hh"
 #include "tests/support/child_process.hh"
+#include "tests/support/event_recorder.hh"
 #include "tests/support/process_run.hh"
 
 namespace horde::proto {
@@ -30,21 +31,10 @@ bool python_has_websockets() {
   return test::run_process({HORDE_PYTHON, "-c", "import websockets"}, 20000).exit_code == 0;
 }
 
-struct socket_sink final : ws_sink {
+// Events are kept; bytes go straight to the socket (blocking).
+struct socket_sink final : test::event_recorder {
   int fd = -1;
-  std::vector<std::pair<ws_opcode, std::string>> messages;
-  std::vector<std::string> pongs;
-  std::vector<std::pair<uint16_t, std::string>> closes;
 
-  void on_message(ws_opcode op, std::span<const uint8_t> body) override {
-    messages.emplace_back(op, std::string(body.begin(), body.end()));
-  }
-  void on_pong(std::span<const uint8_t> body) override {
-    pongs.emplace_back(body.begin(), body.end());
-  }
-  void on_close(uint16_t code, std::string_view reason) override {
-    closes.emplace_back(code, reason);
-  }
   void write(std::span<const uint8_t> bytes) override {
     size_t off = 0;
     while (off < bytes.size()) {

@@ -16,6 +16,8 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/spawn.hh"
+
 namespace horde::test {
 
 class child_process {
@@ -28,17 +30,7 @@ class child_process {
       close(in_pipe[1]);
       return;
     }
-    _pid = fork();
-    if (_pid == 0) {
-      dup2(in_pipe[0], STDIN_FILENO);
-      dup2(out_pipe[1], STDOUT_FILENO);
-      std::vector<char*> args;
-      for (const auto& a : argv)
-        args.push_back(const_cast<char*>(a.c_str()));
-      args.push_back(nullptr);
-      execv(args[0], args.data());
-      _exit(127);
-    }
+    _pid = spawn(argv, in_pipe[0], out_pipe[1], -1);
     close(in_pipe[0]);
     close(out_pipe[1]);
     _stdin = in_pipe[1];

@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/spawn.hh"
+
 namespace horde::test {
 
 struct process_outcome {
@@ -30,19 +32,9 @@ inline process_outcome run_process(const std::vector<std::string>& argv, int tim
   process_outcome outcome;
   int out_pipe[2], err_pipe[2];
   if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0) return outcome;
-  pid_t pid = fork();
-  if (pid == 0) {
-    dup2(out_pipe[1], STDOUT_FILENO);
-    dup2(err_pipe[1], STDERR_FILENO);
-    int devnull = open("/dev/null", O_RDONLY);
-    dup2(devnull, STDIN_FILENO);
-    std::vector<char*> args;
-    for (const auto& a : argv)
-      args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    execv(args[0], args.data());
-    _exit(127);
-  }
+  const int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  const pid_t pid = spawn(argv, devnull, out_pipe[1], err_pipe[1]);
+  if (devnull >= 0) close(devnull);
   close(out_pipe[1]);
   close(err_pipe[1]);
   const auto start = std::chrono::steady_clock::now();
