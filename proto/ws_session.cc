@@ -73,7 +73,7 @@ struct ws_callbacks {
     c.frame_size = 0;
   }
 
-  static void message(wslay_event_context_ptr, const wslay_event_on_msg_recv_arg* arg,
+  static void message(wslay_event_context_ptr ctx, const wslay_event_on_msg_recv_arg* arg,
                       void* user_data) {
     ws_sink& sink = *env(user_data)._sink;
     std::span<const uint8_t> body(arg->msg, arg->msg_length);
@@ -95,8 +95,15 @@ struct ws_callbacks {
         sink.on_close(arg->status_code == 0 ? 1005 : arg->status_code, reason);
         break;
       }
+      case WSLAY_PING:
+        // wslay has queued the pong; write it now. wslay 1.1.1 sends a close
+        // it queues later (the peer's close arriving in the same read) ahead
+        // of a pong still waiting, so a ping right before a close would
+        // otherwise go unanswered. Writing does not touch the read state.
+        wslay_event_send(ctx);
+        break;
       default:
-        break;  // pings are answered by wslay itself
+        break;
     }
   }
 };
