@@ -105,7 +105,7 @@ int run_cli(int argc, char** argv) {
 
   serve_options serve_opts;
   CLI::App* serve_cmd =
-      cli.add_subcommand("serve", "Run the reference WebSocket echo server (io_uring)");
+      cli.add_subcommand("serve", "Run the reference WebSocket server: echo and pub/sub broker (io_uring)");
   serve_cmd->footer(
       "\nThe first line on stdout is 'listening ws://ADDR:PORT/ ...' (with --listen ADDR:0 the\n"
       "kernel picks the port). Stops on SIGINT/SIGTERM or after --duration.\n");
@@ -119,6 +119,11 @@ int run_cli(int argc, char** argv) {
                         "Shards; default: CPUs, more if the fd limit needs");
   serve_cmd->add_option("--duration", serve_opts.duration, "Stop after this long");
   serve_cmd->add_flag("--raw", serve_opts.raw, "Echo raw TCP bytes (for horde run --raw)");
+  serve_cmd->add_option("--drop-every", serve_opts.drop_every,
+                        "Testing only: drop every Nth pub/sub delivery (horde run must report "
+                        "exactly these as lost)");
+  serve_cmd->add_option("--duplicate-every", serve_opts.duplicate_every,
+                        "Testing only: send every Nth pub/sub delivery twice");
 
   tune_options tune_opts;
   CLI::App* tune_cmd = cli.add_subcommand(

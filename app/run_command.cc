@@ -532,6 +532,8 @@ int serve(const serve_options& options) {
   core::server_plan plan;
   plan.listen = *listen;
   plan.mode = options.raw ? core::server_mode::raw_echo : core::server_mode::echo;
+  plan.drop_every = options.drop_every;
+  plan.duplicate_every = options.duplicate_every;
   plan.cpus = cpus;
   const uint64_t with_headroom = *max_connections + *max_connections / 4;
   plan.shards = shards_for(with_headroom, table_cap, cpus.size(), options.shards);
@@ -567,6 +569,14 @@ int serve(const serve_options& options) {
   fmt::print("served: accepted {} upgraded {} messages in {} out {} accept errors {}\n",
              totals.accepted, totals.upgraded, totals.messages_in, totals.messages_out,
              totals.accept_errors);
+  if (totals.subscribes + totals.publishes > 0) {
+    fmt::print(
+        "broker: subscribes {} unsubscribes {} publishes {} deliveries {} dropped {} "
+        "duplicated {} slow consumers {} command errors {} groups {} subscriptions {}\n",
+        totals.subscribes, totals.unsubscribes, totals.publishes, totals.deliveries,
+        totals.deliveries_dropped, totals.deliveries_duplicated, totals.slow_consumers,
+        totals.command_errors, totals.groups, totals.subscriptions);
+  }
   return server.errors().empty() ? 0 : 1;
 }
 

@@ -48,6 +48,8 @@ struct serve_options {
   std::string max_connections = "100000";
   std::string duration;  // empty: until SIGINT/SIGTERM
   bool raw = false;      // echo raw TCP bytes instead of WebSocket
+  unsigned drop_every = 0;       // testing loss accounting: drop every Nth delivery
+  unsigned duplicate_every = 0;  // ... or send it twice
 };
 
 int serve(const serve_options& options);

@@ -130,6 +130,16 @@ server_totals server_engine::totals() const {
     t.messages_in += get(c->messages_in);
     t.messages_out += get(c->messages_out);
     t.protocol_errors += get(c->protocol_errors);
+    t.subscribes += get(c->subscribes);
+    t.unsubscribes += get(c->unsubscribes);
+    t.publishes += get(c->publishes);
+    t.deliveries += get(c->deliveries);
+    t.deliveries_dropped += get(c->deliveries_dropped);
+    t.deliveries_duplicated += get(c->deliveries_duplicated);
+    t.slow_consumers += get(c->slow_consumers);
+    t.command_errors += get(c->command_errors);
+    t.groups += get(c->groups);
+    t.subscriptions += get(c->subscriptions);
   }
   return t;
 }

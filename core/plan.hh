@@ -70,7 +70,10 @@ inline uint64_t client_shard_share(uint64_t connections, uint32_t shards) noexce
   return (connections + shards - 1) / shards;
 }
 
-enum class server_mode : uint8_t { echo, broker, raw_echo };
+// echo: every WebSocket message comes back as it came, except the pub/sub
+// commands of the reference protocol (docs/pubsub.md: "sub G", "unsub G",
+// "pub G payload"), which the broker in the same server answers.
+enum class server_mode : uint8_t { echo, raw_echo };
 
 struct server_plan {
   endpoint listen;
@@ -79,6 +82,13 @@ struct server_plan {
   uint32_t file_slots_per_shard = 16384;
   int backlog = 65535;
   server_mode mode = server_mode::echo;
+
+  // Testing horde's loss accounting only: every Nth delivery a shard makes is
+  // dropped, or sent twice (0 = never).
+  uint32_t drop_every = 0;
+  uint32_t duplicate_every = 0;
+  // A subscriber whose unsent bytes pass this is disconnected (a slow consumer).
+  uint32_t max_out_bytes = 16u << 20;
 };
 
 }  // namespace horde::core

@@ -24,6 +24,17 @@ struct alignas(64) server_counters {
   std::atomic<uint64_t> messages_in{0};
   std::atomic<uint64_t> messages_out{0};
   std::atomic<uint64_t> protocol_errors{0};
+  // The broker.
+  std::atomic<uint64_t> subscribes{0};
+  std::atomic<uint64_t> unsubscribes{0};
+  std::atomic<uint64_t> publishes{0};
+  std::atomic<uint64_t> deliveries{0};             // frames queued to subscribers
+  std::atomic<uint64_t> deliveries_dropped{0};     // drop_every (testing)
+  std::atomic<uint64_t> deliveries_duplicated{0};  // duplicate_every (testing)
+  std::atomic<uint64_t> slow_consumers{0};         // disconnected over max_out_bytes
+  std::atomic<uint64_t> command_errors{0};         // malformed or unknown commands
+  std::atomic<uint64_t> groups{0};                 // groups this shard knows now
+  std::atomic<uint64_t> subscriptions{0};          // subscriptions this shard holds now
 };
 
 // Opens a listening socket bound with SO_REUSEADDR|SO_REUSEPORT; the port of
