@@ -38,7 +38,10 @@ int run_cli(int argc, char** argv) {
       "Examples:\n"
       "  horde run -c 100k --connect-rate 30k/s --duration 40s --ping-interval 10s\n"
       "  horde run ws://127.0.0.1:9000/chat -c 1000 --rate 100/s --size 64 --json out.json\n"
-      "  horde run ws://10.0.0.5:8080/ -H 'Authorization: Bearer xyz' --subprotocol chat.v1\n");
+      "  horde run ws://10.0.0.5:8080/ -H 'Authorization: Bearer xyz' --subprotocol chat.v1\n"
+      "  horde run -c 100k --groups 3M --subscriptions 30 --publishers 1000 --rate 10/s\n"
+      "  horde run -c 10k --groups 1 --subscriptions 1 --publishers 1 --rate 100/s   "
+      "(broadcast)\n");
   run_cmd->add_option("url", run.url,
                       "Target ws://host:port/path (default: the embedded reference server)");
   run_cmd
@@ -100,12 +103,60 @@ int run_cli(int argc, char** argv) {
   run_cmd->add_flag("--raw", run.raw,
                     "Plain TCP instead of WebSocket (no upgrade, no framing), against `horde serve "
                     "--raw` or the embedded server: the same engine's ceiling without WebSocket");
+  auto& ps = run.pubsub;
+  const std::string pubsub_group = "Pub/sub (docs/pubsub.md; on with --groups)";
+  run_cmd
+      ->add_option("--groups", ps.groups,
+                   "Groups (k/M suffixes). Each connection subscribes to --subscriptions of "
+                   "them; --publishers publish at --rate each (or --total-rate over all); every "
+                   "delivery is accounted: expected, delivered, lost, duplicated, reordered")
+      ->group(pubsub_group);
+  run_cmd->add_option("--subscriptions", ps.per_connection, "Groups each connection subscribes to")
+      ->capture_default_str()
+      ->group(pubsub_group);
+  run_cmd
+      ->add_option("--zipf", ps.zipf,
+                   "Zipf popularity with this exponent (1.0 is classic): a few huge groups; "
+                   "default uniform (every group equally many subscribers)")
+      ->group(pubsub_group);
+  run_cmd
+      ->add_option("--publishers", ps.publishers,
+                   "Publishing connections, a count or N% (default 1%); each group has exactly "
+                   "one, so loss and order are checked per group")
+      ->group(pubsub_group);
+  run_cmd->add_option("--group-pattern", ps.group_pattern, "Group names, with {n}")
+      ->capture_default_str()
+      ->group(pubsub_group);
+  run_cmd
+      ->add_option("--subscribe-template", ps.subscribe_template,
+                   "The subscribe message, with {group}; e.g. '{{\"type\":\"join\","
+                   "\"room\":\"{group}\"}}'")
+      ->capture_default_str()
+      ->group(pubsub_group);
+  run_cmd
+      ->add_option("--subscribe-ack", ps.subscribe_ack,
+                   "The server's answer that a subscription is in force, with {group}; '' = the "
+                   "server sends none (subscriptions count as in force after --settle)")
+      ->capture_default_str()
+      ->group(pubsub_group);
+  run_cmd
+      ->add_option("--publish-template", ps.publish_template,
+                   "The publish message, with {group} and {payload} (the payload carries a "
+                   "printable stamp; deliveries are found by it wherever the server puts it)")
+      ->capture_default_str()
+      ->group(pubsub_group);
+  run_cmd->add_option("--subscribe-timeout", ps.subscribe_timeout, "Time for every acknowledgement")
+      ->capture_default_str()
+      ->group(pubsub_group);
+  run_cmd->add_option("--settle", ps.settle, "With --subscribe-ack '': wait this long instead")
+      ->capture_default_str()
+      ->group(pubsub_group);
   run_cmd->add_flag("--force", run.force,
                     "Start even when the preflight (see horde tune) says the plan cannot fit");
 
   serve_options serve_opts;
-  CLI::App* serve_cmd =
-      cli.add_subcommand("serve", "Run the reference WebSocket server: echo and pub/sub broker (io_uring)");
+  CLI::App* serve_cmd = cli.add_subcommand(
+      "serve", "Run the reference WebSocket server: echo and pub/sub broker (io_uring)");
   serve_cmd->footer(
       "\nThe first line on stdout is 'listening ws://ADDR:PORT/ ...' (with --listen ADDR:0 the\n"
       "kernel picks the port). Stops on SIGINT/SIGTERM or after --duration.\n");

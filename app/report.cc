@@ -60,6 +60,42 @@ nlohmann::json histogram_json(const core::histogram& h) {
   return j;
 }
 
+void print_pubsub(std::FILE* out, const run_result& r) {
+  const auto& plan = r.plan->pubsub;
+  const auto& p = r.metrics.counters.pubsub;
+  fmt::print(out,
+             "  pub/sub      {} groups ({}), {} per connection, {} publishers at {}/s each, {} B\n",
+             grouped(plan.layout.groups),
+             plan.layout.spread == core::popularity::zipf
+                 ? fmt::format("Zipf {}", plan.layout.zipf_exponent)
+                 : "uniform",
+             plan.layout.per_connection, grouped(plan.layout.publishers), plan.publish_rate,
+             plan.payload_size);
+  fmt::print(out, "  subscribe    sent {}  in force {}  not acknowledged {}{}\n",
+             grouped(p.subscribes_sent), grouped(p.subscribes_in_force),
+             grouped(p.subscribe_timeouts),
+             r.publish_start_seconds >= 0
+                 ? fmt::format("; all settled, publishing from {:.2f} s", r.publish_start_seconds)
+                 : "; NOT all settled within the run: nothing was published");
+  const double window = r.plan && r.publish_start_seconds >= 0
+                            ? double(r.plan->duration_ns) / 1e9 - r.publish_start_seconds
+                            : 0;
+  fmt::print(out,
+             "  deliveries   publishes {}  expected {}  delivered {}  lost {}  duplicated {}  "
+             "reordered {}  unaccounted {}\n",
+             grouped(p.publishes), grouped(p.expected), grouped(p.unique()), grouped(p.lost()),
+             grouped(p.duplicates), grouped(p.late), grouped(p.unaccounted));
+  if (window > 0) {
+    fmt::print(
+        out, "               {:.0f} publishes/s, {:.0f} deliveries/s over {:.2f} s of publishing\n",
+        double(p.publishes) / window, double(p.delivered) / window, window);
+  }
+  if (p.other > 0) {
+    fmt::print(out, "               {} other messages (neither an acknowledgement nor stamped)\n",
+               grouped(p.other));
+  }
+}
+
 }  // namespace
 
 schedule_verdict judge_schedule(const run_result& r) {
@@ -77,9 +113,9 @@ schedule_verdict judge_schedule(const run_result& r) {
   // Late by more than 1 ms at p99 (or a tenth of the send interval, if that
   // is larger) means horde itself fell behind its own schedule.
   uint64_t allowed_ns = 1'000'000;
-  if (r.plan && r.plan->message_rate > 0) {
-    allowed_ns = std::max<uint64_t>(allowed_ns, uint64_t(1e9 / r.plan->message_rate / 10));
-  }
+  const double rate =
+      r.plan ? (r.plan->pubsub.enabled() ? r.plan->pubsub.publish_rate : r.plan->message_rate) : 0;
+  if (rate > 0) allowed_ns = std::max<uint64_t>(allowed_ns, uint64_t(1e9 / rate / 10));
   const uint64_t p99 = lag.value_at_quantile(0.99);
   verdict.kept = p99 <= allowed_ns;
   verdict.explanation = fmt::format(
@@ -133,12 +169,18 @@ void print_summary(std::FILE* out, const run_result& r) {
         fmt::print(out, "               HTTP {}: {}\n", s, grouped(c.http_status[s]));
     }
   }
-  if (c.messages_sent || c.messages_received) {
+  const bool pubsub = plan && plan->pubsub.enabled();
+  if (pubsub) {
+    fmt::print(out, "  messages     sent {} (subscribes and publishes)  received {}\n",
+               grouped(c.messages_sent), grouped(c.messages_received));
+  } else if (c.messages_sent || c.messages_received) {
     const uint64_t answered = r.metrics.latency.round_trip.count();
     fmt::print(out, "  messages     sent {}  received {}  unanswered {}  unstamped {}\n",
                grouped(c.messages_sent), grouped(c.messages_received),
                grouped(c.messages_sent > answered ? c.messages_sent - answered : 0),
                grouped(c.messages_unstamped));
+  }
+  if (c.messages_sent || c.messages_received) {
     fmt::print(out, "  throughput   {:.0f} msg/s out, {:.0f} msg/s in, payload {} out, {} in\n",
                r.elapsed_seconds > 0 ? double(c.messages_sent) / r.elapsed_seconds : 0,
                r.elapsed_seconds > 0 ? double(c.messages_received) / r.elapsed_seconds : 0,
@@ -147,6 +189,7 @@ void print_summary(std::FILE* out, const run_result& r) {
   if (c.pings_sent)
     fmt::print(out, "  pings        sent {}  pongs {}\n", grouped(c.pings_sent),
                grouped(c.pongs_received));
+  if (plan && plan->pubsub.enabled()) print_pubsub(out, r);
   fmt::print(
       out,
       "  latency (ms)       count       p50       p90       p99     p99.9       max      mean\n");
@@ -154,6 +197,10 @@ void print_summary(std::FILE* out, const run_result& r) {
   latency_row(out, "upgrade", r.metrics.latency.upgrade);
   latency_row(out, "round trip", r.metrics.latency.round_trip);
   latency_row(out, "send lag", r.metrics.latency.send_lag);
+  if (plan && plan->pubsub.enabled()) {
+    latency_row(out, "subscribe", r.metrics.latency.subscribe);
+    latency_row(out, "fan-out", r.metrics.latency.fanout);
+  }
   const double cpu = (r.usage_end.user_seconds - r.usage_start.user_seconds) +
                      (r.usage_end.system_seconds - r.usage_start.system_seconds);
   fmt::print(out, "  horde        CPU {:.2f} s user + {:.2f} s system over {:.2f} s{}; RSS {}\n",
@@ -178,6 +225,15 @@ void print_summary(std::FILE* out, const run_result& r) {
         out, "  server       accepted {}  upgraded {}  messages in {}  out {}  accept errors {}\n",
         grouped(r.server.accepted), grouped(r.server.upgraded), grouped(r.server.messages_in),
         grouped(r.server.messages_out), grouped(r.server.accept_errors));
+    if (r.server.subscribes + r.server.publishes > 0) {
+      fmt::print(out,
+                 "               broker: subscriptions {}  groups {}  publishes {}  deliveries {}"
+                 "  dropped {}  duplicated {}  slow consumers {}\n",
+                 grouped(r.server_peak_subscriptions), grouped(r.server_peak_groups),
+                 grouped(r.server.publishes), grouped(r.server.deliveries),
+                 grouped(r.server.deliveries_dropped), grouped(r.server.deliveries_duplicated),
+                 grouped(r.server.slow_consumers));
+    }
   }
   for (const auto& e : r.errors)
     fmt::print(out, "  ERROR        {}\n", e);
@@ -187,6 +243,14 @@ void print_summary(std::FILE* out, const run_result& r) {
 std::string progress_line(const run_result& r, const series_point& now, const series_point& prev) {
   const double dt = now.t - prev.t > 0 ? now.t - prev.t : 1;
   const uint64_t target = r.plan ? r.plan->connections : 0;
+  if (r.plan && r.plan->pubsub.enabled()) {
+    return fmt::format(
+        "{:6.1f}s open {}/{}  conn/s {:.0f}  pub/s {:.0f}  deliv/s {:.0f}  missing {}  errors {}",
+        now.t, grouped(now.open), grouped(target), double(now.upgraded - prev.upgraded) / dt,
+        double(now.publishes - prev.publishes) / dt, double(now.delivered - prev.delivered) / dt,
+        grouped(now.expected > now.delivered ? now.expected - now.delivered : 0),
+        grouped(now.failures));
+  }
   return fmt::format(
       "{:6.1f}s open {}/{}  conn/s {:.0f}  msg/s out {:.0f} in {:.0f}  rtt p50 {} p99 {} ms  "
       "errors {}",
@@ -247,6 +311,34 @@ nlohmann::json to_json(const run_result& r) {
                    {"bytes_received", c.bytes_received},
                    {"pings_sent", c.pings_sent},
                    {"pongs_received", c.pongs_received}};
+  if (r.plan && r.plan->pubsub.enabled()) {
+    const auto& p = c.pubsub;
+    const auto& plan = r.plan->pubsub;
+    j["pubsub"] = {
+        {"groups", plan.layout.groups},
+        {"subscriptions_per_connection", plan.layout.per_connection},
+        {"popularity", plan.layout.spread == core::popularity::zipf ? "zipf" : "uniform"},
+        {"zipf_exponent", plan.layout.zipf_exponent},
+        {"publishers", plan.layout.publishers},
+        {"publish_rate_per_publisher", plan.publish_rate},
+        {"payload_bytes", plan.payload_size},
+        {"publish_start_seconds", r.publish_start_seconds},
+        {"subscribes_sent", p.subscribes_sent},
+        {"subscribes_in_force", p.subscribes_in_force},
+        {"subscribes_not_acknowledged", p.subscribe_timeouts},
+        {"publishes", p.publishes},
+        {"expected", p.expected},
+        {"delivered", p.unique()},
+        {"deliveries_received", p.delivered},
+        {"lost", p.lost()},
+        {"duplicated", p.duplicates},
+        {"reordered", p.late},
+        {"gaps_seen", p.gaps},
+        {"unaccounted", p.unaccounted},
+        {"other_messages", p.other},
+        {"subscribe_latency", histogram_json(r.metrics.latency.subscribe)},
+        {"fanout_latency", histogram_json(r.metrics.latency.fanout)}};
+  }
   j["latency"] = {{"connect", histogram_json(r.metrics.latency.connect)},
                   {"upgrade", histogram_json(r.metrics.latency.upgrade)},
                   {"round_trip", histogram_json(r.metrics.latency.round_trip)},
@@ -263,10 +355,22 @@ nlohmann::json to_json(const run_result& r) {
                {"schedule", verdict.explanation},
                {"includes_embedded_server", r.embedded_server}};
   if (r.embedded_server) {
-    j["server"] = {
-        {"accepted", r.server.accepted},           {"upgraded", r.server.upgraded},
-        {"messages_in", r.server.messages_in},     {"messages_out", r.server.messages_out},
-        {"accept_errors", r.server.accept_errors}, {"rejected", r.server.rejected}};
+    j["server"] = {{"accepted", r.server.accepted},
+                   {"upgraded", r.server.upgraded},
+                   {"messages_in", r.server.messages_in},
+                   {"messages_out", r.server.messages_out},
+                   {"accept_errors", r.server.accept_errors},
+                   {"rejected", r.server.rejected},
+                   {"subscribes", r.server.subscribes},
+                   {"unsubscribes", r.server.unsubscribes},
+                   {"publishes", r.server.publishes},
+                   {"deliveries", r.server.deliveries},
+                   {"deliveries_dropped", r.server.deliveries_dropped},
+                   {"deliveries_duplicated", r.server.deliveries_duplicated},
+                   {"slow_consumers", r.server.slow_consumers},
+                   {"command_errors", r.server.command_errors},
+                   {"peak_groups", r.server_peak_groups},
+                   {"peak_subscriptions", r.server_peak_subscriptions}};
   }
   nlohmann::json series = nlohmann::json::array();
   for (const auto& s : r.series) {
@@ -279,7 +383,10 @@ nlohmann::json to_json(const run_result& r) {
                       {"received", s.received},
                       {"round_trip_p50_ns", s.round_trip_p50_ns},
                       {"round_trip_p99_ns", s.round_trip_p99_ns},
-                      {"rss_bytes", s.rss_bytes}});
+                      {"rss_bytes", s.rss_bytes},
+                      {"publishes", s.publishes},
+                      {"expected", s.expected},
+                      {"delivered", s.delivered}});
   }
   j["series"] = series;
   return j;

@@ -274,6 +274,23 @@ int run_load(const run_options& options) {
   plan.cpus = cpus;
   plan.shards = shards_for(plan.connections, table_cap, cpus.size(), options.shards);
   plan.file_slots_per_shard = uint32_t(core::client_shard_share(plan.connections, plan.shards));
+  std::unique_ptr<core::pubsub_shared> pubsub_shared;
+  if (options.pubsub.enabled()) {
+    if (options.raw) {
+      fmt::print(stderr, "horde run: --groups needs WebSocket; drop --raw\n");
+      return 2;
+    }
+    auto setup = make_pubsub_plan(options.pubsub, plan.connections, plan.shards, flags->rate,
+                                  options.total_rate, flags->size);
+    if (!setup) {
+      fmt::print(stderr, "horde run: {}\n", setup.error().message);
+      return 2;
+    }
+    plan.pubsub = std::move(setup->plan);
+    pubsub_shared = std::move(setup->shared);
+    plan.message_rate = 0;  // no echo traffic: publishers send at plan.pubsub.publish_rate
+    plan.binary = false;
+  }
   if (plan.file_slots_per_shard > table_cap) {
     fmt::print(
         stderr,
@@ -454,6 +471,15 @@ int run_load(const run_options& options) {
     point.round_trip_p50_ns = snapshot.latency.round_trip.value_at_quantile(0.5);
     point.round_trip_p99_ns = snapshot.latency.round_trip.value_at_quantile(0.99);
     point.rss_bytes = read_self_usage().rss_bytes;
+    if (server) {
+      const auto totals = server->totals();
+      result.server_peak_groups = std::max(result.server_peak_groups, totals.groups);
+      result.server_peak_subscriptions =
+          std::max(result.server_peak_subscriptions, totals.subscriptions);
+    }
+    point.publishes = snapshot.counters.pubsub.publishes;
+    point.expected = snapshot.counters.pubsub.expected;
+    point.delivered = snapshot.counters.pubsub.unique();
     // Memory per connection is what holding connections costs: sampled while
     // the run is still in its send phase, not during the closing handshakes
     // (each takes a framing context until it completes).
@@ -476,6 +502,10 @@ int run_load(const run_options& options) {
   if (tty) fmt::print(stderr, "\n");
   result.errors = engine.join();
   result.elapsed_seconds = double(core::now_ns() - start) / 1e9;
+  if (pubsub_shared) {
+    const uint64_t began = pubsub_shared->publish_start_ns.load(std::memory_order_relaxed);
+    if (began != 0) result.publish_start_seconds = double(began - start) / 1e9;
+  }
   engine.snapshot(result.metrics);
   result.usage_end = read_self_usage();
   if (server) {

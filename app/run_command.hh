@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "app/pubsub_options.hh"
+
 namespace horde::app {
 
 // Flags as typed; parsed and checked by run_load().
@@ -34,8 +36,8 @@ struct run_options {
   std::string json_path;
   bool quiet = false;
   bool force = false;
-  bool raw = false;  // plain TCP: the engine's ceiling without WebSocket  // run even when the
-                     // preflight says the plan cannot fit
+  bool raw = false;  // plain TCP: the engine's ceiling without WebSocket
+  pubsub_options pubsub;
 };
 
 // Returns the process exit code.
@@ -46,8 +48,8 @@ struct serve_options {
   std::string cpus;
   unsigned shards = 0;
   std::string max_connections = "100000";
-  std::string duration;  // empty: until SIGINT/SIGTERM
-  bool raw = false;      // echo raw TCP bytes instead of WebSocket
+  std::string duration;          // empty: until SIGINT/SIGTERM
+  bool raw = false;              // echo raw TCP bytes instead of WebSocket
   unsigned drop_every = 0;       // testing loss accounting: drop every Nth delivery
   unsigned duplicate_every = 0;  // ... or send it twice
 };

@@ -26,6 +26,9 @@ struct series_point {
   uint64_t round_trip_p50_ns = 0;  // cumulative distribution so far
   uint64_t round_trip_p99_ns = 0;
   uint64_t rss_bytes = 0;
+  uint64_t publishes = 0;  // cumulative (pub/sub)
+  uint64_t expected = 0;   // cumulative
+  uint64_t delivered = 0;  // cumulative, unique
 };
 
 struct run_result {
@@ -44,12 +47,18 @@ struct run_result {
   core::metrics_snapshot metrics;
   std::vector<series_point> series;
   core::server_totals server;
+  uint64_t server_peak_groups = 0;  // the broker's gauges, sampled once a second
+  uint64_t server_peak_subscriptions = 0;
 
   self_usage usage_start;
   self_usage usage_end;
   uint64_t rss_before_connections = 0;
   uint64_t rss_at_peak_open = 0;  // RSS sampled when the most connections were open
   uint64_t open_at_rss_sample = 0;
+
+  // Pub/sub: when publishing started, seconds since the run's start (< 0: it
+  // never did, the subscriptions did not all settle within the run).
+  double publish_start_seconds = -1;
 };
 
 }  // namespace horde::app

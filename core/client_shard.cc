@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,7 @@
 #include "core/clock.hh"
 #include "core/out_buffer.hh"
 #include "core/port_allocator.hh"
+#include "core/pubsub_client.hh"
 #include "core/ring.hh"
 #include "core/timer_wheel.hh"
 #include "core/uring_compat.hh"
@@ -78,6 +80,8 @@ struct connection {
   bool timed_out = false;
   bool ping_outstanding = false;
   bool abort_after_chain = false;
+  bool subscribed =
+      false;  // pub/sub: every subscription in force, given up, or the connection gone
   op chain_failed_op = op::connect;
 };
 
@@ -124,6 +128,12 @@ struct client_shard::impl final : proto::ws_sink {
   unsigned last_batch = 0;      // completions the last loop turn handled
   enum class phase { running, draining, closing } run_phase = phase::running;
 
+  // Pub/sub (docs/pubsub.md): the shard's subscriptions and accounting.
+  std::optional<pubsub_client> pubsub;
+  uint64_t conns_subscribed = 0;  // connections with c.subscribed
+  bool shard_subscribed = false;  // told the other shards
+  bool publishing = false;
+
   connection* current = nullptr;  // the connection whose session is being driven
   static const int one;
 
@@ -150,6 +160,18 @@ struct client_shard::impl final : proto::ws_sink {
     for (size_t k = 0; k < conns.size(); ++k)
       conns[k].id = uint32_t(i + k * p.shards);
     if (p.raw) raw_state.resize(conns.size());
+    if (p.pubsub.enabled()) {
+      std::vector<uint32_t> ids(conns.size());
+      for (size_t k = 0; k < conns.size(); ++k)
+        ids[k] = conns[k].id;
+      pubsub.emplace(p.pubsub, i, p.shards, m, ids);
+    }
+  }
+
+  // Messages per second per connection that sends: echo traffic, or in a
+  // pub/sub run the publishes of a publishing connection.
+  double send_rate() const noexcept {
+    return plan.pubsub.enabled() ? plan.pubsub.publish_rate : plan.message_rate;
   }
 
   ~impl() {
@@ -295,6 +317,7 @@ struct client_shard::impl final : proto::ws_sink {
       if (t != 0 && (when == 0 || t < when)) when = t;
     };
     consider(c.deadline_ns);
+    if (pubsub && c.state == conn_state::open) consider(pubsub->waiting_until(slot_of(c)));
     if (c.state == conn_state::open && run_phase == phase::running) {
       consider(c.next_send_ns);
       consider(c.next_ping_ns);
@@ -327,6 +350,17 @@ struct client_shard::impl final : proto::ws_sink {
           teardown(c, failure_reason::pong_timeout);
           return;
         }
+        if (pubsub && !c.subscribed) {
+          const uint64_t until = pubsub->waiting_until(slot_of(c));
+          if (until != 0 && now >= until) {
+            if (plan.pubsub.subscribe_ack.empty()) {
+              pubsub->settle(slot_of(c), now);
+            } else {
+              pubsub->give_up(slot_of(c));
+            }
+            mark_subscribed(c);
+          }
+        }
         if (run_phase == phase::running) {
           send_due(c, now);
           ping_due(c, now);
@@ -347,7 +381,7 @@ struct client_shard::impl final : proto::ws_sink {
   // ---- sending ------------------------------------------------------------
 
   uint64_t next_interval_ns() noexcept {
-    const double mean_ns = 1e9 / plan.message_rate;
+    const double mean_ns = 1e9 / send_rate();
     if (plan.arrivals == arrival::constant) return uint64_t(mean_ns);
     // Exponential gaps make a Poisson process; 53 random bits give (0, 1].
     const double u = double((masks.next() >> 11) + 1) * (1.0 / 9007199254740992.0);
@@ -355,7 +389,7 @@ struct client_shard::impl final : proto::ws_sink {
   }
 
   void send_due(connection& c, uint64_t now) noexcept {
-    if (plan.message_rate <= 0 || c.next_send_ns == 0) return;
+    if (send_rate() <= 0 || c.next_send_ns == 0) return;
     unsigned sent = 0;
     current = &c;
     // Open loop: every message scheduled up to now is sent, stamped with its
@@ -364,6 +398,22 @@ struct client_shard::impl final : proto::ws_sink {
     while (c.next_send_ns <= now && sent < max_sends_per_wakeup && c.next_send_ns < end_ns) {
       const uint64_t scheduled = c.next_send_ns;
       c.next_send_ns += next_interval_ns();
+      if (pubsub) {
+        const std::string_view text = pubsub->publish_message(c.id, scheduled, masks.next());
+        const auto state =
+            c.session.send(ws_env, proto::ws_opcode::text,
+                           {reinterpret_cast<const uint8_t*>(text.data()), text.size()}, *this);
+        if (state == proto::ws_state::failed) {
+          current = nullptr;
+          teardown(c, failure_reason::protocol_error);
+          return;
+        }
+        metrics.counters.messages_sent.add();
+        metrics.counters.bytes_sent.add(text.size());
+        metrics.latency.send_lag.record(now - scheduled);
+        ++sent;
+        continue;
+      }
       proto::stamp st{c.id, c.seq++, 0, scheduled};
       std::span<uint8_t> body(payload.data(), plan.message_size);
       if (plan.binary) {
@@ -427,6 +477,12 @@ struct client_shard::impl final : proto::ws_sink {
     const uint64_t now = now_ns();
     metrics.counters.messages_received.add();
     metrics.counters.bytes_received.add(body.size());
+    if (pubsub) {
+      const auto outcome =
+          pubsub->on_message(slot_of(c), body, opcode == proto::ws_opcode::binary, now);
+      if (outcome == pubsub_client::outcome::all_in_force) mark_subscribed(c);
+      return;
+    }
     std::optional<proto::stamp> st;
     if (opcode == proto::ws_opcode::binary) {
       st = proto::read_stamp(body);
@@ -643,7 +699,9 @@ struct client_shard::impl final : proto::ws_sink {
     }
     c.state = conn_state::open;
     c.deadline_ns = 0;
-    if (plan.message_rate > 0 && run_phase == phase::running) {
+    if (pubsub) {
+      subscribe(c, now);
+    } else if (plan.message_rate > 0 && run_phase == phase::running) {
       // A random phase spreads connections over the first interval instead
       // of a thundering herd of sends at upgrade time.
       const uint64_t interval = uint64_t(1e9 / plan.message_rate);
@@ -654,6 +712,60 @@ struct client_shard::impl final : proto::ws_sink {
           now + plan.ping_interval_ns / 2 + masks.next() % (plan.ping_interval_ns / 2 + 1);
     }
     schedule(c);
+  }
+
+  // ---- pub/sub ------------------------------------------------------------
+
+  void subscribe(connection& c, uint64_t now) noexcept {
+    const uint32_t slot = slot_of(c);
+    current = &c;
+    for (uint32_t j = 0; j < pubsub->per_connection(); ++j) {
+      const std::string_view text = pubsub->subscribe_message(slot, j);
+      const auto state =
+          c.session.send(ws_env, proto::ws_opcode::text,
+                         {reinterpret_cast<const uint8_t*>(text.data()), text.size()}, *this);
+      if (state == proto::ws_state::failed) {
+        current = nullptr;
+        teardown(c, failure_reason::protocol_error);
+        return;
+      }
+    }
+    current = nullptr;
+    metrics.counters.messages_sent.add(pubsub->per_connection());
+    pubsub->subscribes_sent(slot, now);
+    if (pubsub->per_connection() == 0) mark_subscribed(c);
+    flush(c);
+  }
+
+  void mark_subscribed(connection& c) noexcept {
+    if (c.subscribed) return;
+    c.subscribed = true;
+    ++conns_subscribed;
+  }
+
+  // Publishing starts on every shard once every shard's connections are
+  // subscribed, so a publish's expected count is final when it is sent.
+  void advance_pubsub(uint64_t now) noexcept {
+    if (!pubsub || run_phase != phase::running) return;
+    pubsub_shared& shared = *plan.pubsub.shared;
+    if (!shard_subscribed && conns_subscribed == conns.size()) {
+      shard_subscribed = true;
+      shared.shards_subscribed.fetch_add(1, std::memory_order_acq_rel);
+    }
+    if (!shard_subscribed || publishing ||
+        shared.shards_subscribed.load(std::memory_order_acquire) < plan.shards) {
+      return;
+    }
+    publishing = true;
+    uint64_t unset = 0;
+    shared.publish_start_ns.compare_exchange_strong(unset, now, std::memory_order_relaxed);
+    if (send_rate() <= 0) return;
+    const uint64_t interval = uint64_t(1e9 / send_rate());
+    for (auto& c : conns) {
+      if (c.state != conn_state::open || !pubsub->publishes(c.id)) continue;
+      c.next_send_ns = now + (interval ? masks.next() % interval : 0);
+      schedule(c);
+    }
   }
 
   // Raw TCP: the echo comes back as a byte stream; messages are cut at the
@@ -772,6 +884,10 @@ struct client_shard::impl final : proto::ws_sink {
     // Only called with nothing in flight for this slot (pending == 0), so no
     // send still reads the out buffer.
     wheel.cancel(c.timer);
+    if (pubsub) {
+      pubsub->give_up(slot_of(c));
+      mark_subscribed(c);
+    }
     c.out.release();
     return_parser(c);
     c.session.reset(ws_env);
@@ -798,13 +914,13 @@ struct client_shard::impl final : proto::ws_sink {
     const bool stopping = stop.load(std::memory_order_relaxed);
     if (run_phase == phase::running && (now >= end_ns || stopping)) {
       run_phase = phase::draining;
-      drain_until_ns = now + (stopping || plan.message_rate <= 0 ? 0 : plan.drain_ns);
+      drain_until_ns = now + (stopping || send_rate() <= 0 ? 0 : plan.drain_ns);
       // Connections never launched are not part of the run any more.
       live -= conns.size() - launched;
       launched = conns.size();
     }
     if (run_phase == phase::draining &&
-        (outstanding_echoes == 0 || now >= drain_until_ns || stopping)) {
+        (everything_answered() || now >= drain_until_ns || stopping)) {
       run_phase = phase::closing;
     }
     if (run_phase == phase::closing && close_until_ns == 0) {
@@ -826,6 +942,10 @@ struct client_shard::impl final : proto::ws_sink {
         }
       }
     }
+  }
+
+  bool everything_answered() const noexcept {
+    return pubsub ? pubsub->all_delivered() : outstanding_echoes == 0;
   }
 
   void begin_close(connection& c, uint64_t now) noexcept {
@@ -879,6 +999,7 @@ struct client_shard::impl final : proto::ws_sink {
         on_timer(*c, now);
       });
       launch_due(now);
+      advance_pubsub(now);
       advance_phase(now);
       if (live == 0) break;
       uint64_t wait = wheel.next_expiry_hint(now, max_wait_ns);

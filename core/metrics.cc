@@ -47,6 +47,36 @@ uint64_t counter_values::failures_total() const noexcept {
   return total;
 }
 
+void pubsub_values::add(const pubsub_values& o) noexcept {
+  subscribes_sent += o.subscribes_sent;
+  subscribes_in_force += o.subscribes_in_force;
+  subscribe_timeouts += o.subscribe_timeouts;
+  publishes += o.publishes;
+  expected += o.expected;
+  delivered += o.delivered;
+  in_order += o.in_order;
+  late += o.late;
+  duplicates += o.duplicates;
+  gaps += o.gaps;
+  unaccounted += o.unaccounted;
+  other += o.other;
+}
+
+void pubsub_counters::read_into(pubsub_values& out) const noexcept {
+  out.subscribes_sent = subscribes_sent.get();
+  out.subscribes_in_force = subscribes_in_force.get();
+  out.subscribe_timeouts = subscribe_timeouts.get();
+  out.publishes = publishes.get();
+  out.expected = expected.get();
+  out.delivered = delivered.get();
+  out.in_order = in_order.get();
+  out.late = late.get();
+  out.duplicates = duplicates.get();
+  out.gaps = gaps.get();
+  out.unaccounted = unaccounted.get();
+  out.other = other.get();
+}
+
 void counter_values::add(const counter_values& o) noexcept {
   attempts += o.attempts;
   tcp_connected += o.tcp_connected;
@@ -72,6 +102,7 @@ void counter_values::add(const counter_values& o) noexcept {
   for (size_t i = 0; i < close_codes.size(); ++i)
     close_codes[i] += o.close_codes[i];
   close_codes_other += o.close_codes_other;
+  pubsub.add(o.pubsub);
 }
 
 void shard_counters::read_into(counter_values& out) const noexcept {
@@ -99,6 +130,7 @@ void shard_counters::read_into(counter_values& out) const noexcept {
   for (size_t i = 0; i < close_codes.size(); ++i)
     out.close_codes[i] = close_codes[i].get();
   out.close_codes_other = close_codes_other.get();
+  pubsub.read_into(out.pubsub);
 }
 
 void latency_set::add(const latency_set& o) noexcept {
@@ -106,6 +138,8 @@ void latency_set::add(const latency_set& o) noexcept {
   upgrade.add(o.upgrade);
   round_trip.add(o.round_trip);
   send_lag.add(o.send_lag);
+  subscribe.add(o.subscribe);
+  fanout.add(o.fanout);
 }
 
 void latency_set::snapshot_from(const latency_set& live) noexcept {
@@ -113,6 +147,8 @@ void latency_set::snapshot_from(const latency_set& live) noexcept {
   upgrade.snapshot_from(live.upgrade);
   round_trip.snapshot_from(live.round_trip);
   send_lag.snapshot_from(live.send_lag);
+  subscribe.snapshot_from(live.subscribe);
+  fanout.snapshot_from(live.fanout);
 }
 
 void metrics_snapshot::add_shard(const shard_metrics& live) noexcept {

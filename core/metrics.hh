@@ -51,6 +51,26 @@ struct counter {
   uint64_t get() const noexcept { return value.load(std::memory_order_relaxed); }
 };
 
+// Pub/sub accounting (docs/pubsub.md), plain numbers.
+struct pubsub_values {
+  uint64_t subscribes_sent = 0;
+  uint64_t subscribes_in_force = 0;  // acknowledged (or settled, without an ack template)
+  uint64_t subscribe_timeouts = 0;   // never acknowledged within --subscribe-timeout
+  uint64_t publishes = 0;
+  uint64_t expected = 0;   // each publish: its group's subscriptions in force
+  uint64_t delivered = 0;  // every stamped delivery to a subscription in force
+  uint64_t in_order = 0;
+  uint64_t late = 0;  // reordered: arrived after a later one
+  uint64_t duplicates = 0;
+  uint64_t gaps = 0;         // numbers skipped when a later one arrived first
+  uint64_t unaccounted = 0;  // stamped, but for no subscription in force here
+  uint64_t other = 0;        // neither an acknowledgement nor a stamped delivery
+
+  uint64_t unique() const noexcept { return in_order + late; }
+  uint64_t lost() const noexcept { return expected > unique() ? expected - unique() : 0; }
+  void add(const pubsub_values& o) noexcept;
+};
+
 // The plain-number image of a shard's counters, also the merged result's.
 struct counter_values {
   uint64_t attempts = 0;  // connect attempts (including reconnects)
@@ -74,9 +94,17 @@ struct counter_values {
   std::array<uint64_t, 600> http_status{};  // non-101 upgrade answers by status
   std::array<uint64_t, 16> close_codes{};   // server close codes 1000..1015
   uint64_t close_codes_other = 0;
+  pubsub_values pubsub;
 
   uint64_t failures_total() const noexcept;
   void add(const counter_values& other) noexcept;
+};
+
+struct alignas(64) pubsub_counters {
+  counter subscribes_sent, subscribes_in_force, subscribe_timeouts, publishes, expected, delivered,
+      in_order, late, duplicates, gaps, unaccounted, other;
+
+  void read_into(pubsub_values& out) const noexcept;
 };
 
 struct alignas(64) shard_counters {
@@ -88,6 +116,7 @@ struct alignas(64) shard_counters {
   std::array<counter, 600> http_status;
   std::array<counter, 16> close_codes;
   counter close_codes_other;
+  pubsub_counters pubsub;
 
   void fail(failure_reason reason) noexcept { failures[size_t(reason)].add(); }
   void read_into(counter_values& out) const noexcept;
@@ -99,6 +128,8 @@ struct latency_set {
   histogram upgrade;     // TCP connected -> verified 101
   histogram round_trip;  // message's *scheduled* send time -> its echo received
   histogram send_lag;    // scheduled send time -> frame handed to the kernel
+  histogram subscribe;   // subscribe sent -> acknowledged
+  histogram fanout;      // publish's *scheduled* time -> each delivery
 
   void add(const latency_set& other) noexcept;
   void snapshot_from(const latency_set& live) noexcept;

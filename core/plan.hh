@@ -10,6 +10,11 @@
 #include <string>
 #include <vector>
 
+#include <atomic>
+#include <memory>
+
+#include "core/group_assignment.hh"
+#include "proto/message_template.hh"
 #include "proto/upgrade_request.hh"
 
 namespace horde::core {
@@ -31,6 +36,41 @@ struct client_target {
 
 enum class arrival : uint8_t { constant, poisson };
 
+// What the shards of one pub/sub run share (docs/pubsub.md). Nothing here is
+// written per delivery: in_force only while subscribing (before any publish),
+// sequence[g] only by group g's one owner, progress[s] only by shard s.
+struct pubsub_shared {
+  pubsub_shared(uint64_t groups, uint32_t shards)
+      : in_force(new std::atomic<uint32_t>[groups]()),
+        sequence(new uint32_t[groups]()),
+        progress(new shard_progress[shards]) {}
+
+  std::unique_ptr<std::atomic<uint32_t>[]> in_force;  // subscriptions in force, per group
+  std::unique_ptr<uint32_t[]> sequence;               // the last number each owner used
+  std::atomic<uint32_t> shards_subscribed{0};         // shards done subscribing
+  std::atomic<uint64_t> publish_start_ns{0};          // when the first shard began publishing
+  struct alignas(64) shard_progress {
+    std::atomic<uint64_t> expected{0};
+    std::atomic<uint64_t> unique{0};  // in order + late
+  };
+  std::unique_ptr<shard_progress[]> progress;
+};
+
+struct pubsub_plan {
+  group_layout layout;  // layout.groups == 0: no pub/sub in this run
+  proto::group_names names;
+  proto::message_template subscribe;      // holes: {group}
+  proto::message_template subscribe_ack;  // holes: {group}; empty: in force after settle_ns
+  proto::message_template publish;        // holes: {group}, {payload}
+  double publish_rate = 0;                // publishes per second per publishing connection
+  uint32_t payload_size = 64;             // {payload}: the text stamp, then filler
+  uint64_t subscribe_timeout_ns = 10'000'000'000;
+  uint64_t settle_ns = 1'000'000'000;
+  pubsub_shared* shared = nullptr;
+
+  bool enabled() const noexcept { return layout.groups > 0; }
+};
+
 struct client_plan {
   std::vector<client_target> targets;
   std::vector<endpoint> sources;  // local addresses to bind; ports come from the allocator
@@ -51,6 +91,8 @@ struct client_plan {
   // Raw TCP instead of WebSocket: no upgrade, no framing; fixed-size stamped
   // messages on the byte stream. The same engine's ceiling without WebSocket.
   bool raw = false;
+
+  pubsub_plan pubsub;
 
   uint64_t ping_interval_ns = 0;  // 0 = no pings
   uint64_t connect_timeout_ns = 10'000'000'000;

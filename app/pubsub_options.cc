@@ -1,0 +1,94 @@
+#include "app/pubsub_options.hh"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <limits>
+
+#include "app/units.hh"
+#include "proto/stamp.hh"
+
+namespace horde::app {
+
+result<pubsub_setup> make_pubsub_plan(const pubsub_options& o, uint64_t connections,
+                                      uint32_t shards, double rate_per_connection,
+                                      const std::string& total_rate, uint64_t payload_size) {
+  pubsub_setup setup;
+  core::pubsub_plan& plan = setup.plan;
+  auto groups = parse_count(o.groups);
+  if (!groups) return make_error("--groups: " + groups.error().message);
+  // Group numbers ride in 32-bit slots (subscription state, ownership).
+  if (*groups > std::numeric_limits<uint32_t>::max()) {
+    return make_error("--groups is at most 4294967295");
+  }
+  plan.layout.groups = *groups;
+  if (o.per_connection == 0) return make_error("--subscriptions must be at least 1");
+  if (o.per_connection > 10000) return make_error("--subscriptions is at most 10000");
+  if (o.per_connection > *groups) {
+    return make_error(fmt::format(
+        "--subscriptions {} is more than --groups {}: a connection subscribes to distinct groups",
+        o.per_connection, *groups));
+  }
+  plan.layout.per_connection = o.per_connection;
+  if (o.zipf < 0) return make_error("--zipf wants an exponent above 0 (1.0 is classic Zipf)");
+  plan.layout.spread = o.zipf > 0 ? core::popularity::zipf : core::popularity::uniform;
+  plan.layout.zipf_exponent = o.zipf > 0 ? o.zipf : 1.0;
+
+  // Publishers: a count or a percentage; by default 1% of the connections,
+  // at least one, never more than the groups (each group has one owner).
+  uint64_t publishers = std::max<uint64_t>(1, connections / 100);
+  if (!o.publishers.empty()) {
+    if (o.publishers.back() == '%') {
+      const double percent = std::atof(o.publishers.c_str());
+      if (percent <= 0 || percent > 100) return make_error("--publishers N% wants 0 < N <= 100");
+      publishers = std::max<uint64_t>(1, uint64_t(double(connections) * percent / 100.0));
+    } else {
+      auto n = parse_count(o.publishers);
+      if (!n) return make_error("--publishers: " + n.error().message);
+      if (*n == 0) return make_error("--publishers must be at least 1");
+      publishers = *n;
+    }
+  }
+  publishers = std::min({publishers, connections, *groups});
+  plan.layout.publishers = publishers;
+
+  auto names = proto::group_names::make(o.group_pattern);
+  if (!names) return make_error("--group-pattern: " + names.error().message);
+  plan.names = std::move(*names);
+  auto subscribe = proto::message_template::parse(o.subscribe_template, {"group"});
+  if (!subscribe) return make_error("--subscribe-template: " + subscribe.error().message);
+  if (!subscribe->has("group")) return make_error("--subscribe-template needs {group}");
+  plan.subscribe = std::move(*subscribe);
+  auto ack = proto::message_template::parse(o.subscribe_ack, {"group"});
+  if (!ack) return make_error("--subscribe-ack: " + ack.error().message);
+  if (!ack->empty() && !ack->has("group")) {
+    return make_error("--subscribe-ack needs {group} (or '' for none: see --settle)");
+  }
+  plan.subscribe_ack = std::move(*ack);
+  auto publish = proto::message_template::parse(o.publish_template, {"group", "payload"});
+  if (!publish) return make_error("--publish-template: " + publish.error().message);
+  if (!publish->has("group") || !publish->has("payload")) {
+    return make_error("--publish-template needs {group} and {payload}");
+  }
+  plan.publish = std::move(*publish);
+  auto timeout = parse_duration_ns(o.subscribe_timeout);
+  if (!timeout) return make_error("--subscribe-timeout: " + timeout.error().message);
+  plan.subscribe_timeout_ns = *timeout;
+  auto settle = parse_duration_ns(o.settle);
+  if (!settle) return make_error("--settle: " + settle.error().message);
+  plan.settle_ns = *settle;
+
+  plan.publish_rate = rate_per_connection;
+  if (!total_rate.empty()) {
+    auto total = parse_rate_per_second(total_rate);
+    if (!total) return make_error("--total-rate: " + total.error().message);
+    plan.publish_rate = *total / double(publishers);
+  }
+  plan.payload_size = uint32_t(std::max<uint64_t>(payload_size, proto::stamp_text_size));
+
+  setup.shared = std::make_unique<core::pubsub_shared>(*groups, shards);
+  plan.shared = setup.shared.get();
+  return setup;
+}
+
+}  // namespace horde::app

@@ -1,0 +1,41 @@
+// `horde run --groups ...`: the pub/sub flags as typed, and the plan they
+// make (docs/pubsub.md).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "base/result.hh"
+#include "core/plan.hh"
+
+namespace horde::app {
+
+struct pubsub_options {
+  std::string groups;  // empty or 0: no pub/sub
+  unsigned per_connection = 1;
+  double zipf = 0;         // 0: uniform popularity; else the Zipf exponent
+  std::string publishers;  // a count or a percentage of the connections
+  std::string group_pattern = "g{n}";
+  std::string subscribe_template = "sub {group}";
+  std::string subscribe_ack = "ok sub {group}";
+  std::string publish_template = "pub {group} {payload}";
+  std::string subscribe_timeout = "10s";
+  std::string settle = "1s";
+
+  bool enabled() const noexcept { return !groups.empty() && groups != "0"; }
+};
+
+struct pubsub_setup {
+  core::pubsub_plan plan;
+  std::unique_ptr<core::pubsub_shared> shared;  // plan.shared points here
+};
+
+// connections and shards: the run's; rate_per_connection and total_rate as
+// --rate / --total-rate gave them (in a pub/sub run they are publish rates:
+// per publishing connection, or over all publishers).
+result<pubsub_setup> make_pubsub_plan(const pubsub_options& options, uint64_t connections,
+                                      uint32_t shards, double rate_per_connection,
+                                      const std::string& total_rate, uint64_t payload_size);
+
+}  // namespace horde::app

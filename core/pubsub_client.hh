@@ -1,0 +1,84 @@
+// The pub/sub side of a client shard, without any I/O: which groups each of
+// the shard's connections subscribes to, the subscribe and publish messages
+// (from the plan's templates), and the accounting of every acknowledgement
+// and delivery (docs/pubsub.md). The shard moves the bytes; this decides
+// what they mean. One per shard, touched only by its thread.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/delivery_check.hh"
+#include "core/metrics.hh"
+#include "core/plan.hh"
+#include "proto/stamp.hh"
+
+namespace horde::core {
+
+class pubsub_client {
+ public:
+  // conn_ids[slot]: the run-wide id of the shard's connection in that slot.
+  pubsub_client(const pubsub_plan& plan, uint32_t shard_index, uint32_t shards,
+                shard_metrics& metrics, std::span<const uint32_t> conn_ids);
+
+  uint32_t per_connection() const noexcept { return _k; }
+
+  // The subscribe message for the slot's j-th group.
+  std::string_view subscribe_message(uint32_t slot, uint32_t j);
+  // All k subscribe messages were sent at `now`.
+  void subscribes_sent(uint32_t slot, uint64_t now) noexcept;
+  // Subscriptions of the slot still waiting for their acknowledgement.
+  uint32_t waiting(uint32_t slot) const noexcept { return _waiting[slot]; }
+  // When the slot's wait ends (timeout, or settle time without an
+  // acknowledgement template); 0 when nothing waits.
+  uint64_t waiting_until(uint32_t slot) const noexcept {
+    if (_waiting[slot] == 0) return 0;
+    return _sent_ns[slot] +
+           (_plan.subscribe_ack.empty() ? _plan.settle_ns : _plan.subscribe_timeout_ns);
+  }
+  // Every publish this run expected has arrived, on every shard.
+  bool all_delivered() const noexcept;
+  // Without an acknowledgement template: everything sent is in force now.
+  void settle(uint32_t slot, uint64_t now) noexcept;
+  // The subscribe timeout passed: what still waits is given up (counted).
+  void give_up(uint32_t slot) noexcept;
+
+  enum class outcome : uint8_t {
+    acknowledged,  // one subscription is in force now
+    all_in_force,  // ... and it was the slot's last one waiting
+    delivery,      // a stamped delivery, accounted
+    other,         // neither (counted)
+  };
+  outcome on_message(uint32_t slot, std::span<const uint8_t> body, bool binary, uint64_t now);
+
+  // Publishing: whether the connection owns any group, and the next publish
+  // of a connection that does (`random` picks which of its groups).
+  bool publishes(uint32_t conn_id) const noexcept;
+  std::string_view publish_message(uint32_t conn_id, uint64_t scheduled_ns, uint64_t random);
+
+  // What this shard has counted, for the drain: expected and unique so far.
+  const pubsub_plan& plan() const noexcept { return _plan; }
+
+ private:
+  subscription_state* find(uint32_t slot, uint64_t group) noexcept;
+  void put_in_force(subscription_state& s) noexcept;
+  void account(uint32_t slot, const proto::stamp& st, uint64_t now) noexcept;
+
+  const pubsub_plan& _plan;
+  const uint32_t _shards;
+  pubsub_shared& _shared;
+  pubsub_shared::shard_progress& _progress;
+  shard_metrics& _metrics;
+  uint32_t _k;
+  std::vector<subscription_state> _subs;  // slot * k + j
+  std::vector<uint16_t> _waiting;         // per slot
+  std::vector<uint64_t> _sent_ns;         // per slot: when its subscribes went out
+  std::string _message;                   // scratch for the message being built
+  std::string _name;
+  std::string _payload;
+};
+
+}  // namespace horde::core
