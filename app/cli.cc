@@ -129,8 +129,8 @@ int run_cli(int argc, char** argv) {
       ->group(pubsub_group);
   run_cmd
       ->add_option("--subscribe-template", ps.subscribe_template,
-                   "The subscribe message, with {group}; e.g. '{{\"type\":\"join\","
-                   "\"room\":\"{group}\"}}'")
+                   "The subscribe message, with {group}; e.g. '{\"type\":\"join\","
+                   "\"room\":\"{group}\"}' (other braces are literal)")
       ->capture_default_str()
       ->group(pubsub_group);
   run_cmd

@@ -11,28 +11,24 @@ result<message_template> message_template::parse(
   t._literals.emplace_back();
   for (auto h : allowed_holes)
     t._hole_names.emplace_back(h);
+  // A hole is "{name}" with name made of letters, digits and '_'; every other
+  // brace is literal, so JSON templates are written as they are.
+  auto is_name_char = [](char ch) {
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+           ch == '_';
+  };
   for (size_t i = 0; i < text.size(); ++i) {
     const char ch = text[i];
-    if (ch == '{' && i + 1 < text.size() && text[i + 1] == '{') {
-      t._literals.back() += '{';
-      ++i;
-      continue;
+    size_t close = std::string_view::npos;
+    if (ch == '{') {
+      size_t j = i + 1;
+      while (j < text.size() && is_name_char(text[j]))
+        ++j;
+      if (j > i + 1 && j < text.size() && text[j] == '}') close = j;
     }
-    if (ch == '}' && i + 1 < text.size() && text[i + 1] == '}') {
-      t._literals.back() += '}';
-      ++i;
-      continue;
-    }
-    if (ch == '}') {
-      return make_error("template '" + std::string(text) + "': a lone '}' (write '}}')");
-    }
-    if (ch != '{') {
+    if (close == std::string_view::npos) {
       t._literals.back() += ch;
       continue;
-    }
-    const size_t close = text.find('}', i);
-    if (close == std::string_view::npos) {
-      return make_error("template '" + std::string(text) + "': '{' without '}' (write '{{')");
     }
     const std::string_view name = text.substr(i + 1, close - i - 1);
     auto found = std::find(allowed_holes.begin(), allowed_holes.end(), name);

@@ -20,8 +20,9 @@ namespace horde::proto {
 
 class message_template {
  public:
-  // Holes allowed in this template, e.g. {"group", "payload"}. Unknown holes
-  // and unbalanced braces are errors (a literal brace is written "{{" / "}}").
+  // Holes allowed in this template, e.g. {"group", "payload"}. A hole is
+  // {name} with a name of letters, digits and '_'; an unknown name is an
+  // error (a typo); every other brace is literal, so JSON needs no escaping.
   static result<message_template> parse(std::string_view text,
                                         const std::vector<std::string_view>& allowed_holes);
 

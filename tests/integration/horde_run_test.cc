@@ -9,64 +9,16 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "tests/support/child_process.hh"
-#include "tests/support/process_run.hh"
+#include "tests/support/horde_cli.hh"
 
 namespace horde {
 namespace {
 
-const std::string horde_binary = HORDE_BINARY;
 const std::string source_dir = HORDE_SOURCE_DIR;
-
-std::string temp_json(const std::string& name) {
-  return testing::TempDir() + "/horde_" + name + "_" + std::to_string(getpid()) + ".json";
-}
-
-nlohmann::json read_json(const std::string& path) {
-  std::ifstream in(path);
-  nlohmann::json j;
-  in >> j;
-  return j;
-}
-
-struct run_outcome {
-  test::process_outcome process;
-  nlohmann::json result;
-};
-
-run_outcome horde_run(std::vector<std::string> args, const std::string& name,
-                      int timeout_ms = 60000, int interrupt_after_ms = 0) {
-  const std::string json = temp_json(name);
-  std::remove(json.c_str());
-  std::vector<std::string> argv = {horde_binary, "run", "--quiet", "--json", json};
-  argv.insert(argv.end(), args.begin(), args.end());
-  run_outcome outcome;
-  outcome.process = test::run_process(argv, timeout_ms, interrupt_after_ms);
-  std::ifstream probe(json);
-  if (probe.good()) outcome.result = read_json(json);
-  std::remove(json.c_str());
-  return outcome;
-}
-
-// A third-party or helper server started for one test; its first stdout line
-// holds the port.
-struct peer_server {
-  std::unique_ptr<test::child_process> process;
-  std::string port;
-};
-
-peer_server start_peer(const std::vector<std::string>& argv) {
-  peer_server peer;
-  peer.process = std::make_unique<test::child_process>(argv);
-  auto line = peer.process->read_line(10000);
-  if (line) peer.port = *line;
-  return peer;
-}
-
-bool python_has_websockets() {
-  auto outcome = test::run_process({HORDE_PYTHON, "-c", "import websockets"}, 20000);
-  return outcome.exit_code == 0;
-}
+using test::horde_binary;
+using test::horde_run;
+using test::python_has_websockets;
+using test::start_peer;
 
 TEST(HordeRun, EmbeddedServerEchoesEveryMessage) {
   auto run = horde_run(

@@ -14,7 +14,7 @@ TEST(message_template, expands_the_reference_protocol_and_json) {
   sub->expand(out, {"room-7", ""});
   EXPECT_EQ(out, "sub room-7");
 
-  auto pub = message_template::parse(R"({{"room":"{group}","text":"{payload}"}})", group_payload);
+  auto pub = message_template::parse(R"({"room":"{group}","text":"{payload}"})", group_payload);
   ASSERT_TRUE(pub) << pub.error().message;
   out.clear();
   pub->expand(out, {"r1", "hello"});
@@ -28,8 +28,13 @@ TEST(message_template, bad_templates_say_what_is_wrong) {
   ASSERT_FALSE(unknown);
   EXPECT_NE(unknown.error().message.find("unknown {room}"), std::string::npos);
   EXPECT_NE(unknown.error().message.find("{group}"), std::string::npos);
-  EXPECT_FALSE(message_template::parse("sub {group", group_payload));
-  EXPECT_FALSE(message_template::parse("sub }", group_payload));
+  // Braces that do not make a hole are literal.
+  auto literal = message_template::parse("sub {group {} }{x-y}", group_payload);
+  ASSERT_TRUE(literal);
+  EXPECT_FALSE(literal->has("group"));
+  std::string out;
+  literal->expand(out, {"g", ""});
+  EXPECT_EQ(out, "sub {group {} }{x-y}");
 }
 
 TEST(message_template, matches_an_acknowledgement_and_returns_the_group) {
@@ -39,7 +44,7 @@ TEST(message_template, matches_an_acknowledgement_and_returns_the_group) {
   EXPECT_FALSE(ack->match_one("ok sub "));  // empty group
   EXPECT_FALSE(ack->match_one("ok unsub g42"));
   EXPECT_FALSE(ack->match_one("msg g42 x"));
-  auto json = message_template::parse(R"({{"joined":"{group}"}})", {"group"});
+  auto json = message_template::parse(R"({"joined":"{group}"})", {"group"});
   ASSERT_TRUE(json);
   EXPECT_EQ(json->match_one(R"({"joined":"room-3"})"), "room-3");
   EXPECT_FALSE(json->match_one(R"({"joined":"room-3"} )"));

@@ -1,0 +1,175 @@
+// `horde run --groups`: pub/sub accounting checked against what the server
+// itself counted, against a server told to lose and duplicate deliveries,
+// and against a JSON chat server (Python websockets) driven by templates.
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <string>
+
+#include "tests/support/horde_cli.hh"
+
+namespace horde {
+namespace {
+
+using test::horde_binary;
+using test::horde_run;
+using test::start_peer;
+
+const std::string source_dir = HORDE_SOURCE_DIR;
+
+// Checks the accounting identities every pub/sub result must satisfy.
+void expect_consistent(const nlohmann::json& p) {
+  const uint64_t expected = p["expected"], delivered = p["delivered"], lost = p["lost"],
+                 received = p["deliveries_received"], dup = p["duplicated"];
+  EXPECT_EQ(delivered + lost, expected);
+  EXPECT_EQ(received, delivered + dup);
+}
+
+TEST(PubSub, EveryDeliveryAccountedAgainstTheEmbeddedBroker) {
+  // 10 connections over 3 groups (4, 3 and 3 subscribers), 3 publishers,
+  // two server shards: the broker forwards between them.
+  auto run = horde_run({"-c", "10", "--groups", "3", "--subscriptions", "1", "--publishers", "3",
+                        "--rate", "20/s", "--duration", "2s"},
+                       "pubsub_exact");
+  ASSERT_EQ(run.process.exit_code, 0) << run.process.err << run.process.out;
+  const auto& p = run.result["pubsub"];
+  const auto& server = run.result["server"];
+  EXPECT_EQ(p["subscribes_in_force"], 10);
+  EXPECT_GE(p["publish_start_seconds"].get<double>(), 0.0);
+  const uint64_t publishes = p["publishes"];
+  EXPECT_GT(publishes, 60u);  // 3 x 20/s for most of 2 s
+  EXPECT_EQ(server["publishes"], publishes);
+  EXPECT_EQ(p["lost"], 0);
+  EXPECT_EQ(p["duplicated"], 0);
+  EXPECT_EQ(p["reordered"], 0);
+  EXPECT_EQ(p["unaccounted"], 0);
+  EXPECT_EQ(p["delivered"], p["expected"]);
+  EXPECT_EQ(server["deliveries"], p["delivered"]);
+  // Each group has 3 or 4 subscribers: expected lies between.
+  EXPECT_GE(p["expected"].get<uint64_t>(), 3 * publishes);
+  EXPECT_LE(p["expected"].get<uint64_t>(), 4 * publishes);
+  EXPECT_EQ(p["fanout_latency"]["count"], p["delivered"]);
+  EXPECT_EQ(p["subscribe_latency"]["count"], 10);
+  expect_consistent(p);
+}
+
+TEST(PubSub, ZipfPopularityManySubscriptionsPerConnection) {
+  auto run = horde_run({"-c", "200", "--groups", "100", "--subscriptions", "5", "--zipf", "1.0",
+                        "--publishers", "20", "--rate", "5/s", "--duration", "2s"},
+                       "pubsub_zipf");
+  ASSERT_EQ(run.process.exit_code, 0) << run.process.err << run.process.out;
+  const auto& p = run.result["pubsub"];
+  EXPECT_EQ(p["popularity"], "zipf");
+  EXPECT_EQ(p["subscribes_in_force"], 1000);
+  EXPECT_GT(p["publishes"].get<uint64_t>(), 0u);
+  EXPECT_EQ(p["lost"], 0);
+  EXPECT_EQ(p["duplicated"], 0);
+  EXPECT_EQ(p["delivered"], p["expected"]);
+  expect_consistent(p);
+}
+
+// The broker's testing hooks: horde must report exactly what the server
+// dropped or duplicated (the server prints its counts when it stops).
+struct broker_counts {
+  uint64_t deliveries = 0, dropped = 0, duplicated = 0;
+};
+
+broker_counts stop_and_read_broker_line(test::peer_server& server) {
+  server.process->signal(SIGTERM);
+  broker_counts counts;
+  while (auto line = server.process->read_line(10000)) {
+    unsigned long long deliveries = 0, dropped = 0, duplicated = 0;
+    const size_t at = line->find("deliveries ");
+    if (line->rfind("broker:", 0) == 0 && at != std::string::npos &&
+        std::sscanf(line->c_str() + at, "deliveries %llu dropped %llu duplicated %llu", &deliveries,
+                    &dropped, &duplicated) == 3) {
+      counts = {deliveries, dropped, duplicated};
+    }
+  }
+  return counts;
+}
+
+class LossyBroker : public testing::TestWithParam<const char*> {};
+
+TEST_P(LossyBroker, ReportsExactlyWhatTheServerLostOrDuplicated) {
+  const std::string flag = GetParam();
+  auto server =
+      start_peer({horde_binary, "serve", "--listen", "127.0.0.1:0", "--shards", "2", flag, "7"});
+  const std::string url = test::served_url(server.port);
+  ASSERT_FALSE(url.empty()) << server.port;
+  auto run = horde_run({url, "-c", "12", "--groups", "4", "--subscriptions", "2", "--publishers",
+                        "4", "--rate", "20/s", "--duration", "2s", "--drain", "500ms"},
+                       "pubsub_lossy");
+  ASSERT_EQ(run.process.exit_code, 0) << run.process.err << run.process.out;
+  const auto& p = run.result["pubsub"];
+  const broker_counts counts = stop_and_read_broker_line(server);
+  ASSERT_GT(counts.deliveries, 0u);
+  EXPECT_EQ(p["deliveries_received"], counts.deliveries);
+  if (flag == "--drop-every") {
+    EXPECT_GT(counts.dropped, 0u);
+    EXPECT_EQ(p["lost"], counts.dropped);
+    EXPECT_EQ(p["duplicated"], 0);
+  } else {
+    EXPECT_GT(counts.duplicated, 0u);
+    EXPECT_EQ(p["duplicated"], counts.duplicated);
+    EXPECT_EQ(p["lost"], 0);
+  }
+  EXPECT_EQ(p["reordered"], 0);
+  expect_consistent(p);
+}
+
+INSTANTIATE_TEST_SUITE_P(Hooks, LossyBroker, testing::Values("--drop-every", "--duplicate-every"));
+
+TEST(PubSub, TemplatesDriveAJsonChatServer) {
+  if (!test::python_has_websockets())
+    GTEST_SKIP() << HORDE_PYTHON << " lacks the websockets module (python3-websockets)";
+  auto server = start_peer({HORDE_PYTHON, source_dir + "/tests/peers/python_chat_server.py"});
+  ASSERT_FALSE(server.port.empty());
+  auto run = horde_run({"ws://127.0.0.1:" + server.port + "/",
+                        "-c",
+                        "20",
+                        "--groups",
+                        "5",
+                        "--subscriptions",
+                        "2",
+                        "--publishers",
+                        "5",
+                        "--rate",
+                        "10/s",
+                        "--duration",
+                        "2s",
+                        "--group-pattern",
+                        "room-{n}",
+                        "--subscribe-template",
+                        R"({"type":"join","room":"{group}"})",
+                        "--subscribe-ack",
+                        R"({"type":"joined","room":"{group}"})",
+                        "--publish-template",
+                        R"({"type":"say","room":"{group}","text":"{payload}"})"},
+                       "pubsub_json");
+  ASSERT_EQ(run.process.exit_code, 0) << run.process.err << run.process.out;
+  const auto& p = run.result["pubsub"];
+  EXPECT_EQ(p["subscribes_in_force"], 40);
+  EXPECT_GT(p["publishes"].get<uint64_t>(), 0u);
+  EXPECT_EQ(p["lost"], 0);
+  EXPECT_EQ(p["duplicated"], 0);
+  EXPECT_EQ(p["unaccounted"], 0);
+  EXPECT_EQ(p["delivered"], p["expected"]);
+  EXPECT_EQ(p["other_messages"], 0);
+  expect_consistent(p);
+}
+
+TEST(PubSub, BadTemplatesAndLayoutsAreRefusedWithTheReason) {
+  auto unknown = horde_run({"-c", "2", "--groups", "2", "--subscribe-template", "join {room}"},
+                           "pubsub_bad1", 20000);
+  EXPECT_EQ(unknown.process.exit_code, 2);
+  EXPECT_NE(unknown.process.err.find("unknown {room}"), std::string::npos) << unknown.process.err;
+  auto too_many =
+      horde_run({"-c", "2", "--groups", "2", "--subscriptions", "3"}, "pubsub_bad2", 20000);
+  EXPECT_EQ(too_many.process.exit_code, 2);
+  EXPECT_NE(too_many.process.err.find("more than --groups"), std::string::npos)
+      << too_many.process.err;
+}
+
+}  // namespace
+}  // namespace horde

@@ -1,0 +1,85 @@
+// Running the real `horde` binary from integration tests: `horde run` with a
+// JSON result to read back, and helper servers (a `horde serve`, a Python or
+// Node peer) whose first stdout line says where they listen. Needs
+// HORDE_BINARY and HORDE_PYTHON defined by the build.
+#pragma once
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "tests/support/child_process.hh"
+#include "tests/support/process_run.hh"
+
+namespace horde::test {
+
+inline const std::string horde_binary = HORDE_BINARY;
+
+inline std::string temp_json(const std::string& name) {
+  return testing::TempDir() + "/horde_" + name + "_" + std::to_string(getpid()) + ".json";
+}
+
+inline nlohmann::json read_json(const std::string& path) {
+  std::ifstream in(path);
+  nlohmann::json j;
+  in >> j;
+  return j;
+}
+
+struct run_outcome {
+  process_outcome process;
+  nlohmann::json result;
+};
+
+// `horde run --quiet --json FILE args...`; the result is empty when no JSON
+// was written.
+inline run_outcome horde_run(std::vector<std::string> args, const std::string& name,
+                             int timeout_ms = 60000, int interrupt_after_ms = 0) {
+  const std::string json = temp_json(name);
+  std::remove(json.c_str());
+  std::vector<std::string> argv = {horde_binary, "run", "--quiet", "--json", json};
+  argv.insert(argv.end(), args.begin(), args.end());
+  run_outcome outcome;
+  outcome.process = run_process(argv, timeout_ms, interrupt_after_ms);
+  std::ifstream probe(json);
+  if (probe.good()) outcome.result = read_json(json);
+  std::remove(json.c_str());
+  return outcome;
+}
+
+// A third-party or helper server started for one test; its first stdout line
+// (the port, or horde serve's "listening ws://..." line) is kept.
+struct peer_server {
+  std::unique_ptr<child_process> process;
+  std::string port;
+};
+
+inline peer_server start_peer(const std::vector<std::string>& argv) {
+  peer_server peer;
+  peer.process = std::make_unique<child_process>(argv);
+  auto line = peer.process->read_line(10000);
+  if (line) peer.port = *line;
+  return peer;
+}
+
+// The ws:// URL in horde serve's first line: "listening ws://127.0.0.1:PORT/ (...)".
+inline std::string served_url(const std::string& first_line) {
+  const size_t start = first_line.find("ws://");
+  if (start == std::string::npos) return {};
+  const size_t end = first_line.find(' ', start);
+  return first_line.substr(start, end - start);
+}
+
+inline bool python_has_websockets() {
+  auto outcome = run_process({HORDE_PYTHON, "-c", "import websockets"}, 20000);
+  return outcome.exit_code == 0;
+}
+
+}  // namespace horde::test
