@@ -97,7 +97,7 @@ class tls_session {
 
   tls_state state() const noexcept { return _state; }
   tls_failure failure() const noexcept { return _failure; }
-  // A static description from OpenSSL for the failure; "" when none.
+  // A static text naming the failure (OpenSSL's words, ours for local ones); "" when none.
   std::string_view failure_reason() const noexcept {
     return _reason == nullptr ? std::string_view() : std::string_view(_reason);
   }
