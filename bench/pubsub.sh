@@ -45,10 +45,10 @@ setup)
     sample_server "$tmp/server_rss_$variant" &
     sampler=$!
     extra=()
-    [ "$variant" = groups ] && extra=(--groups "$groups" --subscriptions "$k" --rate 0 --subscribe-timeout 60s)
+    [ "$variant" = groups ] && extra=(--groups "$groups" --subscriptions "$k" --subscribe-timeout 60s)
     "$horde" run "$url" -c "$n" --connect-rate 40k/s --duration "${DURATION:-45s}" --rate 0 "${extra[@]}" \
       --json "$tmp/run_$variant.json" --quiet | tee "$tmp/run_$variant.txt"
-    stop_server; kill "$sampler" 2>/dev/null || true
+    stop_server; wait "$sampler" 2>/dev/null || true
     echo "$before" >"$tmp/server_before_$variant"
   done
   python3 - "$tmp" "$n" "$groups" "$k" "$out_dir/pubsub-setup-$n-$groups-$k.json" <<'PY'
