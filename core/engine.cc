@@ -85,8 +85,12 @@ result<uint16_t> server_engine::start(const server_plan& plan) {
   }
   for (uint32_t i = 0; i < plan.shards; ++i)
     _counters.push_back(std::make_unique<server_counters>());
+  // The publish rings between shards and their wake-up fds. Every shard
+  // thread holds a reference, so the mesh (and the ring fds it keeps open)
+  // goes only after the last shard has stopped posting to them.
+  auto mesh = std::make_shared<server_mesh>(plan.shards, plan.mode == server_mode::echo);
   for (uint32_t i = 0; i < plan.shards; ++i) {
-    _threads.emplace_back([this, i] {
+    _threads.emplace_back([this, i, mesh] {
       std::string failure;
       const int cpu = cpu_for(_plan.cpus, i);
       if (cpu >= 0) {
@@ -95,7 +99,7 @@ result<uint16_t> server_engine::start(const server_plan& plan) {
       }
       if (failure.empty()) {
         shard_heap heap;
-        server_shard shard(_plan, i, _listeners[i], *_counters[i], _stop);
+        server_shard shard(_plan, i, _listeners[i], *_counters[i], *mesh, _stop);
         if (auto ran = shard.run(); !ran) failure = ran.error().message;
       }
       if (!failure.empty()) {

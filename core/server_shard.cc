@@ -1,15 +1,19 @@
 #include "core/server_shard.hh"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <initializer_list>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "core/broker.hh"
 #include "core/buffer_pool.hh"
 #include "core/clock.hh"
 #include "core/out_buffer.hh"
@@ -28,6 +32,7 @@ constexpr unsigned receive_buffers = 512;
 constexpr unsigned receive_buffer_size = 2048;
 constexpr uint64_t max_wait_ns = 100'000'000;
 constexpr uint32_t listener_slot = ~0u;  // user_data slot of the accept
+constexpr uint32_t wake_slot = ~0u - 1;  // user_data slot of wake-ups from other shards
 const int one = 1;  // a setsockopt value the kernel reads after the call returns
 constexpr uint64_t batch_wait_ns = 200'000;  // longest sleep while batching completions
 
@@ -41,6 +46,7 @@ struct peer {
   uint8_t pending = 0;
   peer_state state = peer_state::free;
   bool close_after_send = false;  // an error answer or our close reply is on its way
+  bool flush_queued = false;      // in the shard's list of peers to flush this loop turn
 };
 
 static_assert(sizeof(peer) <= 64);
@@ -50,6 +56,39 @@ void relaxed_add(std::atomic<uint64_t>& counter, uint64_t n = 1) noexcept {
 }
 void relaxed_sub(std::atomic<uint64_t>& counter) noexcept {
   counter.store(counter.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
+}
+
+std::span<const uint8_t> bytes_of(std::string_view text) noexcept {
+  return {reinterpret_cast<const uint8_t*>(text.data()), text.size()};
+}
+
+std::string_view text_of(std::span<const uint8_t> bytes) noexcept {
+  return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
+}
+
+// One unmasked frame with FIN set (RFC 6455 5.2; a server never masks), its
+// payload the parts one after another. Server frames are the same bytes for
+// every receiver, which is what lets a delivery be encoded once and copied.
+void encode_frame(std::vector<uint8_t>& out, proto::ws_opcode opcode,
+                  std::initializer_list<std::span<const uint8_t>> parts) {
+  uint64_t length = 0;
+  for (const auto& part : parts)
+    length += part.size();
+  out.clear();
+  out.push_back(uint8_t(0x80 | uint8_t(opcode)));
+  if (length < 126) {
+    out.push_back(uint8_t(length));
+  } else if (length <= 0xffff) {
+    out.push_back(126);
+    out.push_back(uint8_t(length >> 8));
+    out.push_back(uint8_t(length));
+  } else {
+    out.push_back(127);
+    for (int shift = 56; shift >= 0; shift -= 8)
+      out.push_back(uint8_t(length >> shift));
+  }
+  for (const auto& part : parts)
+    out.insert(out.end(), part.begin(), part.end());
 }
 
 }  // namespace
@@ -80,11 +119,57 @@ uint16_t listener_port(int fd) noexcept {
   return ntohs(address.sin6_port);  // same offset as sockaddr_in's port
 }
 
+server_mesh::server_mesh(uint32_t shards, bool pubsub, uint32_t ring_bytes)
+    : _shards(shards),
+      _pubsub(pubsub && shards > 1),
+      _ring_bytes(ring_bytes),
+      _rings(new std::atomic<publish_ring*>[size_t(shards) * shards]),
+      _wake_fds(new std::atomic<int>[shards]) {
+  for (size_t i = 0; i < size_t(shards) * shards; ++i)
+    _rings[i].store(nullptr, std::memory_order_relaxed);
+  for (uint32_t i = 0; i < shards; ++i)
+    _wake_fds[i].store(-1, std::memory_order_relaxed);
+  if (!_pubsub) return;
+  // Bits per shard: 2^18 (a 32 KiB map; the owner counts groups per bucket
+  // in 1 MiB once it has any), fewer when there are hundreds of shards
+  // (RLIMIT_NOFILE forces them): 16 MiB of maps in all at most.
+  uint32_t bytes = 32 * 1024;
+  while (bytes > 8 * 1024 && size_t(bytes) * shards > (16u << 20))
+    bytes /= 2;
+  for (uint32_t i = 0; i < shards; ++i)
+    _interest.push_back(std::make_unique<interest_map>(bytes * 8));
+}
+
+server_mesh::~server_mesh() {
+  for (uint32_t i = 0; i < _shards; ++i) {
+    const int fd = _wake_fds[i].load(std::memory_order_acquire);
+    if (fd >= 0) close(fd);
+  }
+  for (size_t i = 0; i < size_t(_shards) * _shards; ++i)
+    delete _rings[i].load(std::memory_order_acquire);
+}
+
+publish_ring& server_mesh::make_ring(uint32_t from, uint32_t to) {
+  std::atomic<publish_ring*>& slot = _rings[size_t(from) * _shards + to];
+  publish_ring* ring = slot.load(std::memory_order_relaxed);  // only this shard stores it
+  if (ring == nullptr) {
+    ring = new publish_ring(_ring_bytes);
+    slot.store(ring, std::memory_order_release);
+  }
+  return *ring;
+}
+
+void server_mesh::set_wake_fd(uint32_t shard, int fd) noexcept {
+  const int previous = _wake_fds[shard].exchange(fd, std::memory_order_acq_rel);
+  if (previous >= 0) close(previous);
+}
+
 struct server_shard::impl final : proto::ws_sink {
   const server_plan& plan;
   const uint32_t index;
   const int listen_fd;
   server_counters& counters;
+  server_mesh& mesh;
   const std::atomic<bool>& stop;
 
   ring uring;
@@ -97,24 +182,42 @@ struct server_shard::impl final : proto::ws_sink {
   unsigned last_batch = 0;  // completions the last loop turn handled
   uint64_t accept_retry_ns = 0;
 
-  // Echoes collected while wslay is delivering, sent once it returns:
-  // queueing a message from inside wslay's own callback is re-entrant.
-  struct echo {
+  // Messages collected while wslay is delivering, acted on (echoed, or run
+  // as commands) once it returns: queueing a message from inside wslay's own
+  // callback is re-entrant.
+  struct received {
     proto::ws_opcode opcode;
     std::vector<uint8_t> body;
   };
-  std::vector<echo> echoes;
-  size_t echo_count = 0;
+  std::vector<received> inbox;
+  size_t inbox_count = 0;
   peer* current = nullptr;
 
-  impl(const server_plan& p, uint32_t i, int fd, server_counters& c, const std::atomic<bool>& s)
+  // The broker.
+  group_table groups;
+  std::vector<std::unique_ptr<publish_outlet>> outlets;  // by destination shard
+  std::vector<std::unique_ptr<publish_inlet>> inlets;    // by source shard
+  bool holding = false;                                  // an outlet waits for room in its ring
+  std::vector<uint8_t> frame;                            // the delivery being fanned out
+  std::vector<uint8_t> reply;                            // an ok/err answer
+  std::vector<uint32_t> dirty;                           // slots with frames queued this loop turn
+  std::vector<uint32_t> slow;      // subscribers over max_out_bytes, dropped after a fan-out
+  uint64_t delivery_sequence = 0;  // deliveries this shard would make (drop/duplicate_every)
+
+  impl(const server_plan& p, uint32_t i, int fd, server_counters& c, server_mesh& m,
+       const std::atomic<bool>& s)
       : plan(p),
         index(i),
         listen_fd(fd),
         counters(c),
+        mesh(m),
         stop(s),
         ws_env(proto::ws_role::server, proto::ws_limits{}, masks, 64),
-        peers(p.file_slots_per_shard) {}
+        peers(p.file_slots_per_shard),
+        outlets(m.shards()),
+        inlets(m.shards()) {
+    if (interest_map* mine = m.interest(index)) groups.publish_interest(*mine);
+  }
 
   ~impl() {
     for (auto& p : peers)
@@ -154,15 +257,26 @@ struct server_shard::impl final : proto::ws_sink {
     e->flags |= IOSQE_FIXED_FILE;
   }
 
-  void teardown(peer& p) noexcept {
+  // abort_send: also cancel a send in flight. A slow consumer's send waits
+  // for a peer that does not read and would hold the socket (and the slot)
+  // open for as long as the peer stays; otherwise a send in flight is left to
+  // finish (a peer that half-closed still gets its answers).
+  void teardown(peer& p, bool abort_send = false) noexcept {
     if (p.state == peer_state::tearing || p.state == peer_state::free) return;
     if (p.state == peer_state::open) relaxed_sub(counters.open_now);
     p.state = peer_state::tearing;
     const uint32_t slot = slot_of(p);
+    groups.remove_peer(slot, p.generation);  // no delivery reaches it from now on
+    io_uring_sqe* e = nullptr;
+    if (abort_send && p.out.sending()) {
+      e = sqe_for(p, op::cancel);
+      io_uring_prep_cancel64(e, pack({slot, p.generation, op::send}), 0);
+      e->flags |= IOSQE_IO_HARDLINK;
+    }
     // A pending multishot recv keeps the socket alive after its slot closes:
     // cancel it first (by exact user_data, a hash lookup; by descriptor would
     // walk every pending request), hard-linked so the close runs either way.
-    io_uring_sqe* e = sqe_for(p, op::cancel);
+    e = sqe_for(p, op::cancel);
     io_uring_prep_cancel64(e, pack({slot, p.generation, op::recv}), 0);
     e->flags |= IOSQE_IO_HARDLINK;
     e = sqe_for(p, op::close);
@@ -189,13 +303,175 @@ struct server_shard::impl final : proto::ws_sink {
     ++p.generation;
   }
 
+  // ---- the broker ----------------------------------------------------------
+
+  // Frames may go to a peer only while its session is open: after a close
+  // frame nothing more may be sent (RFC 6455 5.5.1).
+  static bool deliverable(const peer& q) noexcept {
+    return q.state == peer_state::open && !q.close_after_send &&
+           q.session.state() == proto::ws_state::open;
+  }
+
+  void mark_dirty(peer& q) noexcept {
+    if (q.flush_queued) return;
+    q.flush_queued = true;
+    dirty.push_back(slot_of(q));
+  }
+
+  // `ok sub G`, `err REASON`, ... in the opcode of the command. Written
+  // straight to the out-buffer: wslay writes whole frames and none is half
+  // written between its calls.
+  void answer(peer& p, proto::ws_opcode opcode, std::string_view head,
+              std::string_view tail) noexcept {
+    encode_frame(reply, opcode, {bytes_of(head), bytes_of(tail)});
+    if (!p.out.append(reply)) p.close_after_send = true;
+    relaxed_add(counters.messages_out);
+  }
+
+  // Every local subscriber of the group gets `msg G PAYLOAD`: one frame,
+  // encoded once, copied to each out-buffer; flushed at the end of the turn.
+  void deliver(proto::ws_opcode opcode, std::string_view group, uint32_t hash,
+               std::span<const uint8_t> payload) noexcept {
+    const auto subscribers = groups.subscribers(group, hash);
+    if (subscribers.empty()) return;
+    encode_frame(frame, opcode, {bytes_of("msg "), bytes_of(group), bytes_of(" "), payload});
+    uint64_t delivered = 0, dropped = 0, duplicated = 0;
+    for (const auto& s : subscribers) {
+      peer& q = peers[s.slot];
+      if (!deliverable(q) || groups.generation(s.slot) != q.generation) continue;
+      ++delivery_sequence;
+      if (plan.drop_every != 0 && delivery_sequence % plan.drop_every == 0) {
+        ++dropped;
+        continue;
+      }
+      const bool twice = plan.duplicate_every != 0 && delivery_sequence % plan.duplicate_every == 0;
+      bool fits = q.out.append(frame);
+      if (fits) ++delivered;
+      if (fits && twice) {
+        fits = q.out.append(frame);
+        if (fits) {
+          ++delivered;
+          ++duplicated;
+        }
+      }
+      // Torn down after the loop: teardown edits the list being walked.
+      if (!fits || q.out.size() > plan.max_out_bytes) {
+        slow.push_back(s.slot);
+      } else {
+        mark_dirty(q);
+      }
+    }
+    if (delivered != 0) relaxed_add(counters.deliveries, delivered);
+    if (dropped != 0) relaxed_add(counters.deliveries_dropped, dropped);
+    if (duplicated != 0) relaxed_add(counters.deliveries_duplicated, duplicated);
+    for (uint32_t slot : slow) {
+      relaxed_add(counters.slow_consumers);
+      teardown(peers[slot], true);
+    }
+    slow.clear();
+  }
+
+  // Delivered here, and forwarded to every other shard whose interest map
+  // says it may have subscribers of the group.
+  void publish(proto::ws_opcode opcode, std::string_view group,
+               std::span<const uint8_t> payload) noexcept {
+    relaxed_add(counters.publishes);
+    const uint32_t hash = group_hash(group);
+    deliver(opcode, group, hash, payload);
+    if (!mesh.pubsub()) return;
+    for (uint32_t shard = 0; shard < mesh.shards(); ++shard) {
+      if (shard == index || !mesh.interest(shard)->may_have(hash)) continue;
+      if (!outlets[shard]) {
+        outlets[shard] = std::make_unique<publish_outlet>(mesh.make_ring(index, shard));
+      }
+      outlets[shard]->push(uint8_t(opcode), bytes_of(group), payload);
+    }
+  }
+
+  // A command p sent; runs after wslay's feed returned.
+  void run_command(peer& p, proto::ws_opcode opcode, const command& c) noexcept {
+    const bool can_answer = deliverable(p);
+    if (!c.error.empty()) {
+      relaxed_add(counters.command_errors);
+      if (can_answer) answer(p, opcode, "err ", c.error);
+      return;
+    }
+    switch (c.kind) {
+      case command_kind::sub:
+        if (!can_answer) return;  // closing: the subscription would die unanswered
+        groups.subscribe(c.group, slot_of(p), p.generation);
+        relaxed_add(counters.subscribes);
+        answer(p, opcode, "ok sub ", c.group);  // in force already
+        return;
+      case command_kind::unsub:
+        if (!can_answer) return;
+        groups.unsubscribe(c.group, slot_of(p), p.generation);
+        relaxed_add(counters.unsubscribes);
+        answer(p, opcode, "ok unsub ", c.group);
+        return;
+      case command_kind::pub:
+        publish(opcode, c.group, c.payload);
+        return;
+      case command_kind::none:
+        return;
+    }
+  }
+
+  // Publishes other shards forwarded, in the order each of them read them.
+  unsigned receive_forwarded() noexcept {
+    if (!mesh.pubsub()) return 0;
+    size_t received_now = 0;
+    for (uint32_t shard = 0; shard < mesh.shards(); ++shard) {
+      if (!inlets[shard]) {
+        publish_ring* ring = shard == index ? nullptr : mesh.ring(shard, index);
+        if (ring == nullptr) continue;  // that shard has not forwarded here yet
+        inlets[shard] = std::make_unique<publish_inlet>(*ring);
+      }
+      received_now += inlets[shard]->receive(
+          [this](uint8_t opcode, std::span<const uint8_t> group, std::span<const uint8_t> payload) {
+            deliver(proto::ws_opcode(opcode), text_of(group), group_hash(text_of(group)), payload);
+          });
+    }
+    return unsigned(received_now);
+  }
+
+  // Posts a completion into another shard's ring; it wakes that shard if it
+  // sleeps. No completion here on success (CQE_SKIP_SUCCESS).
+  void wake(uint32_t shard) noexcept {
+    const int fd = mesh.wake_fd(shard);
+    if (fd < 0) return;  // its ring is not up yet; its first turn reads the rings
+    io_uring_sqe* e = uring.sqe();
+    io_uring_prep_msg_ring(e, fd, 0, pack({wake_slot, 0, op::recv}), 0);
+    io_uring_sqe_set_data64(e, pack({wake_slot, 0, op::send}));
+    e->flags |= IOSQE_CQE_SKIP_SUCCESS;
+  }
+
+  // Once per loop turn: forwards become visible (one wake-up per shard that
+  // got some), queued frames go out (one send per peer), gauges updated.
+  void end_turn() noexcept {
+    holding = false;
+    for (uint32_t shard = 0; shard < outlets.size(); ++shard) {
+      if (!outlets[shard]) continue;
+      if (outlets[shard]->commit()) wake(shard);
+      holding = holding || outlets[shard]->holding();
+    }
+    for (uint32_t slot : dirty) {
+      peer& q = peers[slot];
+      q.flush_queued = false;
+      flush(q);
+    }
+    dirty.clear();
+    counters.groups.store(groups.groups(), std::memory_order_relaxed);
+    counters.subscriptions.store(groups.subscriptions(), std::memory_order_relaxed);
+  }
+
   // ---- ws_sink -------------------------------------------------------------
 
   void on_message(proto::ws_opcode opcode, std::span<const uint8_t> body) override {
     relaxed_add(counters.messages_in);
     if (plan.mode != server_mode::echo) return;
-    if (echo_count == echoes.size()) echoes.emplace_back();
-    echo& slot = echoes[echo_count++];
+    if (inbox_count == inbox.size()) inbox.emplace_back();
+    received& slot = inbox[inbox_count++];
     slot.opcode = opcode;
     slot.body.assign(body.begin(), body.end());
   }
@@ -248,6 +524,9 @@ struct server_shard::impl final : proto::ws_sink {
       on_accept(cqe);
       return;
     }
+    // A wake-up from another shard (or a failed one of ours): the rings are
+    // read every turn anyway.
+    if (tag.slot == wake_slot) return;
     const bool has_buffer = (cqe.flags & IORING_CQE_F_BUFFER) != 0;
     const uint16_t buffer_id = uint16_t(cqe.flags >> IORING_CQE_BUFFER_SHIFT);
     if (tag.slot >= peers.size() || peers[tag.slot].generation != tag.generation) {
@@ -321,11 +600,19 @@ struct server_shard::impl final : proto::ws_sink {
     }
     if (p.state != peer_state::open) return;
     current = &p;
-    echo_count = 0;
+    inbox_count = 0;
     auto state = p.session.feed(ws_env, bytes, *this);
-    for (size_t i = 0; i < echo_count && state == proto::ws_state::open; ++i) {
-      state = p.session.send(ws_env, echoes[i].opcode, echoes[i].body, *this);
-      relaxed_add(counters.messages_out);
+    // In the order read; a publish is delivered even when the publisher's
+    // close came in the same read. p may be torn down on the way (a slow
+    // consumer of its own group): what it sent after that is dropped.
+    for (size_t i = 0; i < inbox_count && p.state == peer_state::open; ++i) {
+      const received& m = inbox[i];
+      if (const command c = parse_command(m.body); c.kind != command_kind::none) {
+        run_command(p, m.opcode, c);
+      } else if (state == proto::ws_state::open) {
+        state = p.session.send(ws_env, m.opcode, m.body, *this);
+        relaxed_add(counters.messages_out);
+      }
     }
     current = nullptr;
     if (state == proto::ws_state::failed) {
@@ -348,26 +635,37 @@ struct server_shard::impl final : proto::ws_sink {
         !r) {
       return r;
     }
+    if (mesh.pubsub()) {
+      // Other shards post wake-ups to a dup of this ring's fd, which the mesh
+      // closes only after every shard is gone.
+      const int fd = fcntl(uring.raw()->ring_fd, F_DUPFD_CLOEXEC, 0);
+      if (fd < 0) return make_error(std::string("dup of the ring fd: ") + std::strerror(errno));
+      mesh.set_wake_fd(index, fd);
+    }
     arm_accept();
     while (!stop.load(std::memory_order_relaxed)) {
       if (!accept_armed && now_ns() >= accept_retry_ns) arm_accept();
       // Busy: wait for a batch of completions, but never more than
-      // batch_wait_ns, which bounds the latency this adds to an echo.
+      // batch_wait_ns, which bounds the latency this adds to an echo. A
+      // forward waiting for room in a ring is retried as soon.
       const bool busy = last_batch >= 16;
-      int ret = uring.submit_and_wait(busy ? batch_wait_ns : max_wait_ns,
+      int ret = uring.submit_and_wait(busy || holding ? batch_wait_ns : max_wait_ns,
                                       busy ? std::min<unsigned>(64, last_batch / 2) : 1);
       if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY) {
         return make_error(std::string("io_uring_enter failed: ") + std::strerror(-ret));
       }
       last_batch = uring.drain([&](const io_uring_cqe& cqe) { on_completion(cqe); });
+      last_batch += receive_forwarded();
+      end_turn();
     }
     return {};
   }
 };
 
 server_shard::server_shard(const server_plan& plan, uint32_t index, int listen_fd,
-                           server_counters& counters, const std::atomic<bool>& stop)
-    : _impl(std::make_unique<impl>(plan, index, listen_fd, counters, stop)) {}
+                           server_counters& counters, server_mesh& mesh,
+                           const std::atomic<bool>& stop)
+    : _impl(std::make_unique<impl>(plan, index, listen_fd, counters, mesh, stop)) {}
 
 server_shard::~server_shard() = default;
 

@@ -2,12 +2,23 @@
 // of its own, multishot accept straight into its direct-descriptor table (the
 // table slot is the connection slot), the server side of the upgrade, and
 // wslay in server mode. Echo mode sends every text or binary message back
-// as it came. Runs until the stop flag is set.
+// as it came, except the pub/sub commands of docs/pubsub.md, which the
+// shard's broker answers. Runs until the stop flag is set.
+//
+// Pub/sub across shards: SO_REUSEPORT spreads a group's subscribers over
+// every shard, and each shard knows only its own (core/broker.hh). A publish
+// is delivered to the local subscribers at once and forwarded to every other
+// shard that may have subscribers of the group (its interest map says so),
+// through the publish ring of that (from, to) pair, which keeps the order the
+// publishing shard read them in. Forwards are made visible once per loop
+// turn, and each destination that got some is woken once per turn by an
+// IORING_OP_MSG_RING completion posted into its ring.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "base/result.hh"
 #include "core/plan.hh"
@@ -44,10 +55,56 @@ result<int> open_listener(const endpoint& where, int backlog);
 // The port a listener got.
 uint16_t listener_port(int fd) noexcept;
 
+class publish_ring;
+class interest_map;
+
+// What the shards of one server share: a publish ring per ordered pair of
+// shards, made by the producing shard the first time it forwards there (most
+// pairs of a many-shard server never carry anything); each shard's interest
+// map; and where to post each shard's wake-up. A shard hands in a dup of its
+// ring's fd once the ring exists; the mesh closes them when it goes, after
+// every shard has, so a wake-up sent while a shard is exiting reaches a ring
+// that is still there (never a reused fd number).
+class server_mesh {
+ public:
+  // pubsub false (raw TCP mode): no rings, no interest maps.
+  server_mesh(uint32_t shards, bool pubsub, uint32_t ring_bytes = 256 * 1024);
+  ~server_mesh();
+  server_mesh(const server_mesh&) = delete;
+  server_mesh& operator=(const server_mesh&) = delete;
+
+  uint32_t shards() const noexcept { return _shards; }
+  bool pubsub() const noexcept { return _pubsub; }
+  // The consumer's view: nullptr until the producer has made the ring.
+  publish_ring* ring(uint32_t from, uint32_t to) const noexcept {
+    return _rings[size_t(from) * _shards + to].load(std::memory_order_acquire);
+  }
+  // The producer's (shard `from` only): the ring, made on first use.
+  publish_ring& make_ring(uint32_t from, uint32_t to);
+  // nullptr without pub/sub.
+  interest_map* interest(uint32_t shard) const noexcept {
+    return _interest.empty() ? nullptr : _interest[shard].get();
+  }
+  // Takes ownership of fd.
+  void set_wake_fd(uint32_t shard, int fd) noexcept;
+  // -1 until the shard's ring is up (its first loop turn reads the rings anyway).
+  int wake_fd(uint32_t shard) const noexcept {
+    return _wake_fds[shard].load(std::memory_order_acquire);
+  }
+
+ private:
+  uint32_t _shards;
+  bool _pubsub;
+  uint32_t _ring_bytes;
+  std::unique_ptr<std::atomic<publish_ring*>[]> _rings;  // [from * shards + to]
+  std::vector<std::unique_ptr<interest_map>> _interest;
+  std::unique_ptr<std::atomic<int>[]> _wake_fds;
+};
+
 class server_shard {
  public:
   server_shard(const server_plan& plan, uint32_t index, int listen_fd, server_counters& counters,
-               const std::atomic<bool>& stop);
+               server_mesh& mesh, const std::atomic<bool>& stop);
   ~server_shard();
   server_shard(const server_shard&) = delete;
   server_shard& operator=(const server_shard&) = delete;
