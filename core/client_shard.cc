@@ -398,38 +398,30 @@ struct client_shard::impl final : proto::ws_sink {
     while (c.next_send_ns <= now && sent < max_sends_per_wakeup && c.next_send_ns < end_ns) {
       const uint64_t scheduled = c.next_send_ns;
       c.next_send_ns += next_interval_ns();
+      std::span<const uint8_t> body;
+      auto opcode = plan.binary ? proto::ws_opcode::binary : proto::ws_opcode::text;
       if (pubsub) {
         const std::string_view text = pubsub->publish_message(c.id, scheduled, masks.next());
-        const auto state =
-            c.session.send(ws_env, proto::ws_opcode::text,
-                           {reinterpret_cast<const uint8_t*>(text.data()), text.size()}, *this);
-        if (state == proto::ws_state::failed) {
-          current = nullptr;
-          teardown(c, failure_reason::protocol_error);
-          return;
-        }
-        metrics.counters.messages_sent.add();
-        metrics.counters.bytes_sent.add(text.size());
-        metrics.latency.send_lag.record(now - scheduled);
-        ++sent;
-        continue;
-      }
-      proto::stamp st{c.id, c.seq++, 0, scheduled};
-      std::span<uint8_t> body(payload.data(), plan.message_size);
-      if (plan.binary) {
-        proto::fill_payload(body, st);
+        body = {reinterpret_cast<const uint8_t*>(text.data()), text.size()};
+        opcode = proto::ws_opcode::text;
       } else {
-        std::memset(body.data(), 'x', body.size());
-        if (body.size() >= proto::stamp_text_size) {
-          proto::write_stamp_text(reinterpret_cast<char*>(body.data()), st);
+        proto::stamp st{c.id, c.seq++, 0, scheduled};
+        std::span<uint8_t> filled(payload.data(), plan.message_size);
+        if (plan.binary) {
+          proto::fill_payload(filled, st);
+        } else {
+          std::memset(filled.data(), 'x', filled.size());
+          if (filled.size() >= proto::stamp_text_size) {
+            proto::write_stamp_text(reinterpret_cast<char*>(filled.data()), st);
+          }
         }
+        body = filled;
       }
       auto state = proto::ws_state::open;
       if (plan.raw) {
         if (!c.out.append(body)) state = proto::ws_state::failed;
       } else {
-        state = c.session.send(
-            ws_env, plan.binary ? proto::ws_opcode::binary : proto::ws_opcode::text, body, *this);
+        state = c.session.send(ws_env, opcode, body, *this);
       }
       if (state == proto::ws_state::failed) {
         current = nullptr;
@@ -439,7 +431,7 @@ struct client_shard::impl final : proto::ws_sink {
       metrics.counters.messages_sent.add();
       metrics.counters.bytes_sent.add(body.size());
       metrics.latency.send_lag.record(now - scheduled);
-      ++outstanding_echoes;
+      if (!pubsub) ++outstanding_echoes;
       ++sent;
     }
     current = nullptr;
