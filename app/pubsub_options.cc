@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <limits>
 
 #include "app/units.hh"
@@ -11,8 +12,8 @@
 namespace horde::app {
 
 result<pubsub_setup> make_pubsub_plan(const pubsub_options& o, uint64_t connections,
-                                      uint32_t shards, double rate_per_connection,
-                                      const std::string& total_rate, uint64_t payload_size) {
+                                      double rate_per_connection, const std::string& total_rate,
+                                      uint64_t payload_size) {
   pubsub_setup setup;
   core::pubsub_plan& plan = setup.plan;
   auto groups = parse_count(o.groups);
@@ -86,7 +87,7 @@ result<pubsub_setup> make_pubsub_plan(const pubsub_options& o, uint64_t connecti
   }
   plan.payload_size = uint32_t(std::max<uint64_t>(payload_size, proto::stamp_text_size));
 
-  setup.shared = std::make_unique<core::pubsub_shared>(*groups, shards);
+  setup.shared = std::make_unique<core::pubsub_shared>(*groups);
   plan.shared = setup.shared.get();
   return setup;
 }

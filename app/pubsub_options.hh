@@ -31,11 +31,11 @@ struct pubsub_setup {
   std::unique_ptr<core::pubsub_shared> shared;  // plan.shared points here
 };
 
-// connections and shards: the run's; rate_per_connection and total_rate as
+// connections: the run's; rate_per_connection and total_rate as
 // --rate / --total-rate gave them (in a pub/sub run they are publish rates:
 // per publishing connection, or over all publishers).
 result<pubsub_setup> make_pubsub_plan(const pubsub_options& options, uint64_t connections,
-                                      uint32_t shards, double rate_per_connection,
-                                      const std::string& total_rate, uint64_t payload_size);
+                                      double rate_per_connection, const std::string& total_rate,
+                                      uint64_t payload_size);
 
 }  // namespace horde::app

@@ -280,8 +280,8 @@ int run_load(const run_options& options) {
       fmt::print(stderr, "horde run: --groups needs WebSocket; drop --raw\n");
       return 2;
     }
-    auto setup = make_pubsub_plan(options.pubsub, plan.connections, plan.shards, flags->rate,
-                                  options.total_rate, flags->size);
+    auto setup = make_pubsub_plan(options.pubsub, plan.connections, flags->rate, options.total_rate,
+                                  flags->size);
     if (!setup) {
       fmt::print(stderr, "horde run: {}\n", setup.error().message);
       return 2;

@@ -164,7 +164,7 @@ struct client_shard::impl final : proto::ws_sink {
       std::vector<uint32_t> ids(conns.size());
       for (size_t k = 0; k < conns.size(); ++k)
         ids[k] = conns[k].id;
-      pubsub.emplace(p.pubsub, i, p.shards, m, ids);
+      pubsub.emplace(p.pubsub, m, ids);
     }
   }
 
@@ -725,7 +725,6 @@ struct client_shard::impl final : proto::ws_sink {
     current = nullptr;
     metrics.counters.messages_sent.add(pubsub->per_connection());
     pubsub->subscribes_sent(slot, now);
-    if (pubsub->per_connection() == 0) mark_subscribed(c);
     flush(c);
   }
 

@@ -18,6 +18,11 @@ int cpu_for(const std::vector<int>& cpus, uint32_t shard) {
 client_engine::client_engine(const client_plan& plan) : _plan(plan) {
   for (uint32_t i = 0; i < plan.shards; ++i)
     _metrics.push_back(std::make_unique<shard_metrics>());
+  if (plan.pubsub.shared != nullptr) {
+    plan.pubsub.shared->metrics.clear();
+    for (const auto& m : _metrics)
+      plan.pubsub.shared->metrics.push_back(m.get());
+  }
 }
 
 client_engine::~client_engine() {

@@ -36,24 +36,22 @@ struct client_target {
 
 enum class arrival : uint8_t { constant, poisson };
 
+struct shard_metrics;
+
 // What the shards of one pub/sub run share (docs/pubsub.md). Nothing here is
 // written per delivery: in_force only while subscribing (before any publish),
-// sequence[g] only by group g's one owner, progress[s] only by shard s.
+// sequence[g] only by group g's one owner.
 struct pubsub_shared {
-  pubsub_shared(uint64_t groups, uint32_t shards)
-      : in_force(new std::atomic<uint32_t>[groups]()),
-        sequence(new uint32_t[groups]()),
-        progress(new shard_progress[shards]) {}
+  explicit pubsub_shared(uint64_t groups)
+      : in_force(new std::atomic<uint32_t>[groups]()), sequence(new uint32_t[groups]()) {}
 
   std::unique_ptr<std::atomic<uint32_t>[]> in_force;  // subscriptions in force, per group
   std::unique_ptr<uint32_t[]> sequence;               // the last number each owner used
   std::atomic<uint32_t> shards_subscribed{0};         // shards done subscribing
   std::atomic<uint64_t> publish_start_ns{0};          // when the first shard began publishing
-  struct alignas(64) shard_progress {
-    std::atomic<uint64_t> expected{0};
-    std::atomic<uint64_t> unique{0};  // in order + late
-  };
-  std::unique_ptr<shard_progress[]> progress;
+  // Every shard's metrics (set by the engine), read by each shard's drain to
+  // see whether every expected delivery has arrived everywhere.
+  std::vector<const shard_metrics*> metrics;
 };
 
 struct pubsub_plan {

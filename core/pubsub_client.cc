@@ -4,20 +4,10 @@
 #include <cstring>
 
 namespace horde::core {
-namespace {
-
-void relaxed_add(std::atomic<uint64_t>& a, uint64_t n) noexcept {
-  a.store(a.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
-}
-
-}  // namespace
-
-pubsub_client::pubsub_client(const pubsub_plan& plan, uint32_t shard_index, uint32_t shards,
-                             shard_metrics& metrics, std::span<const uint32_t> conn_ids)
+pubsub_client::pubsub_client(const pubsub_plan& plan, shard_metrics& metrics,
+                             std::span<const uint32_t> conn_ids)
     : _plan(plan),
-      _shards(shards),
       _shared(*plan.shared),
-      _progress(plan.shared->progress[shard_index]),
       _metrics(metrics),
       _k(uint32_t(std::min<uint64_t>(plan.layout.per_connection, plan.layout.groups))),
       _subs(conn_ids.size() * _k),
@@ -112,16 +102,13 @@ void pubsub_client::account(uint32_t slot, const proto::stamp& st, uint64_t now)
   switch (s->record(st.seq, skipped)) {
     case delivery_kind::in_order:
       c.in_order.add();
-      relaxed_add(_progress.unique, 1);
       break;
     case delivery_kind::after_gap:
       c.in_order.add();  // itself is new; what it skipped may still come late
       c.gaps.add(skipped);
-      relaxed_add(_progress.unique, 1);
       break;
     case delivery_kind::late:
       c.late.add();
-      relaxed_add(_progress.unique, 1);
       break;
     case delivery_kind::duplicate:
       c.duplicates.add();
@@ -131,9 +118,10 @@ void pubsub_client::account(uint32_t slot, const proto::stamp& st, uint64_t now)
 
 bool pubsub_client::all_delivered() const noexcept {
   uint64_t expected = 0, unique = 0;
-  for (uint32_t s = 0; s < _shards; ++s) {
-    expected += _shared.progress[s].expected.load(std::memory_order_relaxed);
-    unique += _shared.progress[s].unique.load(std::memory_order_relaxed);
+  for (const shard_metrics* m : _shared.metrics) {
+    const auto& c = m->counters.pubsub;
+    expected += c.expected.get();
+    unique += c.in_order.get() + c.late.get();
   }
   return unique >= expected;
 }
@@ -151,7 +139,6 @@ std::string_view pubsub_client::publish_message(uint32_t conn_id, uint64_t sched
   auto& c = _metrics.counters.pubsub;
   c.publishes.add();
   c.expected.add(subscribers);
-  relaxed_add(_progress.expected, subscribers);
 
   proto::stamp st{conn_id, seq, group, scheduled_ns};
   // The payload: the text stamp, then filler up to the payload size.

@@ -21,8 +21,8 @@ namespace horde::core {
 class pubsub_client {
  public:
   // conn_ids[slot]: the run-wide id of the shard's connection in that slot.
-  pubsub_client(const pubsub_plan& plan, uint32_t shard_index, uint32_t shards,
-                shard_metrics& metrics, std::span<const uint32_t> conn_ids);
+  pubsub_client(const pubsub_plan& plan, shard_metrics& metrics,
+                std::span<const uint32_t> conn_ids);
 
   uint32_t per_connection() const noexcept { return _k; }
 
@@ -30,8 +30,6 @@ class pubsub_client {
   std::string_view subscribe_message(uint32_t slot, uint32_t j);
   // All k subscribe messages were sent at `now`.
   void subscribes_sent(uint32_t slot, uint64_t now) noexcept;
-  // Subscriptions of the slot still waiting for their acknowledgement.
-  uint32_t waiting(uint32_t slot) const noexcept { return _waiting[slot]; }
   // When the slot's wait ends (timeout, or settle time without an
   // acknowledgement template); 0 when nothing waits.
   uint64_t waiting_until(uint32_t slot) const noexcept {
@@ -59,18 +57,13 @@ class pubsub_client {
   bool publishes(uint32_t conn_id) const noexcept;
   std::string_view publish_message(uint32_t conn_id, uint64_t scheduled_ns, uint64_t random);
 
-  // What this shard has counted, for the drain: expected and unique so far.
-  const pubsub_plan& plan() const noexcept { return _plan; }
-
  private:
   subscription_state* find(uint32_t slot, uint64_t group) noexcept;
   void put_in_force(subscription_state& s) noexcept;
   void account(uint32_t slot, const proto::stamp& st, uint64_t now) noexcept;
 
   const pubsub_plan& _plan;
-  const uint32_t _shards;
   pubsub_shared& _shared;
-  pubsub_shared::shard_progress& _progress;
   shard_metrics& _metrics;
   uint32_t _k;
   std::vector<subscription_state> _subs;  // slot * k + j
