@@ -151,7 +151,8 @@ result<parsed_flags> parse_flags(const run_options& o) {
 // The same planner as `horde tune`, before a single connect: a plan the
 // kernel cannot carry is refused with the fix (unless --force), and what
 // horde adapts or warns about goes into the report's notes.
-int preflight(const core::client_plan& plan, const run_options& options, run_result& result) {
+int preflight(const core::client_plan& plan, const core::endpoint& target,
+              const run_options& options, run_result& result) {
   auto limits = sysctl::read_kernel_limits("/");
   if (!limits) {
     result.notes.push_back("preflight skipped: " + limits.error().message);
@@ -159,9 +160,9 @@ int preflight(const core::client_plan& plan, const run_options& options, run_res
   }
   sysctl::plan_needs needs;
   needs.connections = plan.connections;
-  needs.targets = uint32_t(plan.targets.size());
+  needs.targets = 1;
   needs.source_addresses = uint32_t(plan.sources.size());
-  needs.target_on_this_host = result.embedded_server || is_ipv4_loopback(plan.targets[0].address);
+  needs.target_on_this_host = result.embedded_server || is_ipv4_loopback(target);
   needs.message_bytes = plan.message_size;
   needs.messages_per_second_per_connection = plan.message_rate;
   needs.cpus = uint32_t(std::max<size_t>(1, plan.cpus.size()));
@@ -306,31 +307,16 @@ int run_load(const run_options& options) {
         plan.shards, cpus.size(), limits.soft, plan.connections, plan.shards));
   }
 
-  // The target: a URL, or the embedded reference server on loopback.
-  std::unique_ptr<core::server_engine> server;
+  // The target: a URL, or the embedded reference server on loopback. The
+  // embedded server starts only once the preflight has accepted the plan, so
+  // a refused plan never spins up its shards; until then it is planned as
+  // 127.0.0.1 on a port not yet known.
+  const bool embedded = options.url.empty();
   target_url url;
-  if (options.url.empty()) {
-    core::server_plan server_plan;
-    server_plan.listen = *ipv4_endpoint("127.0.0.1", 0);
-    server_plan.cpus = cpus;
-    server_plan.mode = options.raw ? core::server_mode::raw_echo : core::server_mode::echo;
-    // Listeners share connections by hash; 25% headroom keeps every shard's
-    // table from filling when the split is uneven.
-    server_plan.shards =
-        shards_for(plan.connections + plan.connections / 4, table_cap, cpus.size(), 0);
-    server_plan.file_slots_per_shard = uint32_t(std::min<uint64_t>(
-        table_cap, (plan.connections + plan.connections / 4) / server_plan.shards + 1024));
-    server = std::make_unique<core::server_engine>();
-    auto port = server->start(server_plan);
-    if (!port) {
-      fmt::print(stderr, "horde run: embedded server: {}\n", port.error().message);
-      return 2;
-    }
+  if (embedded) {
     url.host = "127.0.0.1";
-    url.port = *port;
+    url.port = 0;
     result.embedded_server = true;
-    result.target = fmt::format("ws://127.0.0.1:{}/", *port);
-    plan.excluded_ports.push_back(*port);
   } else {
     auto parsed = parse_target_url(options.url);
     if (!parsed) {
@@ -351,33 +337,14 @@ int run_load(const run_options& options) {
     fmt::print(stderr, "horde run: {}\n", address.error().message);
     return 2;
   }
-  proto::upgrade_target upgrade_target{url.host, url.port, url.secure, url.path_and_query};
-  proto::upgrade_options upgrade_options;
-  upgrade_options.subprotocols = options.subprotocols;
-  upgrade_options.origin = options.origin;
-  for (const auto& header : options.headers) {
-    const size_t colon = header.find(':');
-    if (colon == std::string::npos || colon == 0) {
-      fmt::print(stderr, "horde run: bad -H '{}': expected 'Name: value'\n", header);
-      return 2;
-    }
-    std::string value = header.substr(colon + 1);
-    value.erase(0, value.find_first_not_of(' '));
-    upgrade_options.headers.emplace_back(header.substr(0, colon), value);
-  }
-  auto request = proto::upgrade_request_template::make(upgrade_target, upgrade_options);
-  if (!request) {
-    fmt::print(stderr, "horde run: {}\n", request.error().message);
-    return 2;
-  }
-  plan.targets.push_back(core::client_target{*address, std::move(*request), options.subprotocols});
-  if (address->family() == AF_INET) {
-    plan.excluded_ports.push_back(url.port);
-  }
+  // The target's own port is never a source port (the embedded server's is
+  // reserved here and named once it listens).
+  const size_t reserved_target_ports = address->family() == AF_INET ? 1 : 0;
+  if (!embedded && reserved_target_ports) plan.excluded_ports.push_back(url.port);
 
   // Source addresses: given, or as many loopback addresses as the ports need.
-  const uint64_t ports_per_source =
-      uint64_t(plan.port_high - plan.port_low + 1) - plan.excluded_ports.size();
+  const uint64_t ports_per_source = uint64_t(plan.port_high - plan.port_low + 1) -
+                                    plan.excluded_ports.size() - (embedded ? 1 : 0);
   std::vector<std::string> sources;
   if (!options.source_ips.empty()) {
     auto parsed = parse_ipv4_ranges(options.source_ips);
@@ -433,7 +400,51 @@ int run_load(const run_options& options) {
     return 2;
   }
   result.plan = &plan;
-  if (int refused = preflight(plan, options, result); refused != 0) return refused;
+  if (int refused = preflight(plan, *address, options, result); refused != 0) return refused;
+
+  std::unique_ptr<core::server_engine> server;
+  if (embedded) {
+    core::server_plan server_plan;
+    server_plan.listen = *ipv4_endpoint("127.0.0.1", 0);
+    server_plan.cpus = cpus;
+    server_plan.mode = options.raw ? core::server_mode::raw_echo : core::server_mode::echo;
+    // Listeners share connections by hash; 25% headroom keeps every shard's
+    // table from filling when the split is uneven.
+    server_plan.shards =
+        shards_for(plan.connections + plan.connections / 4, table_cap, cpus.size(), 0);
+    server_plan.file_slots_per_shard = uint32_t(std::min<uint64_t>(
+        table_cap, (plan.connections + plan.connections / 4) / server_plan.shards + 1024));
+    server = std::make_unique<core::server_engine>();
+    auto port = server->start(server_plan);
+    if (!port) {
+      fmt::print(stderr, "horde run: embedded server: {}\n", port.error().message);
+      return 2;
+    }
+    url.port = *port;
+    address->storage.sin6_port = htons(*port);  // same offset in sockaddr_in
+    result.target = fmt::format("ws://127.0.0.1:{}/", *port);
+    plan.excluded_ports.push_back(*port);
+  }
+  proto::upgrade_target upgrade_target{url.host, url.port, url.secure, url.path_and_query};
+  proto::upgrade_options upgrade_options;
+  upgrade_options.subprotocols = options.subprotocols;
+  upgrade_options.origin = options.origin;
+  for (const auto& header : options.headers) {
+    const size_t colon = header.find(':');
+    if (colon == std::string::npos || colon == 0) {
+      fmt::print(stderr, "horde run: bad -H '{}': expected 'Name: value'\n", header);
+      return 2;
+    }
+    std::string value = header.substr(colon + 1);
+    value.erase(0, value.find_first_not_of(' '));
+    upgrade_options.headers.emplace_back(header.substr(0, colon), value);
+  }
+  auto request = proto::upgrade_request_template::make(upgrade_target, upgrade_options);
+  if (!request) {
+    fmt::print(stderr, "horde run: {}\n", request.error().message);
+    return 2;
+  }
+  plan.targets.push_back(core::client_target{*address, std::move(*request), options.subprotocols});
 
   install_stop_handlers();
   result.rss_before_connections = read_self_usage().rss_bytes;
