@@ -148,6 +148,37 @@ result<parsed_flags> parse_flags(const run_options& o) {
 
 }  // namespace
 
+struct cpu_choice {
+  std::vector<int> cpus;           // one per shard slot, in placement order
+  std::vector<std::string> notes;  // what placement decided, for the report
+};
+
+// CPUs in placement order: one shard per physical core before any SMT
+// sibling, one NUMA node before the next, CPUs left for a local target.
+result<cpu_choice> place_on_cpus(const std::string& cpu_list, unsigned leave_for_target) {
+  affinity::placement_request where;
+  if (!cpu_list.empty()) {
+    auto parsed = affinity::parse_cpu_list(cpu_list);
+    if (!parsed) return make_error("--cpus: " + parsed.error().message);
+    where.cpus = *parsed;
+  }
+  where.leave_for_target = leave_for_target;
+  cpu_choice choice;
+  choice.cpus = where.cpus ? *where.cpus : affinity::allowed_cpus();
+  auto topology = affinity::read_topology(
+      "/", affinity::restrict_to_cpuset(affinity::allowed_cpus(), affinity::cgroup_cpuset("/")));
+  if (topology) {
+    auto placed = affinity::place_shards(*topology, where);
+    if (!placed) return make_error(placed.error().message);
+    choice.cpus = placed->shard_cpus;
+    choice.notes = placed->notes;
+    choice.notes.push_back(affinity::describe(*placed));
+  } else if (leave_for_target > 0) {
+    return make_error("--leave-for-target needs the CPU topology: " + topology.error().message);
+  }
+  return choice;
+}
+
 // The same planner as `horde tune`, before a single connect: a plan the
 // kernel cannot carry is refused with the fix (unless --force), and what
 // horde adapts or warns about goes into the report's notes.
@@ -210,36 +241,13 @@ int run_load(const run_options& options) {
   const auto limits = sysctl::raise_fd_soft_limit();
   const uint64_t table_cap = std::max<uint64_t>(core::max_file_table_slots(), 64);
 
-  // CPUs in placement order: one shard per physical core before any SMT
-  // sibling, one NUMA node before the next, CPUs left for a local target.
-  affinity::placement_request where;
-  if (!options.cpus.empty()) {
-    auto parsed = affinity::parse_cpu_list(options.cpus);
-    if (!parsed) {
-      fmt::print(stderr, "horde run: --cpus: {}\n", parsed.error().message);
-      return 2;
-    }
-    where.cpus = *parsed;
-  }
-  where.leave_for_target = options.leave_for_target;
-  std::vector<int> cpus = where.cpus ? *where.cpus : affinity::allowed_cpus();
-  std::vector<std::string> placement_notes;
-  auto topology = affinity::read_topology(
-      "/", affinity::restrict_to_cpuset(affinity::allowed_cpus(), affinity::cgroup_cpuset("/")));
-  if (topology) {
-    auto placed = affinity::place_shards(*topology, where);
-    if (!placed) {
-      fmt::print(stderr, "horde run: {}\n", placed.error().message);
-      return 2;
-    }
-    cpus = placed->shard_cpus;
-    placement_notes = placed->notes;
-    placement_notes.push_back(affinity::describe(*placed));
-  } else if (options.leave_for_target > 0) {
-    fmt::print(stderr, "horde run: --leave-for-target needs the CPU topology: {}\n",
-               topology.error().message);
+  auto placed = place_on_cpus(options.cpus, options.leave_for_target);
+  if (!placed) {
+    fmt::print(stderr, "horde run: {}\n", placed.error().message);
     return 2;
   }
+  const std::vector<int>& cpus = placed->cpus;
+  const std::vector<std::string>& placement_notes = placed->notes;
 
   run_result result;
   if (options.raw) {
@@ -561,15 +569,13 @@ int serve(const serve_options& options) {
     fmt::print(stderr, "horde serve: {}\n", listen.error().message);
     return 2;
   }
-  std::vector<int> cpus = affinity::allowed_cpus();
-  if (!options.cpus.empty()) {
-    auto parsed = affinity::parse_cpu_list(options.cpus);
-    if (!parsed) {
-      fmt::print(stderr, "horde serve: --cpus: {}\n", parsed.error().message);
-      return 2;
-    }
-    cpus = *parsed;
+  // The same placement as `horde run`: physical cores before SMT siblings.
+  auto placed = place_on_cpus(options.cpus, 0);
+  if (!placed) {
+    fmt::print(stderr, "horde serve: {}\n", placed.error().message);
+    return 2;
   }
+  const std::vector<int>& cpus = placed->cpus;
   core::server_plan plan;
   plan.listen = *listen;
   plan.mode = options.raw ? core::server_mode::raw_echo : core::server_mode::echo;
@@ -591,6 +597,8 @@ int serve(const serve_options& options) {
   fmt::print("listening ws://{}:{}/ ({} shards, {} connections each, RLIMIT_NOFILE {})\n",
              options.listen.substr(0, colon), *port, plan.shards, plan.file_slots_per_shard,
              limits.soft);
+  for (const auto& note : placed->notes)
+    fmt::print("placement: {}\n", note);
   std::fflush(stdout);
   uint64_t stop_at = 0;
   if (!options.duration.empty()) {
