@@ -351,6 +351,8 @@ nlohmann::json to_json(const run_result& r) {
                {"rss_at_peak_open", r.rss_at_peak_open},
                {"open_at_rss_sample", r.open_at_rss_sample},
                {"busy_ns", c.busy_ns},
+               {"loop_turns", c.loop_turns},
+               {"recv_rearms", c.recv_rearms},
                {"schedule_kept", verdict.kept},
                {"schedule", verdict.explanation},
                {"includes_embedded_server", r.embedded_server}};
