@@ -6,6 +6,11 @@
 # bench/results/echo.json. Prints figures; never passes or fails on them.
 #
 #   bench/echo.sh [connections=1000] [step_seconds=8] [rates="50000 100000 150000 200000 250000"]
+#
+# PLACEMENT=shared (default): server and horde each use every CPU.
+# PLACEMENT=split: the server gets the upper half of the CPUs and horde the
+# lower half, so neither preempts the other (the way a dedicated generator
+# host and a separate target would run).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 horde=${HORDE:-$here/../build/release/horde}
@@ -17,14 +22,22 @@ mkdir -p "$out_dir"
 tmp=$(mktemp -d)
 trap 'kill $server_pid 2>/dev/null || true; rm -rf "$tmp"' EXIT
 
-"$horde" serve --listen 127.0.0.1:0 --max-connections "$conns" >"$tmp/serve.out" 2>"$tmp/serve.err" &
+serve_cpus=() run_cpus=()
+ncpu=$(nproc)
+if [ "${PLACEMENT:-shared}" = split ] && [ "$ncpu" -ge 2 ]; then
+  half=$((ncpu / 2))
+  serve_cpus=(--cpus "$half-$((ncpu - 1))")
+  run_cpus=(--cpus "0-$((half - 1))")
+fi
+"$horde" serve --listen 127.0.0.1:0 --max-connections "$conns" "${serve_cpus[@]}" \
+  >"$tmp/serve.out" 2>"$tmp/serve.err" &
 server_pid=$!
 for _ in $(seq 50); do grep -q listening "$tmp/serve.out" 2>/dev/null && break; sleep 0.1; done
 url=$(sed -n 's/^listening \(ws:[^ ]*\).*/\1/p' "$tmp/serve.out")
 
 for rate in $rates; do
   "$horde" run "$url" -c "$conns" --connect-rate 0 --total-rate "${rate}/s" --size 64 \
-    --duration "${step}s" --json "$tmp/echo-$rate.json" --quiet >/dev/null
+    --duration "${step}s" --json "$tmp/echo-$rate.json" --quiet "${run_cpus[@]}" >/dev/null
   python3 - "$tmp/echo-$rate.json" "$rate" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1])); rate = int(sys.argv[2])
