@@ -38,8 +38,8 @@ std::string describe_client_tls(const core::client_plan& plan) {
   const std::string host = plan.targets.empty() ? std::string() : plan.targets[0].tls_host;
   if (o.insecure) {
     return fmt::format(
-        "TLS WITHOUT VERIFICATION (--insecure): any certificate for any name was accepted; "
-        "SNI {}",
+        "TLS WITHOUT VERIFICATION (--insecure): any certificate for any name was accepted "
+        "(host {})",
         host);
   }
   return fmt::format("TLS verified against {} for the name '{}'{}{}",

@@ -318,6 +318,11 @@ struct client_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
       tls_failed(c);
       return;
     }
+    send_wire(c);
+  }
+
+  // Starts a send of what waits in wire_of(c), unless one is in flight.
+  void send_wire(connection& c) noexcept {
     out_buffer& out = wire_of(c);
     if (out.sending() || out.empty()) return;
     auto bytes = out.start_send();
@@ -883,7 +888,7 @@ struct client_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
     const proto::tls_state state = tls->feed(slot_of(c), ciphertext, *this);
     if (c.state == conn_state::tearing || c.state == conn_state::done) return;
     if (state == proto::tls_state::failed) {
-      flush(c);  // the alert we sent, best effort
+      send_wire(c);  // the alert we sent, best effort
       tls_failed(c);
       return;
     }
