@@ -24,6 +24,11 @@ result<void> apply_client_tls(const tls_flags& flags, const std::string& url_hos
   options.cert_file = flags.cert_file;
   options.key_file = flags.key_file;
   options.resume = !flags.no_resume;
+  // Handshakes finish in bursts (one loop turn completes dozens, each bringing
+  // one or two single-use tickets) while launches are paced: with proto's
+  // default of 8 most tickets were dropped and most handshakes were full
+  // (docs/decisions.md). A session is a few KiB; 128 per shard is nothing.
+  options.max_cached_sessions = 128;
   if (auto check = proto::tls_context::make(options); !check) return check.error();
   plan.tls = true;
   plan.tls_options = options;
