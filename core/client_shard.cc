@@ -611,6 +611,10 @@ struct client_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
       metrics.counters.tcp_connected.add();
       metrics.latency.connect.record(now - c.phase_start_ns);
       if (c.abort_after_chain) {
+        // Connected after all (the cancel came too late): leave the
+        // connecting state first, or teardown would only mark it again and
+        // the slot would never be freed.
+        c.state = conn_state::upgrading;
         teardown(c, std::nullopt);
         return;
       }

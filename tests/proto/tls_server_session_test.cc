@@ -10,16 +10,15 @@
 #include <vector>
 
 #include "proto/tls_session.hh"
+#include "tests/support/tls_recording_sink.hh"
 #include "tests/support/tls_test_peer.hh"
 
 namespace horde::proto {
 namespace {
 
 using bytes = std::vector<uint8_t>;
-
-std::span<const uint8_t> as_bytes(std::string_view text) {
-  return {reinterpret_cast<const uint8_t*>(text.data()), text.size()};
-}
+using test::as_bytes;
+using test::recording_sink;
 
 struct fixture_files {
   test::test_pki pki;
@@ -40,22 +39,6 @@ const fixture_files& files() {
   static const fixture_files instance;
   return instance;
 }
-
-struct recording_sink final : tls_sink {
-  bytes wire;
-  std::string plaintext;
-  void on_plaintext(std::span<const uint8_t> data) override {
-    plaintext.append(data.begin(), data.end());
-  }
-  void write(std::span<const uint8_t> data) override {
-    wire.insert(wire.end(), data.begin(), data.end());
-  }
-  bytes take_wire() {
-    bytes out;
-    out.swap(wire);
-    return out;
-  }
-};
 
 std::unique_ptr<tls_context> client_context(tls_version max = tls_version::tls1_3) {
   tls_options options;
