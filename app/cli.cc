@@ -151,6 +151,20 @@ int run_cli(int argc, char** argv) {
   run_cmd->add_option("--settle", ps.settle, "With --subscribe-ack '': wait this long instead")
       ->capture_default_str()
       ->group(pubsub_group);
+  run_cmd->add_option("--ca", run.tls.ca_file,
+                      "wss://: trust the CAs in this PEM file instead of the system store");
+  run_cmd->add_flag("--insecure", run.tls.insecure,
+                    "wss://: accept any certificate for any name (no verification; the report "
+                    "says so)");
+  run_cmd->add_option("--cert", run.tls.cert_file, "wss://: client certificate (PEM), for mTLS");
+  run_cmd->add_option("--key", run.tls.key_file, "wss://: the client certificate's key (PEM)");
+  run_cmd->add_option("--sni", run.tls.sni,
+                      "wss://: the name sent as SNI and verified in the certificate (default: "
+                      "the URL's host)");
+  run_cmd->add_option("--tls-timeout", run.tls.timeout, "wss://: time for the TLS handshake")
+      ->capture_default_str();
+  run_cmd->add_flag("--no-tls-resume", run.tls.no_resume,
+                    "wss://: never resume a TLS session (every handshake is full)");
   run_cmd->add_flag("--force", run.force,
                     "Start even when the preflight (see horde tune) says the plan cannot fit");
 
@@ -170,6 +184,10 @@ int run_cli(int argc, char** argv) {
                         "Shards; default: CPUs, more if the fd limit needs");
   serve_cmd->add_option("--duration", serve_opts.duration, "Stop after this long");
   serve_cmd->add_flag("--raw", serve_opts.raw, "Echo raw TCP bytes (for horde run --raw)");
+  serve_cmd->add_option("--tls-cert", serve_opts.tls_cert,
+                        "Terminate TLS (wss://) with this PEM certificate chain");
+  serve_cmd->add_option("--tls-key", serve_opts.tls_key,
+                        "The key of --tls-cert (PEM; default: in the --tls-cert file)");
   serve_cmd->add_option("--drop-every", serve_opts.drop_every,
                         "Testing only: drop every Nth pub/sub delivery (horde run must report "
                         "exactly these as lost)");

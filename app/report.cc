@@ -60,6 +60,47 @@ nlohmann::json histogram_json(const core::histogram& h) {
   return j;
 }
 
+bool tls_run(const run_result& r) {
+  return r.plan != nullptr && r.plan->tls;
+}
+
+// Handshakes, and every distinct reason a TLS connection failed, with
+// OpenSSL's words ("certificate verify failed: self-signed certificate").
+void print_tls(std::FILE* out, const run_result& r) {
+  const auto& t = r.metrics.counters.tls;
+  fmt::print(out, "  tls          handshakes {} full {} resumed {}{}\n",
+             grouped(t.full_handshakes + t.resumed_handshakes), grouped(t.full_handshakes),
+             grouped(t.resumed_handshakes), r.plan->tls_options.insecure ? "  INSECURE" : "");
+  for (const auto& f : t.failure_texts) {
+    fmt::print(out, "               {} {}: {}\n", core::to_string(f.reason), grouped(f.count),
+               f.text);
+  }
+  if (t.unlisted_failures > 0) {
+    fmt::print(out, "               {} more failures with other reasons\n",
+               grouped(t.unlisted_failures));
+  }
+}
+
+nlohmann::json tls_json(const run_result& r) {
+  const auto& t = r.metrics.counters.tls;
+  const auto& o = r.plan->tls_options;
+  nlohmann::json reasons = nlohmann::json::array();
+  for (const auto& f : t.failure_texts) {
+    reasons.push_back(
+        {{"reason", std::string(core::to_string(f.reason))}, {"text", f.text}, {"count", f.count}});
+  }
+  return {{"insecure", o.insecure},
+          {"verified", !o.insecure},
+          {"ca_file", o.ca_file},
+          {"client_certificate", o.cert_file},
+          {"server_name", r.plan->targets.empty() ? "" : r.plan->targets[0].tls_host},
+          {"resumption", o.resume},
+          {"full_handshakes", t.full_handshakes},
+          {"resumed_handshakes", t.resumed_handshakes},
+          {"failures", reasons},
+          {"unlisted_failures", t.unlisted_failures}};
+}
+
 void print_pubsub(std::FILE* out, const run_result& r) {
   const auto& plan = r.plan->pubsub;
   const auto& p = r.metrics.counters.pubsub;
@@ -169,6 +210,7 @@ void print_summary(std::FILE* out, const run_result& r) {
         fmt::print(out, "               HTTP {}: {}\n", s, grouped(c.http_status[s]));
     }
   }
+  if (tls_run(r)) print_tls(out, r);
   const bool pubsub = plan && plan->pubsub.enabled();
   if (pubsub) {
     fmt::print(out, "  messages     sent {} (subscribes and publishes)  received {}\n",
@@ -194,6 +236,7 @@ void print_summary(std::FILE* out, const run_result& r) {
       out,
       "  latency (ms)       count       p50       p90       p99     p99.9       max      mean\n");
   latency_row(out, "tcp connect", r.metrics.latency.connect);
+  if (tls_run(r)) latency_row(out, "tls", r.metrics.latency.tls_handshake);
   latency_row(out, "upgrade", r.metrics.latency.upgrade);
   latency_row(out, "round trip", r.metrics.latency.round_trip);
   latency_row(out, "send lag", r.metrics.latency.send_lag);
@@ -340,9 +383,11 @@ nlohmann::json to_json(const run_result& r) {
         {"fanout_latency", histogram_json(r.metrics.latency.fanout)}};
   }
   j["latency"] = {{"connect", histogram_json(r.metrics.latency.connect)},
+                  {"tls_handshake", histogram_json(r.metrics.latency.tls_handshake)},
                   {"upgrade", histogram_json(r.metrics.latency.upgrade)},
                   {"round_trip", histogram_json(r.metrics.latency.round_trip)},
                   {"send_lag", histogram_json(r.metrics.latency.send_lag)}};
+  if (tls_run(r)) j["tls"] = tls_json(r);
   const auto verdict = judge_schedule(r);
   j["self"] = {{"cpu_user_seconds", r.usage_end.user_seconds - r.usage_start.user_seconds},
                {"cpu_system_seconds", r.usage_end.system_seconds - r.usage_start.system_seconds},

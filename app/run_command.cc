@@ -199,6 +199,7 @@ int preflight(const core::client_plan& plan, const core::endpoint& target,
   needs.cpus = uint32_t(std::max<size_t>(1, plan.cpus.size()));
   needs.port_low = plan.port_low;
   needs.port_high = plan.port_high;
+  needs.tls = plan.tls;
   needs.excluded_ports = plan.excluded_ports;
   const auto lines = sysctl::plan_checks(needs, *limits);
   std::vector<sysctl::check_line> failing;
@@ -332,9 +333,8 @@ int run_load(const run_options& options) {
       return 2;
     }
     url = *parsed;
-    if (url.secure) {
-      fmt::print(stderr,
-                 "horde run: wss:// is not supported yet (TLS is a planned step); use ws://\n");
+    if (url.secure && options.raw) {
+      fmt::print(stderr, "horde run: --raw is plain TCP; it does not go with wss://\n");
       return 2;
     }
     result.target = options.url;
@@ -349,6 +349,7 @@ int run_load(const run_options& options) {
   // reserved here and named once it listens).
   const size_t reserved_target_ports = address->family() == AF_INET ? 1 : 0;
   if (!embedded && reserved_target_ports) plan.excluded_ports.push_back(url.port);
+  plan.tls = url.secure;  // the preflight budgets TLS memory; the flags are applied below
 
   // Source addresses: given, or as many loopback addresses as the ports need.
   const uint64_t ports_per_source = uint64_t(plan.port_high - plan.port_low + 1) -
@@ -452,7 +453,15 @@ int run_load(const run_options& options) {
     fmt::print(stderr, "horde run: {}\n", request.error().message);
     return 2;
   }
-  plan.targets.push_back(core::client_target{*address, std::move(*request), options.subprotocols});
+  plan.targets.push_back(
+      core::client_target{*address, std::move(*request), options.subprotocols, {}});
+  if (url.secure) {
+    if (auto applied = apply_client_tls(options.tls, url.host, plan); !applied) {
+      fmt::print(stderr, "horde run: {}\n", applied.error().message);
+      return 2;
+    }
+    result.notes.push_back(describe_client_tls(plan));
+  }
 
   install_stop_handlers();
   result.rss_before_connections = read_self_usage().rss_bytes;
@@ -582,6 +591,10 @@ int serve(const serve_options& options) {
   plan.drop_every = options.drop_every;
   plan.duplicate_every = options.duplicate_every;
   plan.cpus = cpus;
+  if (auto applied = apply_server_tls(options.tls_cert, options.tls_key, plan); !applied) {
+    fmt::print(stderr, "horde serve: {}\n", applied.error().message);
+    return 2;
+  }
   const uint64_t with_headroom = *max_connections + *max_connections / 4;
   plan.shards = shards_for(with_headroom, table_cap, cpus.size(), options.shards);
   plan.file_slots_per_shard =
@@ -594,9 +607,9 @@ int serve(const serve_options& options) {
     return 2;
   }
   // The first stdout line is the address: tests and scripts read the port.
-  fmt::print("listening ws://{}:{}/ ({} shards, {} connections each, RLIMIT_NOFILE {})\n",
-             options.listen.substr(0, colon), *port, plan.shards, plan.file_slots_per_shard,
-             limits.soft);
+  fmt::print("listening {}://{}:{}/ ({} shards, {} connections each, RLIMIT_NOFILE {})\n",
+             plan.tls() ? "wss" : "ws", options.listen.substr(0, colon), *port, plan.shards,
+             plan.file_slots_per_shard, limits.soft);
   for (const auto& note : placed->notes)
     fmt::print("placement: {}\n", note);
   std::fflush(stdout);
@@ -618,6 +631,10 @@ int serve(const serve_options& options) {
   fmt::print("served: accepted {} upgraded {} messages in {} out {} accept errors {}\n",
              totals.accepted, totals.upgraded, totals.messages_in, totals.messages_out,
              totals.accept_errors);
+  if (plan.tls()) {
+    fmt::print("tls: handshakes full {} resumed {} failed {}\n", totals.tls_full,
+               totals.tls_resumed, totals.tls_failed);
+  }
   if (totals.subscribes + totals.publishes > 0) {
     fmt::print(
         "broker: subscribes {} unsubscribes {} publishes {} deliveries {} dropped {} "

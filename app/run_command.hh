@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "app/pubsub_options.hh"
+#include "app/tls_flags.hh"
 
 namespace horde::app {
 
@@ -38,6 +39,7 @@ struct run_options {
   bool force = false;
   bool raw = false;  // plain TCP: the engine's ceiling without WebSocket
   pubsub_options pubsub;
+  tls_flags tls;  // wss:// only
 };
 
 // Returns the process exit code.
@@ -52,6 +54,8 @@ struct serve_options {
   bool raw = false;              // echo raw TCP bytes instead of WebSocket
   unsigned drop_every = 0;       // testing loss accounting: drop every Nth delivery
   unsigned duplicate_every = 0;  // ... or send it twice
+  std::string tls_cert;          // terminate TLS: wss:// clients (PEM chain)
+  std::string tls_key;           // its key ("" : in tls_cert)
 };
 
 int serve(const serve_options& options);

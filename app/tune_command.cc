@@ -51,8 +51,9 @@ int tune(const tune_options& options) {
     needs.target_on_this_host = loopback && !options.remote_target;
     needs.excluded_ports.push_back(url->port);
     target_host = url->host;
+    needs.tls = url->secure;  // as horde run plans a wss:// URL
   }
-  needs.tls = options.tls;
+  needs.tls = needs.tls || options.tls;
   auto size = parse_bytes(options.size);
   if (!size) {
     fmt::print(stderr, "horde tune: --size: {}\n", size.error().message);

@@ -18,6 +18,7 @@
 #include "core/pubsub_client.hh"
 #include "core/ring.hh"
 #include "core/timer_wheel.hh"
+#include "core/tls_transport.hh"
 #include "core/uring_compat.hh"
 #include "core/user_data.hh"
 #include "proto/accept_key.hh"
@@ -44,9 +45,10 @@ constexpr uint64_t batch_wait_ns = 200'000;  // longest sleep while batching com
 constexpr size_t max_pooled_ws_contexts = 64;
 
 enum class conn_state : uint8_t {
-  idle,        // not launched yet
-  connecting,  // socket/bind/connect/send chain in flight
-  upgrading,   // request sent, waiting for 101
+  idle,             // not launched yet
+  connecting,       // socket/bind/connect/send chain in flight
+  tls_handshaking,  // wss://: ClientHello sent with the chain, waiting for the handshake to end
+  upgrading,        // request sent, waiting for 101
   open,
   closing,  // our close frame sent, waiting for the server's
   tearing,  // cancel + close of the descriptor in flight
@@ -89,7 +91,7 @@ static_assert(sizeof(connection) <= 160, "a connection slot must stay small: 100
 
 }  // namespace
 
-struct client_shard::impl final : proto::ws_sink {
+struct client_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink {
   const client_plan& plan;
   const uint32_t index;
   shard_metrics& metrics;
@@ -133,6 +135,10 @@ struct client_shard::impl final : proto::ws_sink {
   uint64_t conns_subscribed = 0;  // connections with c.subscribed
   bool shard_subscribed = false;  // told the other shards
   bool publishing = false;
+
+  // wss:// only: TLS sessions and ciphertext buffers beside the slots.
+  std::unique_ptr<tls_transport> tls;
+  uint64_t tls_feed_now = 0;  // the receive time of the ciphertext being fed
 
   connection* current = nullptr;  // the connection whose session is being driven
   static const int one;
@@ -200,6 +206,11 @@ struct client_shard::impl final : proto::ws_sink {
       return;
     }
     c.port = *port;
+    if (tls && !tls->connect(slot_of(c), plan.targets[c.target].tls_host)) {
+      metrics.counters.attempts.add();
+      tls_failed(c);
+      return;
+    }
     uint8_t* request = plan.raw ? nullptr : c.out.prepare(uint32_t(target.request.size()));
     if (!plan.raw && request == nullptr) {
       finish_failed(c, failure_reason::io_error);
@@ -266,7 +277,8 @@ struct client_shard::impl final : proto::ws_sink {
       return;
     }
     e->flags |= IOSQE_IO_LINK;
-    auto bytes = c.out.start_send();
+    // wss://: the ClientHello rides here instead; the request waits in c.out.
+    auto bytes = wire_of(c).start_send();
     e = sqe_for(c, op::send);
     io_uring_prep_send(e, int(slot), bytes.data(), bytes.size(), MSG_NOSIGNAL);
     e->flags |= IOSQE_FIXED_FILE;
@@ -301,9 +313,19 @@ struct client_shard::impl final : proto::ws_sink {
   }
 
   void flush(connection& c) noexcept {
-    if (c.out.sending() || c.out.empty()) return;
     if (c.state == conn_state::tearing || c.state == conn_state::done) return;
-    auto bytes = c.out.start_send();
+    if (tls && !tls->seal(slot_of(c), c.out)) {
+      tls_failed(c);
+      return;
+    }
+    send_wire(c);
+  }
+
+  // Starts a send of what waits in wire_of(c), unless one is in flight.
+  void send_wire(connection& c) noexcept {
+    out_buffer& out = wire_of(c);
+    if (out.sending() || out.empty()) return;
+    auto bytes = out.start_send();
     io_uring_sqe* e = sqe_for(c, op::send);
     io_uring_prep_send(e, int(slot_of(c)), bytes.data(), bytes.size(), MSG_NOSIGNAL);
     e->flags |= IOSQE_FIXED_FILE;
@@ -337,6 +359,14 @@ struct client_shard::impl final : proto::ws_sink {
           c.deadline_ns = 0;
           io_uring_sqe* e = sqe_for(c, op::cancel);
           io_uring_prep_cancel64(e, pack({slot_of(c), c.generation, op::connect}), 0);
+        }
+        break;
+      case conn_state::tls_handshaking:
+        if (c.deadline_ns != 0 && now >= c.deadline_ns) {
+          metrics.counters.tls.fail_with(failure_reason::tls_handshake_timeout,
+                                         "no finished handshake within --tls-timeout");
+          teardown(c, failure_reason::tls_handshake_timeout);
+          return;
         }
         break;
       case conn_state::upgrading:
@@ -559,8 +589,8 @@ struct client_shard::impl final : proto::ws_sink {
           // A multishot recv ends when buffers run out (-ENOBUFS) or the
           // kernel decides to; it is re-armed while the connection lives.
           if (cqe.res > 0 || cqe.res == -ENOBUFS) {
-            if (c.state == conn_state::upgrading || c.state == conn_state::open ||
-                c.state == conn_state::closing) {
+            if (c.state == conn_state::tls_handshaking || c.state == conn_state::upgrading ||
+                c.state == conn_state::open || c.state == conn_state::closing) {
               metrics.counters.recv_rearms.add();
               arm_recv(c);
             }
@@ -581,6 +611,10 @@ struct client_shard::impl final : proto::ws_sink {
       metrics.counters.tcp_connected.add();
       metrics.latency.connect.record(now - c.phase_start_ns);
       if (c.abort_after_chain) {
+        // Connected after all (the cancel came too late): leave the
+        // connecting state first, or teardown would only mark it again and
+        // the slot would never be freed.
+        c.state = conn_state::upgrading;
         teardown(c, std::nullopt);
         return;
       }
@@ -589,9 +623,9 @@ struct client_shard::impl final : proto::ws_sink {
         opened(c, now);
         return;
       }
-      c.state = conn_state::upgrading;
+      c.state = tls ? conn_state::tls_handshaking : conn_state::upgrading;
       c.phase_start_ns = now;
-      c.deadline_ns = now + plan.upgrade_timeout_ns;
+      c.deadline_ns = now + (tls ? plan.tls_timeout_ns : plan.upgrade_timeout_ns);
       arm_recv(c);
       schedule(c);
       return;
@@ -615,6 +649,7 @@ struct client_shard::impl final : proto::ws_sink {
   void settle_failed_chain(connection& c, uint64_t now) noexcept {
     const int error = c.chain_error;
     c.out.release();
+    if (tls) tls->release(slot_of(c));
     return_parser(c);
     const bool port_busy =
         (c.chain_failed_op == op::bind && error == -EADDRINUSE) || error == -EADDRNOTAVAIL;
@@ -650,13 +685,13 @@ struct client_shard::impl final : proto::ws_sink {
 
   void on_send(connection& c, int res) noexcept {
     if (res < 0) {
-      c.out.finish_send(0);
+      wire_of(c).finish_send(0);
       if (c.state == conn_state::connecting || c.state == conn_state::tearing) return;
       teardown(c, res == -EPIPE || res == -ECONNRESET ? failure_reason::reset_by_server
                                                       : failure_reason::io_error);
       return;
     }
-    c.out.finish_send(uint32_t(res));
+    wire_of(c).finish_send(uint32_t(res));
     flush(c);
   }
 
@@ -789,6 +824,15 @@ struct client_shard::impl final : proto::ws_sink {
   }
 
   void feed(connection& c, std::span<const uint8_t> bytes, uint64_t now) noexcept {
+    if (tls) {
+      feed_tls(c, bytes, now);
+      return;
+    }
+    feed_plain(c, bytes, now);
+  }
+
+  // Bytes as the server meant them: the 101 and the frames after it.
+  void feed_plain(connection& c, std::span<const uint8_t> bytes, uint64_t now) noexcept {
     if (plan.raw) {
       if (c.state == conn_state::open) feed_raw(c, bytes, now);
       return;
@@ -828,11 +872,97 @@ struct client_shard::impl final : proto::ws_sink {
     if (state == proto::ws_state::closed) {
       // Both close frames exchanged: a clean end. The server closes TCP first
       // (RFC 6455 5.5.1), but we do not wait for it.
-      if (c.state == conn_state::closing) metrics.counters.closed_clean.add();
+      if (c.state == conn_state::closing) {
+        metrics.counters.closed_clean.add();
+        say_tls_goodbye(c);
+      }
       teardown(c, std::nullopt);
       return;
     }
     maybe_release_context(c, now);
+  }
+
+  // ---- wss:// (core/tls_transport.hh) ----------------------------------------
+
+  // What the ring sends: the ciphertext buffer in a TLS run, else c.out.
+  out_buffer& wire_of(connection& c) noexcept { return tls ? tls->wire(slot_of(c)) : c.out; }
+
+  void feed_tls(connection& c, std::span<const uint8_t> ciphertext, uint64_t now) noexcept {
+    tls_feed_now = now;
+    const proto::tls_state state = tls->feed(slot_of(c), ciphertext, *this);
+    if (c.state == conn_state::tearing || c.state == conn_state::done) return;
+    if (state == proto::tls_state::failed) {
+      send_wire(c);  // the alert we sent, best effort
+      tls_failed(c);
+      return;
+    }
+    if (state == proto::tls_state::open && c.state == conn_state::tls_handshaking) {
+      tls_opened(c, now);
+    }
+    flush(c);  // our handshake messages, answers to key updates
+    if (state == proto::tls_state::closed) {
+      // close_notify without the WebSocket close before it: the server hung up.
+      teardown(c, failure_reason::eof_from_server);
+    }
+  }
+
+  // The plaintext of the records being fed: the 101, then frames.
+  void on_plaintext(uint32_t slot, std::span<const uint8_t> bytes) noexcept override {
+    connection& c = conns[slot];
+    if (c.state == conn_state::tls_handshaking) tls_opened(c, tls_feed_now);
+    feed_plain(c, bytes, tls_feed_now);
+  }
+
+  // Handshake done: the upgrade request, waiting in c.out since launch, goes out sealed.
+  void tls_opened(connection& c, uint64_t now) noexcept {
+    metrics.latency.tls_handshake.record(now - c.phase_start_ns);
+    if (tls->session(slot_of(c)).resumed()) {
+      metrics.counters.tls.resumed_handshakes.add();
+    } else {
+      metrics.counters.tls.full_handshakes.add();
+    }
+    c.state = conn_state::upgrading;
+    c.phase_start_ns = now;
+    c.deadline_ns = now + plan.upgrade_timeout_ns;
+    schedule(c);
+    flush(c);
+  }
+
+  void tls_failed(connection& c) noexcept {
+    const proto::tls_session& session = tls->session(slot_of(c));
+    failure_reason reason = failure_reason::tls_error;
+    switch (session.failure()) {
+      case proto::tls_failure::verify_failed:
+        reason = failure_reason::tls_verify_failed;
+        break;
+      case proto::tls_failure::peer_alert:
+        reason = failure_reason::tls_peer_alert;
+        break;
+      case proto::tls_failure::protocol_error:
+        reason = failure_reason::tls_protocol_error;
+        break;
+      case proto::tls_failure::none:
+      case proto::tls_failure::local:
+        break;
+    }
+    // failure_reason() views a static, NUL-terminated text (tls_session.hh).
+    const char* text = session.failure() == proto::tls_failure::none
+                           ? "out of memory for TLS records"
+                           : session.failure_reason().data();
+    metrics.counters.tls.fail_with(reason, text);
+    if (c.state == conn_state::idle) {
+      finish_failed(c, reason);  // from launch: nothing submitted yet
+    } else {
+      teardown(c, reason);
+    }
+  }
+
+  // After a clean WebSocket close: close_notify, best effort (the descriptor
+  // closes right after). The session stays resumable either way.
+  void say_tls_goodbye(connection& c) noexcept {
+    if (!tls) return;
+    tls->close_notify(slot_of(c));
+    flush(c);
   }
 
   // ---- ending a connection ------------------------------------------------
@@ -880,6 +1010,7 @@ struct client_shard::impl final : proto::ws_sink {
       mark_subscribed(c);
     }
     c.out.release();
+    if (tls) tls->release(slot_of(c));
     return_parser(c);
     c.session.reset(ws_env);
     if (c.port.port != 0) ports.release(c.port);
@@ -928,7 +1059,7 @@ struct client_shard::impl final : proto::ws_sink {
       // Last resort: whatever still stands goes now.
       for (auto& c : conns) {
         if (c.state == conn_state::open || c.state == conn_state::closing ||
-            c.state == conn_state::upgrading) {
+            c.state == conn_state::upgrading || c.state == conn_state::tls_handshaking) {
           teardown(c, failure_reason::close_timeout);
         }
       }
@@ -962,6 +1093,7 @@ struct client_shard::impl final : proto::ws_sink {
         schedule(c);
         break;
       }
+      case conn_state::tls_handshaking:
       case conn_state::upgrading:
         teardown(c, std::nullopt);
         break;
@@ -982,6 +1114,11 @@ struct client_shard::impl final : proto::ws_sink {
     if (auto r = uring.init(options); !r) return r;
     if (auto r = buffers.init(uring.raw(), buffer_group, receive_buffers, receive_buffer_size); !r)
       return r;
+    if (plan.tls) {
+      auto made = tls_transport::client(plan.tls_options, conns.size());
+      if (!made) return made.error();
+      tls = std::move(*made);
+    }
     while (live > 0) {
       uint64_t now = now_ns();
       wheel.advance(now, [&](timer_node& node) {

@@ -149,6 +149,9 @@ server_totals server_engine::totals() const {
     t.command_errors += get(c->command_errors);
     t.groups += get(c->groups);
     t.subscriptions += get(c->subscriptions);
+    t.tls_full += get(c->tls_full);
+    t.tls_resumed += get(c->tls_resumed);
+    t.tls_failed += get(c->tls_failed);
   }
   return t;
 }

@@ -49,7 +49,8 @@ struct server_totals {
   uint64_t accepted = 0, upgraded = 0, open_now = 0, rejected = 0, accept_errors = 0,
            messages_in = 0, messages_out = 0, protocol_errors = 0, subscribes = 0, unsubscribes = 0,
            publishes = 0, deliveries = 0, deliveries_dropped = 0, deliveries_duplicated = 0,
-           slow_consumers = 0, command_errors = 0, groups = 0, subscriptions = 0;
+           slow_consumers = 0, command_errors = 0, groups = 0, subscriptions = 0, tls_full = 0,
+           tls_resumed = 0, tls_failed = 0;
 };
 
 class server_engine {

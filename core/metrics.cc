@@ -34,6 +34,16 @@ std::string_view to_string(failure_reason reason) noexcept {
       return "close_timeout";
     case failure_reason::io_error:
       return "io_error";
+    case failure_reason::tls_handshake_timeout:
+      return "tls_handshake_timeout";
+    case failure_reason::tls_verify_failed:
+      return "tls_verify_failed";
+    case failure_reason::tls_peer_alert:
+      return "tls_peer_alert";
+    case failure_reason::tls_protocol_error:
+      return "tls_protocol_error";
+    case failure_reason::tls_error:
+      return "tls_error";
     case failure_reason::count:
       break;
   }
@@ -45,6 +55,54 @@ uint64_t counter_values::failures_total() const noexcept {
   for (uint64_t n : failures)
     total += n;
   return total;
+}
+
+void tls_values::add(const tls_values& o) {
+  full_handshakes += o.full_handshakes;
+  resumed_handshakes += o.resumed_handshakes;
+  unlisted_failures += o.unlisted_failures;
+  for (const tls_failure_text& theirs : o.failure_texts) {
+    bool merged = false;
+    for (tls_failure_text& ours : failure_texts) {
+      if (ours.reason == theirs.reason && ours.text == theirs.text) {
+        ours.count += theirs.count;
+        merged = true;
+        break;
+      }
+    }
+    if (!merged) failure_texts.push_back(theirs);
+  }
+}
+
+void tls_counters::fail_with(failure_reason reason, const char* text) noexcept {
+  if (text == nullptr) text = "";
+  for (text_slot& slot : texts) {
+    const char* known = slot.text.load(std::memory_order_relaxed);  // only this thread stores
+    if (known == nullptr) {
+      slot.reason.store(uint8_t(reason), std::memory_order_relaxed);
+      slot.count.add();
+      slot.text.store(text, std::memory_order_release);
+      return;
+    }
+    if (known == text && slot.reason.load(std::memory_order_relaxed) == uint8_t(reason)) {
+      slot.count.add();
+      return;
+    }
+  }
+  unlisted_failures.add();
+}
+
+void tls_counters::read_into(tls_values& out) const {
+  out.full_handshakes = full_handshakes.get();
+  out.resumed_handshakes = resumed_handshakes.get();
+  out.unlisted_failures = unlisted_failures.get();
+  out.failure_texts.clear();
+  for (const text_slot& slot : texts) {
+    const char* text = slot.text.load(std::memory_order_acquire);
+    if (text == nullptr) break;
+    out.failure_texts.push_back(tls_failure_text{
+        failure_reason(slot.reason.load(std::memory_order_relaxed)), text, slot.count.get()});
+  }
 }
 
 void pubsub_values::add(const pubsub_values& o) noexcept {
@@ -77,7 +135,7 @@ void pubsub_counters::read_into(pubsub_values& out) const noexcept {
   out.other = other.get();
 }
 
-void counter_values::add(const counter_values& o) noexcept {
+void counter_values::add(const counter_values& o) {
   attempts += o.attempts;
   tcp_connected += o.tcp_connected;
   upgraded += o.upgraded;
@@ -103,9 +161,10 @@ void counter_values::add(const counter_values& o) noexcept {
     close_codes[i] += o.close_codes[i];
   close_codes_other += o.close_codes_other;
   pubsub.add(o.pubsub);
+  tls.add(o.tls);
 }
 
-void shard_counters::read_into(counter_values& out) const noexcept {
+void shard_counters::read_into(counter_values& out) const {
   out.attempts = attempts.get();
   out.tcp_connected = tcp_connected.get();
   out.upgraded = upgraded.get();
@@ -131,10 +190,12 @@ void shard_counters::read_into(counter_values& out) const noexcept {
     out.close_codes[i] = close_codes[i].get();
   out.close_codes_other = close_codes_other.get();
   pubsub.read_into(out.pubsub);
+  tls.read_into(out.tls);
 }
 
 void latency_set::add(const latency_set& o) noexcept {
   connect.add(o.connect);
+  tls_handshake.add(o.tls_handshake);
   upgrade.add(o.upgrade);
   round_trip.add(o.round_trip);
   send_lag.add(o.send_lag);
@@ -144,6 +205,7 @@ void latency_set::add(const latency_set& o) noexcept {
 
 void latency_set::snapshot_from(const latency_set& live) noexcept {
   connect.snapshot_from(live.connect);
+  tls_handshake.snapshot_from(live.tls_handshake);
   upgrade.snapshot_from(live.upgrade);
   round_trip.snapshot_from(live.round_trip);
   send_lag.snapshot_from(live.send_lag);
@@ -151,7 +213,7 @@ void latency_set::snapshot_from(const latency_set& live) noexcept {
   fanout.snapshot_from(live.fanout);
 }
 
-void metrics_snapshot::add_shard(const shard_metrics& live) noexcept {
+void metrics_snapshot::add_shard(const shard_metrics& live) {
   counter_values values;
   live.counters.read_into(values);
   counters.add(values);

@@ -8,7 +8,9 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/histogram.hh"
 
@@ -31,6 +33,12 @@ enum class failure_reason : uint8_t {
   pong_timeout,      // a ping got no pong within --pong-timeout
   close_timeout,     // our close frame got no answer during shutdown
   io_error,          // any other send/recv errno
+  // wss:// (core/tls_transport.hh); the report also lists OpenSSL's words for each.
+  tls_handshake_timeout,  // no finished TLS handshake within --tls-timeout
+  tls_verify_failed,      // the server's chain or name did not verify
+  tls_peer_alert,         // the server sent a fatal alert (or close_notify mid-handshake)
+  tls_protocol_error,     // the server's bytes broke TLS
+  tls_error,              // our side: memory, a host name OpenSSL refused, internal
   count
 };
 
@@ -71,6 +79,23 @@ struct pubsub_values {
   void add(const pubsub_values& o) noexcept;
 };
 
+// TLS (wss://), plain numbers: handshakes, and every distinct (reason, OpenSSL
+// text) a connection failed with, e.g. (tls_verify_failed, "certificate has expired").
+struct tls_failure_text {
+  failure_reason reason;
+  std::string text;
+  uint64_t count = 0;
+};
+
+struct tls_values {
+  uint64_t full_handshakes = 0;
+  uint64_t resumed_handshakes = 0;
+  uint64_t unlisted_failures = 0;  // failures whose text did not fit a shard's table
+  std::vector<tls_failure_text> failure_texts;
+
+  void add(const tls_values& other);
+};
+
 // The plain-number image of a shard's counters, also the merged result's.
 struct counter_values {
   uint64_t attempts = 0;  // connect attempts (including reconnects)
@@ -95,9 +120,10 @@ struct counter_values {
   std::array<uint64_t, 16> close_codes{};   // server close codes 1000..1015
   uint64_t close_codes_other = 0;
   pubsub_values pubsub;
+  tls_values tls;
 
   uint64_t failures_total() const noexcept;
-  void add(const counter_values& other) noexcept;
+  void add(const counter_values& other);
 };
 
 struct alignas(64) pubsub_counters {
@@ -105,6 +131,24 @@ struct alignas(64) pubsub_counters {
       in_order, late, duplicates, gaps, unaccounted, other;
 
   void read_into(pubsub_values& out) const noexcept;
+};
+
+// A shard's TLS counters. Failure texts are static strings (OpenSSL's tables,
+// proto::tls_session's own), so a slot keeps the pointer: the shard
+// publishes a new slot's reason, then its text (release); the reader stops at
+// the first slot without text.
+struct alignas(64) tls_counters {
+  static constexpr size_t max_texts = 16;
+  struct text_slot {
+    std::atomic<const char*> text{nullptr};
+    std::atomic<uint8_t> reason{0};
+    counter count;
+  };
+  counter full_handshakes, resumed_handshakes, unlisted_failures;
+  std::array<text_slot, max_texts> texts;
+
+  void fail_with(failure_reason reason, const char* text) noexcept;
+  void read_into(tls_values& out) const;
 };
 
 struct alignas(64) shard_counters {
@@ -117,19 +161,21 @@ struct alignas(64) shard_counters {
   std::array<counter, 16> close_codes;
   counter close_codes_other;
   pubsub_counters pubsub;
+  tls_counters tls;
 
   void fail(failure_reason reason) noexcept { failures[size_t(reason)].add(); }
-  void read_into(counter_values& out) const noexcept;
+  void read_into(counter_values& out) const;
 };
 
 // Histograms a shard keeps, in nanoseconds.
 struct latency_set {
-  histogram connect;     // socket chain submitted -> TCP connected
-  histogram upgrade;     // TCP connected -> verified 101
-  histogram round_trip;  // message's *scheduled* send time -> its echo received
-  histogram send_lag;    // scheduled send time -> frame handed to the kernel
-  histogram subscribe;   // subscribe sent -> acknowledged
-  histogram fanout;      // publish's *scheduled* time -> each delivery
+  histogram connect;        // socket chain submitted -> TCP connected
+  histogram tls_handshake;  // TCP connected -> TLS handshake finished (wss://)
+  histogram upgrade;        // TCP connected (wss: TLS finished) -> verified 101
+  histogram round_trip;     // message's *scheduled* send time -> its echo received
+  histogram send_lag;       // scheduled send time -> frame handed to the kernel
+  histogram subscribe;      // subscribe sent -> acknowledged
+  histogram fanout;         // publish's *scheduled* time -> each delivery
 
   void add(const latency_set& other) noexcept;
   void snapshot_from(const latency_set& live) noexcept;
@@ -145,7 +191,7 @@ struct metrics_snapshot {
   counter_values counters;
   latency_set latency;
 
-  void add_shard(const shard_metrics& live) noexcept;  // snapshot one live shard and add it
+  void add_shard(const shard_metrics& live);  // snapshot one live shard and add it
 };
 
 }  // namespace horde::core

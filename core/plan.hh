@@ -15,6 +15,7 @@
 
 #include "core/group_assignment.hh"
 #include "proto/message_template.hh"
+#include "proto/tls_context.hh"
 #include "proto/upgrade_request.hh"
 
 namespace horde::core {
@@ -32,6 +33,9 @@ struct client_target {
   endpoint address;
   proto::upgrade_request_template request;
   std::vector<std::string> subprotocols;
+  // wss://: the name sent as SNI and checked in the certificate (the URL's
+  // host, or --sni). Unused unless the plan's tls is on.
+  std::string tls_host;
 };
 
 enum class arrival : uint8_t { constant, poisson };
@@ -92,6 +96,12 @@ struct client_plan {
 
   pubsub_plan pubsub;
 
+  // wss:// (core/tls_transport.hh): every shard makes its own context from
+  // these options, so resumption is per shard.
+  bool tls = false;
+  proto::tls_options tls_options;
+  uint64_t tls_timeout_ns = 10'000'000'000;  // TCP connected -> handshake finished
+
   uint64_t ping_interval_ns = 0;  // 0 = no pings
   uint64_t connect_timeout_ns = 10'000'000'000;
   uint64_t upgrade_timeout_ns = 10'000'000'000;
@@ -129,6 +139,12 @@ struct server_plan {
   uint32_t duplicate_every = 0;
   // A subscriber whose unsent bytes pass this is disconnected (a slow consumer).
   uint32_t max_out_bytes = 16u << 20;
+
+  // TLS terminated by the server itself (`horde serve --tls-cert`): set when
+  // tls_server.cert_file is. Every shard's context gets the same ticket keys,
+  // so a session made on one shard resumes on any.
+  proto::tls_server_options tls_server;
+  bool tls() const noexcept { return !tls_server.cert_file.empty(); }
 };
 
 }  // namespace horde::core

@@ -18,6 +18,7 @@
 #include "core/clock.hh"
 #include "core/out_buffer.hh"
 #include "core/ring.hh"
+#include "core/tls_transport.hh"
 #include "core/uring_compat.hh"
 #include "core/user_data.hh"
 #include "proto/mask_source.hh"
@@ -164,7 +165,7 @@ void server_mesh::set_wake_fd(uint32_t shard, int fd) noexcept {
   if (previous >= 0) close(previous);
 }
 
-struct server_shard::impl final : proto::ws_sink {
+struct server_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink {
   const server_plan& plan;
   const uint32_t index;
   const int listen_fd;
@@ -192,6 +193,8 @@ struct server_shard::impl final : proto::ws_sink {
   std::vector<received> inbox;
   size_t inbox_count = 0;
   peer* current = nullptr;
+  // --tls-cert only: TLS sessions and ciphertext buffers beside the slots.
+  std::unique_ptr<tls_transport> tls;
 
   // The broker.
   group_table groups;
@@ -249,9 +252,26 @@ struct server_shard::impl final : proto::ws_sink {
     e->buf_group = buffers.group_id();
   }
 
+  // What the ring sends: the ciphertext buffer with TLS, else p.out (which
+  // then holds plaintext until flush seals it).
+  out_buffer& wire_of(peer& p) noexcept { return tls ? tls->wire(slot_of(p)) : p.out; }
+
+  // Nothing waits to be sent and no send is in flight.
+  bool all_sent(peer& p) noexcept {
+    const out_buffer& wire = wire_of(p);
+    return p.out.empty() && wire.empty() && !wire.sending();
+  }
+
   void flush(peer& p) noexcept {
-    if (p.out.sending() || p.out.empty() || p.state == peer_state::tearing) return;
-    auto bytes = p.out.start_send();
+    if (p.state == peer_state::tearing) return;
+    if (tls && !tls->seal(slot_of(p), p.out)) {
+      relaxed_add(counters.tls_failed);
+      teardown(p);
+      return;
+    }
+    out_buffer& out = wire_of(p);
+    if (out.sending() || out.empty()) return;
+    auto bytes = out.start_send();
     io_uring_sqe* e = sqe_for(p, op::send);
     io_uring_prep_send(e, int(slot_of(p)), bytes.data(), bytes.size(), MSG_NOSIGNAL);
     e->flags |= IOSQE_FIXED_FILE;
@@ -268,7 +288,7 @@ struct server_shard::impl final : proto::ws_sink {
     const uint32_t slot = slot_of(p);
     groups.remove_peer(slot, p.generation);  // no delivery reaches it from now on
     io_uring_sqe* e = nullptr;
-    if (abort_send && p.out.sending()) {
+    if (abort_send && wire_of(p).sending()) {
       e = sqe_for(p, op::cancel);
       io_uring_prep_cancel64(e, pack({slot, p.generation, op::send}), 0);
       e->flags |= IOSQE_IO_HARDLINK;
@@ -296,6 +316,7 @@ struct server_shard::impl final : proto::ws_sink {
 
   void release(peer& p) noexcept {
     p.out.release();
+    if (tls) tls->release(slot_of(p));
     p.session.reset(ws_env);
     return_parser(p);
     p.close_after_send = false;
@@ -355,7 +376,7 @@ struct server_shard::impl final : proto::ws_sink {
         }
       }
       // Torn down after the loop: teardown edits the list being walked.
-      if (!fits || q.out.size() > plan.max_out_bytes) {
+      if (!fits || q.out.size() + (tls ? wire_of(q).size() : 0) > plan.max_out_bytes) {
         slow.push_back(s.slot);
       } else {
         mark_dirty(q);
@@ -511,6 +532,11 @@ struct server_shard::impl final : proto::ws_sink {
       return;
     }
     p.state = peer_state::handshake;
+    if (tls && !tls->accept(slot)) {
+      relaxed_add(counters.tls_failed);
+      teardown(p);
+      return;
+    }
     if (parser_pool.empty()) parser_pool.push_back(new proto::upgrade_request_parser());
     p.handshake = parser_pool.back();
     parser_pool.pop_back();
@@ -553,13 +579,13 @@ struct server_shard::impl final : proto::ws_sink {
         break;
       case op::send:
         if (cqe.res < 0) {
-          p.out.finish_send(0);
+          wire_of(p).finish_send(0);
           teardown(p);
           break;
         }
-        p.out.finish_send(uint32_t(cqe.res));
+        wire_of(p).finish_send(uint32_t(cqe.res));
         flush(p);
-        if (p.close_after_send && p.out.empty()) teardown(p);
+        if (p.close_after_send && all_sent(p)) teardown(p);
         break;
       default:
         break;
@@ -568,6 +594,35 @@ struct server_shard::impl final : proto::ws_sink {
   }
 
   void on_bytes(peer& p, std::span<const uint8_t> bytes) noexcept {
+    if (tls) {
+      on_ciphertext(p, bytes);
+      return;
+    }
+    on_plain_bytes(p, bytes);
+  }
+
+  void on_ciphertext(peer& p, std::span<const uint8_t> bytes) noexcept {
+    const bool was_handshaking = tls->session(slot_of(p)).state() == proto::tls_state::handshaking;
+    const proto::tls_state state = tls->feed(slot_of(p), bytes, *this);
+    if (p.state == peer_state::tearing) return;
+    if (was_handshaking && state == proto::tls_state::open) {
+      relaxed_add(tls->session(slot_of(p)).resumed() ? counters.tls_resumed : counters.tls_full);
+    }
+    flush(p);  // handshake messages, the alert of a failure, our close_notify answer
+    if (state == proto::tls_state::failed) {
+      relaxed_add(counters.tls_failed);
+      p.close_after_send = true;
+    } else if (state == proto::tls_state::closed) {
+      p.close_after_send = true;
+    }
+    if (p.close_after_send && all_sent(p)) teardown(p);
+  }
+
+  void on_plaintext(uint32_t slot, std::span<const uint8_t> bytes) noexcept override {
+    on_plain_bytes(peers[slot], bytes);
+  }
+
+  void on_plain_bytes(peer& p, std::span<const uint8_t> bytes) noexcept {
     if (plan.mode == server_mode::raw_echo) {
       if (p.state != peer_state::open) return;
       if (!p.out.append(bytes)) p.close_after_send = true;
@@ -620,11 +675,15 @@ struct server_shard::impl final : proto::ws_sink {
       p.close_after_send = true;  // wslay queued a close with the reason
     } else if (state == proto::ws_state::closed) {
       p.close_after_send = true;  // our close reply goes out, then TCP closes
+      if (tls) {
+        flush(p);  // the close reply is sealed before close_notify follows it
+        tls->close_notify(slot_of(p));
+      }
     } else if (p.session.at_boundary()) {
       p.session.release_context(ws_env);
     }
     flush(p);
-    if (p.close_after_send && p.out.empty() && !p.out.sending()) teardown(p);
+    if (p.close_after_send && all_sent(p)) teardown(p);
   }
 
   result<void> run() {
@@ -634,6 +693,11 @@ struct server_shard::impl final : proto::ws_sink {
     if (auto r = buffers.init(uring.raw(), buffer_group, receive_buffers, receive_buffer_size);
         !r) {
       return r;
+    }
+    if (plan.tls()) {
+      auto made = tls_transport::server(plan.tls_server, peers.size());
+      if (!made) return made.error();
+      tls = std::move(*made);
     }
     if (mesh.pubsub()) {
       // Other shards post wake-ups to a dup of this ring's fd, which the mesh

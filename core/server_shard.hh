@@ -35,6 +35,10 @@ struct alignas(64) server_counters {
   std::atomic<uint64_t> messages_in{0};
   std::atomic<uint64_t> messages_out{0};
   std::atomic<uint64_t> protocol_errors{0};
+  // --tls-cert: handshakes finished (full or resumed) and failed.
+  std::atomic<uint64_t> tls_full{0};
+  std::atomic<uint64_t> tls_resumed{0};
+  std::atomic<uint64_t> tls_failed{0};
   // The broker.
   std::atomic<uint64_t> subscribes{0};
   std::atomic<uint64_t> unsubscribes{0};

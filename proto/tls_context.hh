@@ -58,6 +58,24 @@ struct tls_options {
   bool release_buffers = true;
 };
 
+// The server side (`horde serve --tls-cert --tls-key`): one certificate, no
+// client certificates asked for, ALPN http/1.1 when the client offers it.
+// Resumption by tickets only (stateless: no server-side session cache, so no
+// lock and no memory per session); every context made with the same
+// ticket_keys accepts the others' tickets, which is how the shards of one
+// server resume each other's sessions without sharing anything mutable.
+struct tls_server_options {
+  std::string cert_file;  // PEM chain, leaf first
+  std::string key_file;   // "": the key is in cert_file
+  // 80 bytes (key name 16, HMAC key 32, AES key 32: SSL_CTX_set_tlsext_ticket_keys);
+  // empty: OpenSSL's own random keys, valid in this context only.
+  std::vector<uint8_t> ticket_keys;
+  bool release_buffers = true;
+};
+
+// Random ticket keys for tls_server_options::ticket_keys.
+std::vector<uint8_t> make_ticket_keys();
+
 struct tls_counters {
   uint64_t full_handshakes = 0;
   uint64_t resumed_handshakes = 0;
@@ -70,11 +88,15 @@ class tls_context {
  public:
   // Cold path: the error names the file or setting that failed and OpenSSL's reason.
   static result<std::unique_ptr<tls_context>> make(const tls_options& options);
+  // A server context (proto/tls_server_context.cc); sessions made from it
+  // are started with tls_session::accept.
+  static result<std::unique_ptr<tls_context>> make_server(const tls_server_options& options);
   ~tls_context();
   tls_context(const tls_context&) = delete;
   tls_context& operator=(const tls_context&) = delete;
 
   const tls_options& options() const noexcept { return _options; }
+  bool server() const noexcept { return _server; }
   const tls_counters& counters() const noexcept { return _counters; }
   size_t cached_sessions() const noexcept { return _sessions.size(); }
 
@@ -107,6 +129,7 @@ class tls_context {
   tls_counters _counters;
   std::vector<cached_session> _sessions;  // oldest first; capacity reserved
   std::vector<std::string> _hosts;        // capacity max_hosts reserved: pointers stay valid
+  bool _server = false;
 };
 
 }  // namespace horde::proto

@@ -174,16 +174,12 @@ tls_state tls_session::start(tls_context& context, std::string_view host, tls_si
     return _state;
   }
 
-  _ssl = SSL_new(context._ctx);
-  BIO* bio = _ssl == nullptr ? nullptr : BIO_new(context._bio_method);
-  if (bio == nullptr) {
-    fail(tls_failure::local, "out of memory");
+  if (context._server) {
+    fail(tls_failure::local, "a server context cannot start a client session");
     return _state;
   }
-  BIO_set_data(bio, this);
-  SSL_set_bio(_ssl, bio, bio);  // the SSL takes our one reference, for both directions
+  if (!begin(context)) return _state;
   SSL_set_connect_state(_ssl);
-  _state = tls_state::handshaking;
 
   bool configured = true;
   if (is_ip_literal(name)) {
@@ -216,6 +212,32 @@ tls_state tls_session::start(tls_context& context, std::string_view host, tls_si
   sink_scope scope(_sink, sink);
   advance_handshake();  // writes the ClientHello
   return _state;
+}
+
+tls_state tls_session::accept(tls_context& context) noexcept {
+  reset();
+  ERR_clear_error();
+  if (!context._server) {
+    fail(tls_failure::local, "a client context cannot accept a session");
+    return _state;
+  }
+  if (begin(context)) SSL_set_accept_state(_ssl);
+  return _state;
+}
+
+// A new SSL from `context` with our BIO for both directions: handshaking, or
+// failed (local) when memory ran out.
+bool tls_session::begin(tls_context& context) noexcept {
+  _ssl = SSL_new(context._ctx);
+  BIO* bio = _ssl == nullptr ? nullptr : BIO_new(context._bio_method);
+  if (bio == nullptr) {
+    fail(tls_failure::local, "out of memory");
+    return false;
+  }
+  BIO_set_data(bio, this);
+  SSL_set_bio(_ssl, bio, bio);  // the SSL takes our one reference, for both directions
+  _state = tls_state::handshaking;
+  return true;
 }
 
 tls_state tls_session::feed(std::span<const uint8_t> ciphertext, tls_sink& sink) noexcept {

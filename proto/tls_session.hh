@@ -1,4 +1,5 @@
-// The client side of one TLS connection with no socket: feed() takes the
+// One TLS connection with no socket, client side (start) or server side
+// (accept): feed() takes the
 // ciphertext io_uring received, the plaintext inside goes to
 // tls_sink::on_plaintext, and every byte TLS wants on the wire (ClientHello,
 // Finished, alerts, close_notify, key updates, our records) goes to
@@ -77,7 +78,12 @@ class tls_session {
   // (local). `context` must outlive the connection.
   tls_state start(tls_context& context, std::string_view host, tls_sink& sink) noexcept;
 
-  // Ciphertext from the server, consumed whole unless the session closes or
+  // The server side: waits for a ClientHello (nothing written yet). Returns
+  // handshaking, or failed (local). `context` is a server context
+  // (tls_context::make_server) and must outlive the connection.
+  tls_state accept(tls_context& context) noexcept;
+
+  // Ciphertext from the peer, consumed whole unless the session closes or
   // fails part way (the rest is ignored). Returns the state after it.
   tls_state feed(std::span<const uint8_t> ciphertext, tls_sink& sink) noexcept;
 
@@ -114,6 +120,7 @@ class tls_session {
   // The BIO method every session's BIO uses; one per context.
   static BIO_METHOD* new_bio_method() noexcept;
 
+  bool begin(tls_context& context) noexcept;
   bool advance_handshake() noexcept;
   void read_records() noexcept;
   void fail_from_openssl(int ssl_error) noexcept;

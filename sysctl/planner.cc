@@ -302,7 +302,7 @@ check_line check_mem_available(const plan_needs& needs, const kernel_limits& lim
   line.current = bytes_text(*limits.mem_available);
   line.needed = bytes_text(needed);
   line.formula = "kernel " + bytes_text(size.kernel_bytes) + " (tcp_mem line) + horde " +
-                 grouped(needs.connections) + " x (4,096 B" + (needs.tls ? " + 19 KiB TLS" : "") +
+                 grouped(needs.connections) + " x (4,096 B" + (needs.tls ? " + 20 KiB TLS" : "") +
                  ") = " + bytes_text(needed);
   if (needs.target_on_this_host) line.note = "the target process's own memory is not counted";
   if (needed > *limits.mem_available) {

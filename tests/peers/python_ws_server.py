@@ -5,12 +5,14 @@ WebSocket stack no one here wrote, for horde's tests.
 Binds 127.0.0.1 on a kernel-picked port and prints the port as its first
 stdout line. Echoes text as text and binary as binary. With --fragment N it
 sends each echo as fragments of N bytes (a fragmented message), and with
---close-after N it closes with code 4000 after N messages. Exits when stdin
-closes or on SIGTERM.
+--close-after N it closes with code 4000 after N messages. With --tls-cert
+FILE (certificate chain and key in one PEM) it serves wss:// through Python's
+ssl module. Exits when stdin closes or on SIGTERM.
 """
 import argparse
 import asyncio
 import signal
+import ssl
 import sys
 
 import websockets
@@ -25,7 +27,12 @@ async def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--fragment", type=int, default=0)
     parser.add_argument("--close-after", type=int, default=0)
+    parser.add_argument("--tls-cert", default="")
     options = parser.parse_args()
+    tls = None
+    if options.tls_cert:
+        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        tls.load_cert_chain(options.tls_cert)
 
     async def echo(socket, path=None):
         count = 0
@@ -51,7 +58,8 @@ async def main():
     loop.add_signal_handler(signal.SIGTERM, finish)
     loop.add_reader(sys.stdin.fileno(), lambda: sys.stdin.buffer.read1(4096) or finish())
     async with websockets.serve(echo, "127.0.0.1", 0, max_size=64 * 1024 * 1024,
-                                max_queue=None, ping_interval=None, backlog=4096) as server:
+                                max_queue=None, ping_interval=None, backlog=4096,
+                                ssl=tls) as server:
         port = server.sockets[0].getsockname()[1]
         print(port, flush=True)
         await stop

@@ -10,41 +10,21 @@
 #include <vector>
 
 #include "tests/support/guard_page.hh"
+#include "tests/support/tls_recording_sink.hh"
 #include "tests/support/tls_test_peer.hh"
 
 namespace horde::proto {
 namespace {
 
 using bytes = std::vector<uint8_t>;
-
-std::span<const uint8_t> as_bytes(std::string_view text) {
-  return {reinterpret_cast<const uint8_t*>(text.data()), text.size()};
-}
+using test::as_bytes;
+using test::recording_sink;
 
 // One PKI for the whole suite: generating keys is the slow part.
 const test::test_pki& pki() {
   static const test::test_pki instance;
   return instance;
 }
-
-struct recording_sink final : tls_sink {
-  bytes wire;
-  std::string plaintext;
-  size_t largest_plaintext_call = 0;
-
-  void on_plaintext(std::span<const uint8_t> data) override {
-    plaintext.append(data.begin(), data.end());
-    largest_plaintext_call = std::max(largest_plaintext_call, data.size());
-  }
-  void write(std::span<const uint8_t> data) override {
-    wire.insert(wire.end(), data.begin(), data.end());
-  }
-  bytes take_wire() {
-    bytes out;
-    out.swap(wire);
-    return out;
-  }
-};
 
 tls_options trusting_test_ca() {
   tls_options options;

@@ -77,6 +77,18 @@ inline std::string served_url(const std::string& first_line) {
   return first_line.substr(start, end - start);
 }
 
+// A run against an echo server: every connection opened and none failed,
+// some messages sent and every one of them echoed byte for byte.
+inline void expect_every_message_echoed(const run_outcome& run, int connections) {
+  ASSERT_EQ(run.process.exit_code, 0) << run.process.err;
+  const auto& r = run.result;
+  EXPECT_EQ(r["connections"]["opened"], connections);
+  EXPECT_EQ(r["connections"]["failed"], 0) << r["connections"].dump();
+  EXPECT_GT(r["messages"]["sent"], 0);
+  EXPECT_EQ(r["messages"]["answered"], r["messages"]["sent"]);
+  EXPECT_EQ(r["messages"]["bytes_received"], r["messages"]["bytes_sent"]);
+}
+
 inline bool python_has_websockets() {
   auto outcome = run_process({HORDE_PYTHON, "-c", "import websockets"}, 20000);
   return outcome.exit_code == 0;

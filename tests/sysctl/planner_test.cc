@@ -237,7 +237,7 @@ TEST(Planner, TlsAddsUserMemory) {
   const kernel_limits vm = small_vm();
   plan_needs needs = hundred_thousand(4);
   needs.tls = true;
-  EXPECT_EQ(size_plan(needs, vm).user_bytes, 100000u * (4096 + 19 * 1024));
+  EXPECT_EQ(size_plan(needs, vm).user_bytes, 100000u * (4096 + 20 * 1024));
 }
 
 TEST(Planner, ShortListenQueuesWarnOnlyForATargetOnThisHost) {
