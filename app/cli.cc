@@ -151,6 +151,22 @@ int run_cli(int argc, char** argv) {
   run_cmd->add_option("--settle", ps.settle, "With --subscribe-ack '': wait this long instead")
       ->capture_default_str()
       ->group(pubsub_group);
+  run_cmd
+      ->add_option("--churn", ps.churn,
+                   "Subscription churn while publishing: leave-and-rejoin operations per second "
+                   "over the whole run (e.g. 500/s); a connection leaves one of its groups and "
+                   "subscribes to it again once the leave is acknowledged")
+      ->group(pubsub_group);
+  run_cmd
+      ->add_option("--unsubscribe-template", ps.unsubscribe_template,
+                   "The unsubscribe message (churn), with {group}")
+      ->capture_default_str()
+      ->group(pubsub_group);
+  run_cmd
+      ->add_option("--unsubscribe-ack", ps.unsubscribe_ack,
+                   "The server's answer that a leave took effect (churn), with {group}")
+      ->capture_default_str()
+      ->group(pubsub_group);
   run_cmd->add_flag("--force", run.force,
                     "Start even when the preflight (see horde tune) says the plan cannot fit");
 

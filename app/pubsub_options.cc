@@ -11,6 +11,34 @@
 
 namespace horde::app {
 
+namespace {
+
+// Churn needs both acknowledgements: a leave's tells when deliveries stop
+// being owed, a rejoin's when they are owed again (docs/pubsub.md).
+result<void> churn_plan(const pubsub_options& o, core::pubsub_plan& plan) {
+  if (o.churn.empty()) return {};
+  auto rate = parse_rate_per_second(o.churn);
+  if (!rate) return make_error("--churn: " + rate.error().message);
+  plan.churn_rate = *rate;
+  if (plan.churn_rate <= 0) return {};
+  if (plan.subscribe_ack.empty()) {
+    return make_error("--churn needs --subscribe-ack: a rejoin counts from its acknowledgement");
+  }
+  auto unsubscribe = proto::message_template::parse(o.unsubscribe_template, {"group"});
+  if (!unsubscribe) return make_error("--unsubscribe-template: " + unsubscribe.error().message);
+  if (!unsubscribe->has("group")) return make_error("--unsubscribe-template needs {group}");
+  plan.unsubscribe = std::move(*unsubscribe);
+  auto ack = proto::message_template::parse(o.unsubscribe_ack, {"group"});
+  if (!ack) return make_error("--unsubscribe-ack: " + ack.error().message);
+  if (!ack->has("group")) {
+    return make_error("--unsubscribe-ack needs {group}: a leave is over when the server says so");
+  }
+  plan.unsubscribe_ack = std::move(*ack);
+  return {};
+}
+
+}  // namespace
+
 result<pubsub_setup> make_pubsub_plan(const pubsub_options& o, uint64_t connections,
                                       double rate_per_connection, const std::string& total_rate,
                                       uint64_t payload_size) {
@@ -78,6 +106,8 @@ result<pubsub_setup> make_pubsub_plan(const pubsub_options& o, uint64_t connecti
   auto settle = parse_duration_ns(o.settle);
   if (!settle) return make_error("--settle: " + settle.error().message);
   plan.settle_ns = *settle;
+
+  if (auto churn = churn_plan(o, plan); !churn) return make_error(churn.error().message);
 
   plan.publish_rate = rate_per_connection;
   if (!total_rate.empty()) {

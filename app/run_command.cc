@@ -478,7 +478,7 @@ int run_load(const run_options& options) {
           std::max(result.server_peak_subscriptions, totals.subscriptions);
     }
     point.publishes = snapshot.counters.pubsub.publishes;
-    point.expected = snapshot.counters.pubsub.expected;
+    point.expected = snapshot.counters.pubsub.owed();
     point.delivered = snapshot.counters.pubsub.unique();
     // Memory per connection is what holding connections costs: sampled while
     // the run is still in its send phase, not during the closing handshakes

@@ -49,7 +49,44 @@ TEST(PubSub, EveryDeliveryAccountedAgainstTheEmbeddedBroker) {
   EXPECT_GE(p["expected"].get<uint64_t>(), 3 * publishes);
   EXPECT_LE(p["expected"].get<uint64_t>(), 4 * publishes);
   EXPECT_EQ(p["fanout_latency"]["count"], p["delivered"]);
+  // Nothing lost: every publish timed to its last subscriber completed.
+  EXPECT_EQ(p["fanout_last_latency"]["count"], p["last_subscriber_timed"]);
+  EXPECT_GT(p["last_subscriber_timed"].get<uint64_t>(), publishes / 2);
+  EXPECT_EQ(p["last_subscriber_never_completed"], 0);
   EXPECT_EQ(p["subscribe_latency"]["count"], 10);
+  expect_consistent(p);
+}
+
+TEST(PubSub, ChurnWhilePublishingKeepsEveryCountExact) {
+  // 200 connections x 2 of 20 groups, every group published 40 times a
+  // second, while 400 leaves (and rejoins) a second go on across two client
+  // and two server shards: the counts must still add up exactly.
+  auto run = horde_run({"-c", "200", "--groups", "20", "--subscriptions", "2", "--publishers", "20",
+                        "--rate", "40/s", "--churn", "400/s", "--duration", "3s"},
+                       "pubsub_churn");
+  ASSERT_EQ(run.process.exit_code, 0) << run.process.err << run.process.out;
+  const auto& p = run.result["pubsub"];
+  const auto& churn = p["churn"];
+  const auto& server = run.result["server"];
+  EXPECT_GT(churn["unsubscribes_sent"].get<uint64_t>(), 100u);
+  EXPECT_GT(churn["unsubscribes_acked"].get<uint64_t>(), 100u);
+  EXPECT_GT(churn["resubscribes_in_force"].get<uint64_t>(), 100u);
+  EXPECT_EQ(churn["unsubscribe_latency"]["count"], churn["unsubscribes_acked"]);
+  // The server may not have read a leave sent in the run's last moments.
+  EXPECT_GE(server["unsubscribes"].get<uint64_t>(), churn["unsubscribes_acked"].get<uint64_t>());
+  EXPECT_LE(server["unsubscribes"].get<uint64_t>(), churn["unsubscribes_sent"].get<uint64_t>());
+  EXPECT_EQ(p["lost"], 0);
+  EXPECT_EQ(p["duplicated"], 0);
+  EXPECT_EQ(p["reordered"], 0);
+  EXPECT_EQ(p["unaccounted"], 0);
+  EXPECT_EQ(p["delivered"], p["expected"]);
+  EXPECT_EQ(p["expected"].get<uint64_t>() + p["withdrawn"].get<uint64_t>(), p["expected_at_send"]);
+  // Every delivery the server made is classified: owed, or outside a
+  // subscription's time in force.
+  EXPECT_EQ(server["deliveries"].get<uint64_t>(), p["deliveries_received"].get<uint64_t>() +
+                                                      churn["before_join"].get<uint64_t>() +
+                                                      churn["after_leave"].get<uint64_t>());
+  EXPECT_GT(p["fanout_last_latency"]["count"].get<uint64_t>(), 0u);
   expect_consistent(p);
 }
 
