@@ -75,4 +75,16 @@ bool split_header_field(std::string_view line, std::string_view& name,
   return true;
 }
 
+int parse_http_status_line(std::string_view line) noexcept {
+  if (line.size() < 12 || line.substr(0, 7) != "HTTP/1." || line[8] != ' ') return 0;
+  if (line[7] != '0' && line[7] != '1') return 0;
+  int code = 0;
+  for (size_t i = 9; i < 12; ++i) {
+    if (line[i] < '0' || line[i] > '9') return 0;
+    code = code * 10 + (line[i] - '0');
+  }
+  if (line.size() > 12 && line[12] != ' ') return 0;
+  return code >= 100 ? code : 0;
+}
+
 }  // namespace horde::proto
