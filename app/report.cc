@@ -60,6 +60,36 @@ nlohmann::json histogram_json(const core::histogram& h) {
   return j;
 }
 
+void print_group_setup(std::FILE* out, const group_setup_result& s, uint64_t refused) {
+  std::string answers;
+  for (const auto& [status, n] : s.statuses)
+    answers += fmt::format(" {}x{}", status, grouped(n));
+  for (size_t e = 1; e < s.errors.size(); ++e) {
+    if (s.errors[e] != 0)
+      answers += fmt::format(" {}x{}", to_string(http_error(e)), grouped(s.errors[e]));
+  }
+  fmt::print(out,
+             "  group setup  {} requests in {:.2f} s: groups created {}  failed {} (their {} "
+             "subscriptions not sent); answers{}\n",
+             grouped(s.requests), s.seconds, grouped(s.groups_created), grouped(s.groups_failed),
+             grouped(refused), answers);
+}
+
+nlohmann::json group_setup_json(const group_setup_result& s) {
+  nlohmann::json statuses = nlohmann::json::object(), errors = nlohmann::json::object();
+  for (const auto& [status, n] : s.statuses)
+    statuses[std::to_string(status)] = n;
+  for (size_t e = 1; e < s.errors.size(); ++e)
+    if (s.errors[e] != 0) errors[std::string(to_string(http_error(e)))] = s.errors[e];
+  return {{"requests", s.requests},
+          {"groups_created", s.groups_created},
+          {"groups_failed", s.groups_failed},
+          {"seconds", s.seconds},
+          {"statuses", statuses},
+          {"errors", errors},
+          {"latency", histogram_json(s.latency)}};
+}
+
 void print_pubsub(std::FILE* out, const run_result& r) {
   const auto& plan = r.plan->pubsub;
   const auto& p = r.metrics.counters.pubsub;
@@ -71,6 +101,7 @@ void print_pubsub(std::FILE* out, const run_result& r) {
                  : "uniform",
              plan.layout.per_connection, grouped(plan.layout.publishers), plan.publish_rate,
              plan.payload_size);
+  if (r.group_setup) print_group_setup(out, *r.group_setup, p.subscriptions_refused);
   fmt::print(out, "  subscribe    sent {}  in force {}  not acknowledged {}  abandoned {}{}\n",
              grouped(p.subscribes_sent), grouped(p.subscribes_in_force),
              grouped(p.subscribe_timeouts), grouped(p.subscriptions_abandoned),
@@ -209,6 +240,7 @@ void print_summary(std::FILE* out, const run_result& r) {
     latency_row(out, "subscribe", r.metrics.latency.subscribe);
     latency_row(out, "fan-out", r.metrics.latency.fanout);
     latency_row(out, "fan-out last", r.metrics.latency.fanout_last);
+    if (r.group_setup) latency_row(out, "group setup", r.group_setup->latency);
     if (r.metrics.latency.unsubscribe.count() > 0) {
       latency_row(out, "unsubscribe", r.metrics.latency.unsubscribe);
       latency_row(out, "resubscribe", r.metrics.latency.resubscribe);
@@ -340,6 +372,7 @@ nlohmann::json to_json(const run_result& r) {
         {"subscribes_in_force", p.subscribes_in_force},
         {"subscribes_not_acknowledged", p.subscribe_timeouts},
         {"subscriptions_abandoned", p.subscriptions_abandoned},
+        {"subscriptions_refused", p.subscriptions_refused},
         {"publishes", p.publishes},
         {"expected", p.owed()},
         {"expected_at_send", p.expected},
@@ -367,6 +400,7 @@ nlohmann::json to_json(const run_result& r) {
         {"subscribe_latency", histogram_json(r.metrics.latency.subscribe)},
         {"fanout_latency", histogram_json(r.metrics.latency.fanout)},
         {"fanout_last_latency", histogram_json(r.metrics.latency.fanout_last)}};
+    if (r.group_setup) j["pubsub"]["group_setup"] = group_setup_json(*r.group_setup);
   }
   j["latency"] = {{"connect", histogram_json(r.metrics.latency.connect)},
                   {"upgrade", histogram_json(r.metrics.latency.upgrade)},

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "app/group_setup.hh"
 #include "app/pubsub_options.hh"
 
 namespace horde::app {
@@ -38,6 +39,7 @@ struct run_options {
   bool force = false;
   bool raw = false;  // plain TCP: the engine's ceiling without WebSocket
   pubsub_options pubsub;
+  group_setup_options group_setup;
 };
 
 // Returns the process exit code.

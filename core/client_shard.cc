@@ -712,10 +712,15 @@ struct client_shard::impl final : proto::ws_sink {
 
   void subscribe(connection& c, uint64_t now) noexcept {
     const uint32_t slot = slot_of(c);
+    uint32_t sent = 0;
     for (uint32_t j = 0; j < pubsub->per_connection(); ++j) {
-      if (!queue_text(c, pubsub->subscribe_message(slot, j))) return;
+      const std::string_view text = pubsub->subscribe_message(slot, j);
+      if (text.empty()) continue;  // its group could not be created
+      if (!queue_text(c, text)) return;
+      ++sent;
     }
-    pubsub->subscribes_sent(slot, now);
+    pubsub->subscribes_sent(slot, sent, now);
+    if (sent == 0) mark_subscribed(c);
     flush(c);
   }
 

@@ -61,6 +61,7 @@ void pubsub_values::add(const pubsub_values& o) noexcept {
   unaccounted += o.unaccounted;
   other += o.other;
   subscriptions_abandoned += o.subscriptions_abandoned;
+  subscriptions_refused += o.subscriptions_refused;
   unsubscribes_sent += o.unsubscribes_sent;
   unsubscribes_acked += o.unsubscribes_acked;
   resubscribes_sent += o.resubscribes_sent;
@@ -86,6 +87,7 @@ void pubsub_counters::read_into(pubsub_values& out) const noexcept {
   out.unaccounted = unaccounted.get();
   out.other = other.get();
   out.subscriptions_abandoned = subscriptions_abandoned.get();
+  out.subscriptions_refused = subscriptions_refused.get();
   out.unsubscribes_sent = unsubscribes_sent.get();
   out.unsubscribes_acked = unsubscribes_acked.get();
   out.resubscribes_sent = resubscribes_sent.get();

@@ -57,6 +57,7 @@ struct pubsub_values {
   uint64_t subscribes_in_force = 0;      // acknowledged (or settled, without an ack template)
   uint64_t subscribe_timeouts = 0;       // never acknowledged within --subscribe-timeout
   uint64_t subscriptions_abandoned = 0;  // still unacknowledged when their connection ended
+  uint64_t subscriptions_refused = 0;    // never sent: the group's creation by REST failed
   uint64_t publishes = 0;
   uint64_t expected = 0;   // each publish: its group's subscriptions in force
   uint64_t delivered = 0;  // every stamped delivery to a subscription in force
@@ -115,7 +116,8 @@ struct counter_values {
 
 struct alignas(64) pubsub_counters {
   counter subscribes_sent, subscribes_in_force, subscribe_timeouts, subscriptions_abandoned,
-      publishes, expected, delivered, in_order, late, duplicates, gaps, unaccounted, other;
+      subscriptions_refused, publishes, expected, delivered, in_order, late, duplicates, gaps,
+      unaccounted, other;
   counter unsubscribes_sent, unsubscribes_acked, resubscribes_sent, resubscribes_in_force,
       before_join, after_leave, withdrawn, last_timed, last_stale;
 

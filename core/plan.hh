@@ -51,6 +51,9 @@ struct pubsub_shared {
   // Every shard's metrics (set by the engine), read by each shard's drain to
   // see whether every expected delivery has arrived everywhere.
   std::vector<const shard_metrics*> metrics;
+  // With groups created by REST (--setup-url): 1 for each group whose
+  // creation failed, never subscribed to; empty otherwise.
+  std::vector<uint8_t> not_created;
 };
 
 struct pubsub_plan {

@@ -28,6 +28,11 @@ pubsub_client::pubsub_client(const pubsub_plan& plan, shard_metrics& metrics,
 }
 
 std::string_view pubsub_client::subscribe_message(uint32_t slot, uint32_t j) {
+  const uint32_t group = _subs[size_t(slot) * _k + j].group;
+  if (!_shared.not_created.empty() && _shared.not_created[group] != 0) {
+    _metrics.counters.pubsub.subscriptions_refused.add();
+    return {};
+  }
   _name.clear();
   _plan.names.append_name(_name, _subs[size_t(slot) * _k + j].group);
   _message.clear();
@@ -35,10 +40,10 @@ std::string_view pubsub_client::subscribe_message(uint32_t slot, uint32_t j) {
   return _message;
 }
 
-void pubsub_client::subscribes_sent(uint32_t slot, uint64_t now) noexcept {
-  _waiting[slot] = uint16_t(_k);
+void pubsub_client::subscribes_sent(uint32_t slot, uint32_t sent, uint64_t now) noexcept {
+  _waiting[slot] = uint16_t(sent);
   _sent_ns[slot] = now;
-  _metrics.counters.pubsub.subscribes_sent.add(_k);
+  _metrics.counters.pubsub.subscribes_sent.add(sent);
 }
 
 void pubsub_client::put_in_force(subscription_state& s) noexcept {

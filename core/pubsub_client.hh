@@ -28,10 +28,11 @@ class pubsub_client {
 
   uint32_t per_connection() const noexcept { return _k; }
 
-  // The subscribe message for the slot's j-th group.
+  // The subscribe message for the slot's j-th group; empty (counted) when
+  // the group's creation by REST failed: it is never subscribed to.
   std::string_view subscribe_message(uint32_t slot, uint32_t j);
-  // All k subscribe messages were sent at `now`.
-  void subscribes_sent(uint32_t slot, uint64_t now) noexcept;
+  // The slot's subscribe messages (`sent` of them) were sent at `now`.
+  void subscribes_sent(uint32_t slot, uint32_t sent, uint64_t now) noexcept;
   // When the slot's wait ends (timeout, or settle time without an
   // acknowledgement template); 0 when nothing waits.
   uint64_t waiting_until(uint32_t slot) const noexcept {

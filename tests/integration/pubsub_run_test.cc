@@ -196,6 +196,70 @@ TEST(PubSub, TemplatesDriveAJsonChatServer) {
   expect_consistent(p);
 }
 
+// The JSON chat server in --require-created mode: rooms must be created by
+// POST /groups before anyone joins; room-3's creation is refused (422).
+TEST(PubSub, GroupsCreatedByRestBeforeSubscribing) {
+  if (!test::python_has_websockets())
+    GTEST_SKIP() << HORDE_PYTHON << " lacks the websockets module (python3-websockets)";
+  auto server = start_peer({HORDE_PYTHON, source_dir + "/tests/peers/python_chat_server.py",
+                            "--require-created", "--reject", "room-3"});
+  ASSERT_FALSE(server.port.empty());
+  const auto http_port = server.process->read_line(10000);
+  ASSERT_TRUE(http_port.has_value());
+  for (const char* batch : {"1", "2"}) {
+    auto run = horde_run({"ws://127.0.0.1:" + server.port + "/",
+                          "-c",
+                          "20",
+                          "--groups",
+                          "6",
+                          "--subscriptions",
+                          "2",
+                          "--publishers",
+                          "6",
+                          "--rate",
+                          "10/s",
+                          "--duration",
+                          "2s",
+                          "--group-pattern",
+                          "room-{n}",
+                          "--subscribe-template",
+                          R"({"type":"join","room":"{group}"})",
+                          "--subscribe-ack",
+                          R"({"type":"joined","room":"{group}"})",
+                          "--publish-template",
+                          R"({"type":"say","room":"{group}","text":"{payload}"})",
+                          "--setup-url",
+                          "http://127.0.0.1:" + *http_port + "/groups",
+                          "--setup-batch",
+                          batch,
+                          "--setup-rate",
+                          "200/s",
+                          "--setup-concurrency",
+                          "2"},
+                         std::string("pubsub_setup_") + batch);
+    ASSERT_EQ(run.process.exit_code, 0) << run.process.err << run.process.out;
+    const auto& p = run.result["pubsub"];
+    const auto& setup = p["group_setup"];
+    // 6 groups; with batches of 2, room-3 fails together with room-2.
+    const uint64_t failed = std::string(batch) == "1" ? 1 : 2;
+    EXPECT_EQ(setup["requests"], std::string(batch) == "1" ? 6 : 3);
+    EXPECT_EQ(setup["groups_failed"], failed);
+    EXPECT_EQ(setup["groups_created"], 6 - failed);
+    EXPECT_EQ(setup["statuses"]["422"], 1);
+    EXPECT_EQ(setup["latency"]["count"], setup["requests"]);
+    // Connection c subscribes to groups (2c, 2c+1) mod 6: each group has
+    // 20*2/6 subscriptions give or take one; none of the failed is sent.
+    const uint64_t refused = p["subscriptions_refused"];
+    EXPECT_GE(refused, failed * 6);
+    EXPECT_LE(refused, failed * 7);
+    EXPECT_EQ(p["subscribes_in_force"].get<uint64_t>() + refused, 40u);
+    EXPECT_EQ(p["other_messages"], 0);  // no "no such room" error came back
+    EXPECT_EQ(p["lost"], 0);
+    EXPECT_EQ(p["delivered"], p["expected"]);
+    expect_consistent(p);
+  }
+}
+
 TEST(PubSub, BadTemplatesAndLayoutsAreRefusedWithTheReason) {
   auto unknown = horde_run({"-c", "2", "--groups", "2", "--subscribe-template", "join {room}"},
                            "pubsub_bad1", 20000);
