@@ -152,6 +152,11 @@ int run_cli(int argc, char** argv) {
       ->capture_default_str()
       ->group(pubsub_group);
   run_cmd
+      ->add_flag("--publish-binary", ps.publish_binary,
+                 "Publish in binary frames (the payload is still the printable stamp): a server "
+                 "that keeps the opcode delivers binary, which skips UTF-8 validation on both ends")
+      ->group(pubsub_group);
+  run_cmd
       ->add_option("--churn", ps.churn,
                    "Subscription churn while publishing: leave-and-rejoin operations per second "
                    "over the whole run (e.g. 500/s); a connection leaves one of its groups and "

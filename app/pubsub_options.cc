@@ -115,6 +115,7 @@ result<pubsub_setup> make_pubsub_plan(const pubsub_options& o, uint64_t connecti
     if (!total) return make_error("--total-rate: " + total.error().message);
     plan.publish_rate = *total / double(publishers);
   }
+  plan.publish_binary = o.publish_binary;
   plan.payload_size = uint32_t(std::max<uint64_t>(payload_size, proto::stamp_text_size));
 
   setup.shared = std::make_unique<core::pubsub_shared>(*groups);

@@ -22,6 +22,7 @@ struct pubsub_options {
   std::string publish_template = "pub {group} {payload}";
   std::string subscribe_timeout = "10s";
   std::string settle = "1s";
+  bool publish_binary = false;
   std::string churn;  // leave-and-rejoin operations per second, all connections; empty: none
   std::string unsubscribe_template = "unsub {group}";
   std::string unsubscribe_ack = "ok unsub {group}";

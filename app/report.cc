@@ -366,6 +366,7 @@ nlohmann::json to_json(const run_result& r) {
         {"zipf_exponent", plan.layout.zipf_exponent},
         {"publishers", plan.layout.publishers},
         {"publish_rate_per_publisher", plan.publish_rate},
+        {"publish_binary", plan.publish_binary},
         {"payload_bytes", plan.payload_size},
         {"publish_start_seconds", r.publish_start_seconds},
         {"subscribes_sent", p.subscribes_sent},

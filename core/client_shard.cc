@@ -404,7 +404,7 @@ struct client_shard::impl final : proto::ws_sink {
       if (pubsub) {
         const std::string_view text = pubsub->publish_message(c.id, scheduled, masks.next());
         body = {reinterpret_cast<const uint8_t*>(text.data()), text.size()};
-        opcode = proto::ws_opcode::text;
+        opcode = plan.pubsub.publish_binary ? proto::ws_opcode::binary : proto::ws_opcode::text;
       } else {
         proto::stamp st{c.id, c.seq++, 0, scheduled};
         std::span<uint8_t> filled(payload.data(), plan.message_size);

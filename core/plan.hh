@@ -67,6 +67,7 @@ struct pubsub_plan {
   double churn_rate = 0;                    // leave-and-rejoin operations per second, all shards
   double publish_rate = 0;                  // publishes per second per publishing connection
   uint32_t payload_size = 64;               // {payload}: the text stamp, then filler
+  bool publish_binary = false;  // publishes in binary frames (no UTF-8 checks on either end)
   uint64_t subscribe_timeout_ns = 10'000'000'000;
   uint64_t settle_ns = 1'000'000'000;
   pubsub_shared* shared = nullptr;
