@@ -30,7 +30,9 @@ parse_status header_block::feed(std::string_view input, size_t& consumed) noexce
       consumed = end;
       return parse_status::done;
     }
-    if (input.size() >= _limit) {
+    // Exactly _limit bytes with no end yet is not over the limit: the
+    // byte-by-byte path below says need_more for them too.
+    if (input.size() > _limit) {
       _overflow = true;
       consumed = _limit;  // as much as a byte-by-byte read would have taken
       return parse_status::invalid;
