@@ -14,6 +14,9 @@
 #   bench/pubsub.sh broadcast [subscribers=10000] [publish_rate=100]
 #       One group, every connection subscribed, one publisher: deliveries/s
 #       and fan-out latency, to each subscriber and to the last one of each publish.
+#
+# Env: HORDE (binary), DURATION, PUBSUB_ARGS (extra `horde run` flags for
+# ladder and broadcast, e.g. "--publish-binary --drain 10s").
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 horde=${HORDE:-$here/../build/release/horde}
@@ -89,7 +92,7 @@ ladder)
   for rate in $rates; do
     start_server "$n"
     "$horde" run "$url" -c "$n" --connect-rate 40k/s --duration "${DURATION:-12s}" --groups "$groups" \
-      --subscriptions "$k" --publishers 1% --total-rate "${rate}/s" --json "$tmp/ladder_$rate.json" --quiet \
+      --subscriptions "$k" --publishers 1% --total-rate "${rate}/s" ${PUBSUB_ARGS:-} --json "$tmp/ladder_$rate.json" --quiet \
       >"$tmp/ladder_$rate.txt"
     stop_server
     python3 - "$tmp/ladder_$rate.json" "$rate" <<'PY'
@@ -111,7 +114,7 @@ broadcast)
   n=${1:-10000}; rate=${2:-100}
   start_server "$n"
   "$horde" run "$url" -c "$n" --connect-rate 40k/s --duration "${DURATION:-12s}" --groups 1 --subscriptions 1 \
-    --publishers 1 --rate "${rate}/s" --json "$tmp/broadcast.json" --quiet >"$tmp/broadcast.txt"
+    --publishers 1 --rate "${rate}/s" ${PUBSUB_ARGS:-} --json "$tmp/broadcast.json" --quiet >"$tmp/broadcast.txt"
   stop_server
   python3 - "$tmp/broadcast.json" "$out_dir/pubsub-broadcast-$n.json" <<'PY'
 import json, sys

@@ -161,10 +161,16 @@ bool http_response_parser::count_body(uint64_t n) noexcept {
 
 parse_status http_response_parser::read_body(std::string_view input, size_t& consumed) noexcept {
   size_t i = 0;
+  // A refused response has consumed the bytes up to and including the one
+  // that made it invalid, however the input was split.
+  auto refuse = [&](http_failure why) {
+    consumed = i;
+    return fail(why);
+  };
   while (_stage != stage::done) {
     if (_stage == stage::body_until_close) {
-      if (!count_body(input.size() - i)) return fail(http_failure::too_large);
       consumed = input.size();
+      if (!count_body(input.size() - i)) return fail(http_failure::too_large);
       return parse_status::need_more;
     }
     if (i == input.size()) {
@@ -184,13 +190,13 @@ parse_status http_response_parser::read_body(std::string_view input, size_t& con
       case stage::chunk_size:
       case stage::chunk_extension: {
         ++i;
-        if (++_line_bytes > max_chunk_line) return fail(http_failure::too_large);
+        if (++_line_bytes > max_chunk_line) return refuse(http_failure::too_large);
         if (c == '\n') {
-          if (!_size_digits) return fail(http_failure::malformed);
+          if (!_size_digits) return refuse(http_failure::malformed);
           _line_bytes = 0;
           _size_digits = false;
           _stage = _remaining == 0 ? stage::trailer : stage::chunk_data;
-          if (_remaining != 0 && !count_body(_remaining)) return fail(http_failure::too_large);
+          if (_remaining != 0 && !count_body(_remaining)) return refuse(http_failure::too_large);
           break;
         }
         if (_stage == stage::chunk_extension || c == '\r') break;  // extensions are skipped
@@ -199,10 +205,10 @@ parse_status http_response_parser::read_body(std::string_view input, size_t& con
           break;
         }
         const int digit = hex_value(c);
-        if (digit < 0) return fail(http_failure::malformed);
+        if (digit < 0) return refuse(http_failure::malformed);
         _size_digits = true;
         _remaining = _remaining * 16 + uint64_t(digit);
-        if (_remaining > _limits.max_body_bytes) return fail(http_failure::too_large);
+        if (_remaining > _limits.max_body_bytes) return refuse(http_failure::too_large);
         break;
       }
       case stage::chunk_end:
@@ -213,12 +219,12 @@ parse_status http_response_parser::read_body(std::string_view input, size_t& con
           _chunk_cr = false;
           _stage = stage::chunk_size;
         } else {
-          return fail(http_failure::malformed);
+          return refuse(http_failure::malformed);
         }
         break;
       case stage::trailer:
         ++i;
-        if (++_trailer_bytes > _limits.max_header_bytes) return fail(http_failure::too_large);
+        if (++_trailer_bytes > _limits.max_header_bytes) return refuse(http_failure::too_large);
         if (c == '\n') {
           if (_line_bytes == 0) _stage = stage::done;  // the blank line
           _line_bytes = 0;
@@ -227,7 +233,7 @@ parse_status http_response_parser::read_body(std::string_view input, size_t& con
         }
         break;
       default:
-        return fail(http_failure::malformed);
+        return refuse(http_failure::malformed);
     }
   }
   consumed = i;
