@@ -12,7 +12,7 @@
 // with no window where the two numbers disagree (two separate atomics would
 // need a lock, or let a publish and a leave each miss the other).
 //
-// Cost: 16 bytes per group (3M groups: 48 MB), cross-shard writes only per
+// Cost: 20 bytes per group (3M groups: 60 MB), cross-shard writes only per
 // publish, join, leave and per batch of deliveries of one publish.
 #pragma once
 
@@ -25,7 +25,9 @@ namespace horde::core {
 class group_ledger {
  public:
   explicit group_ledger(uint64_t groups)
-      : _state(new std::atomic<uint64_t>[groups]()), _last(new std::atomic<uint64_t>[groups]()) {}
+      : _state(new std::atomic<uint64_t>[groups]()),
+        _last(new std::atomic<uint64_t>[groups]()),
+        _timed_ms(new uint32_t[groups]()) {}
 
   struct publish_ticket {
     uint32_t seq;          // this publish's number in its group, from 1
@@ -52,15 +54,18 @@ class group_ledger {
 
   // Publish-to-last-subscriber timing. At most one publish per group is
   // timed at once: the owner starts timing a publish when the group's
-  // previous timed one is complete, or when it is `stale_after` numbers
-  // behind (one of its deliveries was lost: it will never complete).
-  static constexpr uint32_t stale_after = 64;
+  // previous timed one is complete, or when that one was scheduled more than
+  // `stale_after_ms` before this one (a delivery was lost, or the backlog is
+  // that deep: it is given up). By time, not by count: slow is not lost.
+  static constexpr uint32_t stale_after_ms = 10'000;
   enum class timing : uint8_t { started, replaced_stale, busy };
-  timing start_timing(uint64_t group, publish_ticket t) noexcept {
+  timing start_timing(uint64_t group, publish_ticket t, uint64_t scheduled_ns) noexcept {
     const uint64_t current = _last[group].load(std::memory_order_relaxed);
-    const uint32_t remaining = uint32_t(current), seq = uint32_t(current >> 32);
-    const bool stale = remaining != 0 && t.seq - seq >= stale_after;
+    const uint32_t remaining = uint32_t(current);
+    const uint32_t now_ms = uint32_t(scheduled_ns / 1'000'000);  // wraps; differences do not
+    const bool stale = remaining != 0 && now_ms - _timed_ms[group] >= stale_after_ms;
     if (remaining != 0 && !stale) return timing::busy;
+    _timed_ms[group] = now_ms;  // only the owner reads or writes it
     // A deliverer's CAS against the old value fails after this store and
     // sees the new number: it then leaves this one alone.
     _last[group].store(uint64_t(t.seq) << 32 | t.subscribers, std::memory_order_relaxed);
@@ -88,11 +93,12 @@ class group_ledger {
     if (timed >= from && timed <= to) count_down(group, timed, 1);
   }
 
-  static constexpr uint64_t bytes_per_group = 2 * sizeof(std::atomic<uint64_t>);
+  static constexpr uint64_t bytes_per_group = 2 * sizeof(std::atomic<uint64_t>) + sizeof(uint32_t);
 
  private:
   std::unique_ptr<std::atomic<uint64_t>[]> _state;  // (last number << 32) | subscriptions in force
   std::unique_ptr<std::atomic<uint64_t>[]> _last;   // (timed number << 32) | deliveries still owed
+  std::unique_ptr<uint32_t[]> _timed_ms;            // when the timed one was scheduled (owner only)
 };
 
 }  // namespace horde::core

@@ -235,7 +235,7 @@ std::string_view pubsub_client::publish_message(uint32_t conn_id, uint64_t sched
   c.publishes.add();
   c.expected.add(ticket.subscribers);
   if (ticket.subscribers != 0) {
-    const auto timing = _shared.ledger.start_timing(group, ticket);
+    const auto timing = _shared.ledger.start_timing(group, ticket, scheduled_ns);
     if (timing != group_ledger::timing::busy) c.last_timed.add();
     if (timing == group_ledger::timing::replaced_stale) c.last_stale.add();
   }
