@@ -1,23 +1,23 @@
 // Counts deliveries toward "publish to last subscriber" timing without a
 // cross-shard atomic per delivery: consecutive deliveries of the same publish
 // (a broadcast's thousands of subscribers on this shard) are added up here
-// and handed to the group ledger as one count-down, once per loop turn or
+// and handed to the shared publish_timer as one count-down, once per loop turn or
 // when another publish's delivery arrives. The time recorded is the arrival
 // of the delivery that completed the publish.
 #pragma once
 
 #include <cstdint>
 
-#include "core/group_ledger.hh"
 #include "core/metrics.hh"
+#include "core/publish_timer.hh"
 
 namespace horde::core {
 
 class last_delivery_batch {
  public:
-  void add(group_ledger& ledger, shard_metrics& m, uint64_t group, uint32_t seq, uint64_t send_ns,
+  void add(publish_timer& timer, shard_metrics& m, uint64_t group, uint32_t seq, uint64_t send_ns,
            uint64_t now) noexcept {
-    if (_count != 0 && (group != _group || seq != _seq)) flush(ledger, m);
+    if (_count != 0 && (group != _group || seq != _seq)) flush(timer, m);
     _group = group;
     _seq = seq;
     _send_ns = send_ns;
@@ -25,9 +25,9 @@ class last_delivery_batch {
     ++_count;
   }
 
-  void flush(group_ledger& ledger, shard_metrics& m) noexcept {
+  void flush(publish_timer& timer, shard_metrics& m) noexcept {
     if (_count == 0) return;
-    if (ledger.count_down(_group, _seq, _count) && _send_ns <= _now) {
+    if (timer.count_down(_group, _seq, _count) && _send_ns <= _now) {
       m.latency.fanout_last.record(_now - _send_ns);
     }
     _count = 0;

@@ -15,6 +15,7 @@
 
 #include "core/group_assignment.hh"
 #include "core/group_ledger.hh"
+#include "core/publish_timer.hh"
 #include "proto/message_template.hh"
 #include "proto/upgrade_request.hh"
 
@@ -40,12 +41,13 @@ enum class arrival : uint8_t { constant, poisson };
 struct shard_metrics;
 
 // What the shards of one pub/sub run share (docs/pubsub.md): per group, the
-// ledger (publish numbers, subscriptions in force, last-subscriber timing);
-// nothing here is written per delivery.
+// ledger (publish numbers, subscriptions in force), and the last-subscriber
+// timer, counted down once per batch of deliveries, not per delivery.
 struct pubsub_shared {
   explicit pubsub_shared(uint64_t groups) : ledger(groups) {}
 
   group_ledger ledger;
+  publish_timer timer;                         // publish-to-last-subscriber timing, a fixed table
   std::atomic<uint32_t> shards_subscribed{0};  // shards done subscribing
   std::atomic<uint64_t> publish_start_ns{0};   // when the first shard began publishing
   // Every shard's metrics (set by the engine), read by each shard's drain to

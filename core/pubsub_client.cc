@@ -135,7 +135,10 @@ bool pubsub_client::on_change_ack(change& ch, std::string_view text, uint64_t no
   // server applied the leave, so they were never owed (docs/pubsub.md).
   const uint32_t owed = s.owed_after_last_delivery(ch.left_after);
   c.withdrawn.add(owed);
-  if (owed != 0) _shared.ledger.withdraw(s.group, s.next, ch.left_after);
+  // Timed publishes among them owe one delivery less (a bounded look: this
+  // only sharpens timing, never the counts).
+  for (uint32_t seq = s.next, n = 0; owed != 0 && seq <= ch.left_after && n < 1024; ++seq, ++n)
+    _shared.timer.count_down(s.group, seq, 1);
   s.stop();
   c.unsubscribes_acked.add();
   _metrics.latency.unsubscribe.record(now - ch.sent_ns);
@@ -209,7 +212,7 @@ void pubsub_client::account(uint32_t slot, const proto::stamp& st, uint64_t now)
       c.duplicates.add();
       return;
   }
-  _last_batch.add(_shared.ledger, _metrics, st.group, uint32_t(st.seq), st.send_ns, now);
+  _last_batch.add(_shared.timer, _metrics, st.group, uint32_t(st.seq), st.send_ns, now);
 }
 
 bool pubsub_client::all_delivered() const noexcept {
@@ -235,9 +238,9 @@ std::string_view pubsub_client::publish_message(uint32_t conn_id, uint64_t sched
   c.publishes.add();
   c.expected.add(ticket.subscribers);
   if (ticket.subscribers != 0) {
-    const auto timing = _shared.ledger.start_timing(group, ticket, scheduled_ns);
-    if (timing != group_ledger::timing::busy) c.last_timed.add();
-    if (timing == group_ledger::timing::replaced_stale) c.last_stale.add();
+    const auto claim = _shared.timer.start(group, ticket.seq, ticket.subscribers, scheduled_ns);
+    if (claim != publish_timer::claim::busy) c.last_timed.add();
+    if (claim == publish_timer::claim::replaced_stale) c.last_stale.add();
   }
 
   proto::stamp st{conn_id, ticket.seq, group, scheduled_ns};

@@ -75,8 +75,8 @@ class pubsub_client {
   std::string_view leave_message(uint32_t slot, uint64_t random, uint64_t now);
 
   // Once per loop turn: hands the deliveries counted for last-subscriber
-  // timing to the shared ledger.
-  void end_of_turn() noexcept { _last_batch.flush(_shared.ledger, _metrics); }
+  // timing to the shared timer.
+  void end_of_turn() noexcept { _last_batch.flush(_shared.timer, _metrics); }
 
  private:
   // A leave, then its rejoin, in progress on one slot (at most one per slot).
