@@ -6,6 +6,7 @@
 #include <memory>
 #include <thread>
 
+#include "app/pubsub_options.hh"
 #include "app/target_url.hh"
 #include "app/units.hh"
 #include "core/clock.hh"
@@ -45,13 +46,11 @@ result<setup_plan> make_setup_plan(const group_setup_options& o) {
   auto server = resolve(p.url.host, p.url.port);
   if (!server) return make_error("--setup-url: " + server.error().message);
   p.server = *server;
-  auto body = proto::message_template::parse(o.body_template, {"group"});
-  if (!body) return make_error("--setup-template: " + body.error().message);
-  if (!body->has("group")) return make_error("--setup-template needs {group}");
+  auto body = parse_template_flag("--setup-template", o.body_template, {"group"}, "group");
+  if (!body) return make_error(body.error().message);
   p.body = std::move(*body);
-  auto batch = proto::message_template::parse(o.batch_template, {"items"});
-  if (!batch) return make_error("--setup-batch-template: " + batch.error().message);
-  if (!batch->has("items")) return make_error("--setup-batch-template needs {items}");
+  auto batch = parse_template_flag("--setup-batch-template", o.batch_template, {"items"}, "items");
+  if (!batch) return make_error(batch.error().message);
   p.batch = std::move(*batch);
   if (o.batch == 0 || o.batch > 100000) return make_error("--setup-batch wants 1..100000");
   p.per_request = o.batch;

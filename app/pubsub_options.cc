@@ -11,6 +11,19 @@
 
 namespace horde::app {
 
+result<proto::message_template> parse_template_flag(std::string_view flag, const std::string& text,
+                                                    const std::vector<std::string_view>& holes,
+                                                    std::string_view required,
+                                                    std::string_view why) {
+  auto parsed = proto::message_template::parse(text, holes);
+  if (!parsed) return make_error(fmt::format("{}: {}", flag, parsed.error().message));
+  if (!parsed->has(required)) {
+    return make_error(
+        fmt::format("{} needs {{{}}}{}{}", flag, required, why.empty() ? "" : ": ", why));
+  }
+  return parsed;
+}
+
 namespace {
 
 // Churn needs both acknowledgements: a leave's tells when deliveries stop
@@ -24,15 +37,13 @@ result<void> churn_plan(const pubsub_options& o, core::pubsub_plan& plan) {
   if (plan.subscribe_ack.empty()) {
     return make_error("--churn needs --subscribe-ack: a rejoin counts from its acknowledgement");
   }
-  auto unsubscribe = proto::message_template::parse(o.unsubscribe_template, {"group"});
-  if (!unsubscribe) return make_error("--unsubscribe-template: " + unsubscribe.error().message);
-  if (!unsubscribe->has("group")) return make_error("--unsubscribe-template needs {group}");
+  auto unsubscribe =
+      parse_template_flag("--unsubscribe-template", o.unsubscribe_template, {"group"}, "group");
+  if (!unsubscribe) return make_error(unsubscribe.error().message);
   plan.unsubscribe = std::move(*unsubscribe);
-  auto ack = proto::message_template::parse(o.unsubscribe_ack, {"group"});
-  if (!ack) return make_error("--unsubscribe-ack: " + ack.error().message);
-  if (!ack->has("group")) {
-    return make_error("--unsubscribe-ack needs {group}: a leave is over when the server says so");
-  }
+  auto ack = parse_template_flag("--unsubscribe-ack", o.unsubscribe_ack, {"group"}, "group",
+                                 "a leave is over when the server says so");
+  if (!ack) return make_error(ack.error().message);
   plan.unsubscribe_ack = std::move(*ack);
   return {};
 }
@@ -84,9 +95,9 @@ result<pubsub_setup> make_pubsub_plan(const pubsub_options& o, uint64_t connecti
   auto names = proto::group_names::make(o.group_pattern);
   if (!names) return make_error("--group-pattern: " + names.error().message);
   plan.names = std::move(*names);
-  auto subscribe = proto::message_template::parse(o.subscribe_template, {"group"});
-  if (!subscribe) return make_error("--subscribe-template: " + subscribe.error().message);
-  if (!subscribe->has("group")) return make_error("--subscribe-template needs {group}");
+  auto subscribe =
+      parse_template_flag("--subscribe-template", o.subscribe_template, {"group"}, "group");
+  if (!subscribe) return make_error(subscribe.error().message);
   plan.subscribe = std::move(*subscribe);
   auto ack = proto::message_template::parse(o.subscribe_ack, {"group"});
   if (!ack) return make_error("--subscribe-ack: " + ack.error().message);

@@ -35,6 +35,13 @@ struct pubsub_setup {
   std::unique_ptr<core::pubsub_shared> shared;  // plan.shared points here
 };
 
+// A template flag: parsed with the holes it may have, and refused (naming the
+// flag) unless it has `required`; `why` ends that message when not empty.
+result<proto::message_template> parse_template_flag(std::string_view flag, const std::string& text,
+                                                    const std::vector<std::string_view>& holes,
+                                                    std::string_view required,
+                                                    std::string_view why = {});
+
 // connections: the run's; rate_per_connection and total_rate as
 // --rate / --total-rate gave them (in a pub/sub run they are publish rates:
 // per publishing connection, or over all publishers).

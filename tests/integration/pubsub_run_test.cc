@@ -157,32 +157,27 @@ TEST_P(LossyBroker, ReportsExactlyWhatTheServerLostOrDuplicated) {
 
 INSTANTIATE_TEST_SUITE_P(Hooks, LossyBroker, testing::Values("--drop-every", "--duplicate-every"));
 
+// A run against tests/peers/python_chat_server.py on `port`: its JSON
+// protocol through templates, 10 publishes/s per publisher for 2 s.
+std::vector<std::string> json_chat_run(const std::string& port, std::vector<std::string> layout) {
+  std::vector<std::string> args = {"ws://127.0.0.1:" + port + "/"};
+  args.insert(args.end(), layout.begin(), layout.end());
+  for (const char* arg :
+       {"--rate", "10/s", "--duration", "2s", "--group-pattern", "room-{n}", "--subscribe-template",
+        R"({"type":"join","room":"{group}"})", "--subscribe-ack",
+        R"({"type":"joined","room":"{group}"})", "--publish-template",
+        R"({"type":"say","room":"{group}","text":"{payload}"})"})
+    args.emplace_back(arg);
+  return args;
+}
+
 TEST(PubSub, TemplatesDriveAJsonChatServer) {
   if (!test::python_has_websockets())
     GTEST_SKIP() << HORDE_PYTHON << " lacks the websockets module (python3-websockets)";
   auto server = start_peer({HORDE_PYTHON, source_dir + "/tests/peers/python_chat_server.py"});
   ASSERT_FALSE(server.port.empty());
-  auto run = horde_run({"ws://127.0.0.1:" + server.port + "/",
-                        "-c",
-                        "20",
-                        "--groups",
-                        "5",
-                        "--subscriptions",
-                        "2",
-                        "--publishers",
-                        "5",
-                        "--rate",
-                        "10/s",
-                        "--duration",
-                        "2s",
-                        "--group-pattern",
-                        "room-{n}",
-                        "--subscribe-template",
-                        R"({"type":"join","room":"{group}"})",
-                        "--subscribe-ack",
-                        R"({"type":"joined","room":"{group}"})",
-                        "--publish-template",
-                        R"({"type":"say","room":"{group}","text":"{payload}"})"},
+  auto run = horde_run(json_chat_run(server.port, {"-c", "20", "--groups", "5", "--subscriptions",
+                                                   "2", "--publishers", "5"}),
                        "pubsub_json");
   ASSERT_EQ(run.process.exit_code, 0) << run.process.err << run.process.out;
   const auto& p = run.result["pubsub"];
@@ -207,36 +202,12 @@ TEST(PubSub, GroupsCreatedByRestBeforeSubscribing) {
   const auto http_port = server.process->read_line(10000);
   ASSERT_TRUE(http_port.has_value());
   for (const char* batch : {"1", "2"}) {
-    auto run = horde_run({"ws://127.0.0.1:" + server.port + "/",
-                          "-c",
-                          "20",
-                          "--groups",
-                          "6",
-                          "--subscriptions",
-                          "2",
-                          "--publishers",
-                          "6",
-                          "--rate",
-                          "10/s",
-                          "--duration",
-                          "2s",
-                          "--group-pattern",
-                          "room-{n}",
-                          "--subscribe-template",
-                          R"({"type":"join","room":"{group}"})",
-                          "--subscribe-ack",
-                          R"({"type":"joined","room":"{group}"})",
-                          "--publish-template",
-                          R"({"type":"say","room":"{group}","text":"{payload}"})",
-                          "--setup-url",
-                          "http://127.0.0.1:" + *http_port + "/groups",
-                          "--setup-batch",
-                          batch,
-                          "--setup-rate",
-                          "200/s",
-                          "--setup-concurrency",
-                          "2"},
-                         std::string("pubsub_setup_") + batch);
+    auto run = horde_run(
+        json_chat_run(server.port,
+                      {"-c", "20", "--groups", "6", "--subscriptions", "2", "--publishers", "6",
+                       "--setup-url", "http://127.0.0.1:" + *http_port + "/groups", "--setup-batch",
+                       batch, "--setup-rate", "200/s", "--setup-concurrency", "2"}),
+        std::string("pubsub_setup_") + batch);
     ASSERT_EQ(run.process.exit_code, 0) << run.process.err << run.process.out;
     const auto& p = run.result["pubsub"];
     const auto& setup = p["group_setup"];
