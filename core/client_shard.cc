@@ -747,7 +747,7 @@ struct client_shard::impl final : proto::ws_sink {
 
   // Subscription churn (docs/pubsub.md): at the plan's rate, a random
   // subscribed connection leaves one of its groups; it rejoins when the
-  // leave is acknowledged (on_message's reply).
+  // leave is acknowledged (queued by on_message, sent at the next loop turn).
   void churn(uint64_t now) noexcept {
     for (unsigned n = 0; n < max_sends_per_wakeup && pubsub->churn_due(now); ++n) {
       connection& c = conns[masks.next() % conns.size()];
