@@ -71,7 +71,19 @@ void pubsub_client::give_up(uint32_t slot) noexcept {
 void pubsub_client::connection_gone(uint32_t slot) noexcept {
   _metrics.counters.pubsub.subscriptions_abandoned.add(_waiting[slot]);
   _waiting[slot] = 0;
+  const bool leaving =
+      !_change_of.empty() && _change_of[slot] != 0 && !_changes[_change_of[slot] - 1].rejoining;
+  const uint32_t left_one = leaving ? _changes[_change_of[slot] - 1].sub : ~0u;
   if (!_change_of.empty() && _change_of[slot] != 0) end_change(slot);
+  // Its subscriptions stop counting now: later publishes expect nothing of
+  // a connection that is gone; what was owed and had not arrived is lost.
+  for (uint32_t j = 0; j < _k; ++j) {
+    const uint32_t sub = slot * _k + j;
+    subscription_state& s = _subs[sub];
+    if (!s.in_force()) continue;
+    if (sub != left_one) _shared.ledger.leave(s.group);  // a leave in progress already did
+    s.stop();
+  }
 }
 
 subscription_state* pubsub_client::find(uint32_t slot, uint64_t group) noexcept {

@@ -46,8 +46,9 @@ class pubsub_client {
   void settle(uint32_t slot, uint64_t now) noexcept;
   // The subscribe timeout passed: what still waits is given up (counted).
   void give_up(uint32_t slot) noexcept;
-  // The slot's connection ended: what still waits is abandoned (counted),
-  // and a leave or rejoin in progress is dropped.
+  // The slot's connection ended: what still waits is abandoned (counted), a
+  // leave or rejoin in progress is dropped, and its subscriptions stop
+  // counting for later publishes.
   void connection_gone(uint32_t slot) noexcept;
 
   enum class outcome : uint8_t {

@@ -102,6 +102,19 @@ TEST(pubsub_client, a_leave_takes_back_what_the_server_never_sent_but_not_a_gap)
   EXPECT_FALSE(run.client->all_delivered());
 }
 
+TEST(pubsub_client, a_connection_gone_is_owed_nothing_published_after) {
+  one_group_run run;
+  run.client->subscribes_sent(0, 1, 0);
+  run.receive("ok sub g0");
+  run.publish();  // in flight when the connection ends: lost
+  run.client->connection_gone(0);
+  run.publish();
+  const pubsub_values v = run.counts();
+  EXPECT_EQ(v.expected, 1u);
+  EXPECT_EQ(v.lost(), 1u);
+  EXPECT_EQ(run.shared.ledger.in_force(0), 0u);
+}
+
 TEST(pubsub_client, a_connection_gone_while_waiting_counts_abandoned_not_timed_out) {
   one_group_run run;
   run.client->subscribes_sent(0, 1, 0);
