@@ -165,6 +165,54 @@ int run_cli(int argc, char** argv) {
       ->capture_default_str();
   run_cmd->add_flag("--no-tls-resume", run.tls.no_resume,
                     "wss://: never resume a TLS session (every handshake is full)");
+  run_cmd
+      ->add_flag("--publish-binary", ps.publish_binary,
+                 "Publish in binary frames (the payload is still the printable stamp): a server "
+                 "that keeps the opcode delivers binary, which skips UTF-8 validation on both ends")
+      ->group(pubsub_group);
+  run_cmd
+      ->add_option("--churn", ps.churn,
+                   "Subscription churn while publishing: leave-and-rejoin operations per second "
+                   "over the whole run (e.g. 500/s); a connection leaves one of its groups and "
+                   "subscribes to it again once the leave is acknowledged")
+      ->group(pubsub_group);
+  run_cmd
+      ->add_option("--unsubscribe-template", ps.unsubscribe_template,
+                   "The unsubscribe message (churn), with {group}")
+      ->capture_default_str()
+      ->group(pubsub_group);
+  run_cmd
+      ->add_option("--unsubscribe-ack", ps.unsubscribe_ack,
+                   "The server's answer that a leave took effect (churn), with {group}")
+      ->capture_default_str()
+      ->group(pubsub_group);
+  auto& setup = run.group_setup;
+  const std::string setup_group = "Groups created by REST before subscribing (docs/pubsub.md)";
+  run_cmd
+      ->add_option("--setup-url", setup.url,
+                   "POST each group here before any subscription, e.g. http://host:8080/groups; "
+                   "a group whose creation fails is never subscribed to")
+      ->group(setup_group);
+  run_cmd->add_option("--setup-template", setup.body_template, "The request body, with {group}")
+      ->capture_default_str()
+      ->group(setup_group);
+  run_cmd->add_option("--setup-batch", setup.batch, "Groups per request")
+      ->capture_default_str()
+      ->group(setup_group);
+  run_cmd
+      ->add_option(
+          "--setup-batch-template", setup.batch_template,
+          "With --setup-batch > 1: the body, with {items} = the groups' bodies joined by ','")
+      ->capture_default_str()
+      ->group(setup_group);
+  run_cmd->add_option("--setup-rate", setup.rate, "Requests per second (default: unlimited)")
+      ->group(setup_group);
+  run_cmd->add_option("--setup-concurrency", setup.concurrency, "Requests in flight at once")
+      ->capture_default_str()
+      ->group(setup_group);
+  run_cmd->add_option("--setup-timeout", setup.timeout, "Per request, connect included")
+      ->capture_default_str()
+      ->group(setup_group);
   run_cmd->add_flag("--force", run.force,
                     "Start even when the preflight (see horde tune) says the plan cannot fit");
 

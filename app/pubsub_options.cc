@@ -11,6 +11,45 @@
 
 namespace horde::app {
 
+result<proto::message_template> parse_template_flag(std::string_view flag, const std::string& text,
+                                                    const std::vector<std::string_view>& holes,
+                                                    std::string_view required,
+                                                    std::string_view why) {
+  auto parsed = proto::message_template::parse(text, holes);
+  if (!parsed) return make_error(fmt::format("{}: {}", flag, parsed.error().message));
+  if (!parsed->has(required)) {
+    return make_error(
+        fmt::format("{} needs {{{}}}{}{}", flag, required, why.empty() ? "" : ": ", why));
+  }
+  return parsed;
+}
+
+namespace {
+
+// Churn needs both acknowledgements: a leave's tells when deliveries stop
+// being owed, a rejoin's when they are owed again (docs/pubsub.md).
+result<void> churn_plan(const pubsub_options& o, core::pubsub_plan& plan) {
+  if (o.churn.empty()) return {};
+  auto rate = parse_rate_per_second(o.churn);
+  if (!rate) return make_error("--churn: " + rate.error().message);
+  plan.churn_rate = *rate;
+  if (plan.churn_rate <= 0) return {};
+  if (plan.subscribe_ack.empty()) {
+    return make_error("--churn needs --subscribe-ack: a rejoin counts from its acknowledgement");
+  }
+  auto unsubscribe =
+      parse_template_flag("--unsubscribe-template", o.unsubscribe_template, {"group"}, "group");
+  if (!unsubscribe) return make_error(unsubscribe.error().message);
+  plan.unsubscribe = std::move(*unsubscribe);
+  auto ack = parse_template_flag("--unsubscribe-ack", o.unsubscribe_ack, {"group"}, "group",
+                                 "a leave is over when the server says so");
+  if (!ack) return make_error(ack.error().message);
+  plan.unsubscribe_ack = std::move(*ack);
+  return {};
+}
+
+}  // namespace
+
 result<pubsub_setup> make_pubsub_plan(const pubsub_options& o, uint64_t connections,
                                       double rate_per_connection, const std::string& total_rate,
                                       uint64_t payload_size) {
@@ -56,9 +95,9 @@ result<pubsub_setup> make_pubsub_plan(const pubsub_options& o, uint64_t connecti
   auto names = proto::group_names::make(o.group_pattern);
   if (!names) return make_error("--group-pattern: " + names.error().message);
   plan.names = std::move(*names);
-  auto subscribe = proto::message_template::parse(o.subscribe_template, {"group"});
-  if (!subscribe) return make_error("--subscribe-template: " + subscribe.error().message);
-  if (!subscribe->has("group")) return make_error("--subscribe-template needs {group}");
+  auto subscribe =
+      parse_template_flag("--subscribe-template", o.subscribe_template, {"group"}, "group");
+  if (!subscribe) return make_error(subscribe.error().message);
   plan.subscribe = std::move(*subscribe);
   auto ack = proto::message_template::parse(o.subscribe_ack, {"group"});
   if (!ack) return make_error("--subscribe-ack: " + ack.error().message);
@@ -79,12 +118,15 @@ result<pubsub_setup> make_pubsub_plan(const pubsub_options& o, uint64_t connecti
   if (!settle) return make_error("--settle: " + settle.error().message);
   plan.settle_ns = *settle;
 
+  if (auto churn = churn_plan(o, plan); !churn) return make_error(churn.error().message);
+
   plan.publish_rate = rate_per_connection;
   if (!total_rate.empty()) {
     auto total = parse_rate_per_second(total_rate);
     if (!total) return make_error("--total-rate: " + total.error().message);
     plan.publish_rate = *total / double(publishers);
   }
+  plan.publish_binary = o.publish_binary;
   plan.payload_size = uint32_t(std::max<uint64_t>(payload_size, proto::stamp_text_size));
 
   setup.shared = std::make_unique<core::pubsub_shared>(*groups);

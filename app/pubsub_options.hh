@@ -22,6 +22,10 @@ struct pubsub_options {
   std::string publish_template = "pub {group} {payload}";
   std::string subscribe_timeout = "10s";
   std::string settle = "1s";
+  bool publish_binary = false;
+  std::string churn;  // leave-and-rejoin operations per second, all connections; empty: none
+  std::string unsubscribe_template = "unsub {group}";
+  std::string unsubscribe_ack = "ok unsub {group}";
 
   bool enabled() const noexcept { return !groups.empty() && groups != "0"; }
 };
@@ -30,6 +34,13 @@ struct pubsub_setup {
   core::pubsub_plan plan;
   std::unique_ptr<core::pubsub_shared> shared;  // plan.shared points here
 };
+
+// A template flag: parsed with the holes it may have, and refused (naming the
+// flag) unless it has `required`; `why` ends that message when not empty.
+result<proto::message_template> parse_template_flag(std::string_view flag, const std::string& text,
+                                                    const std::vector<std::string_view>& holes,
+                                                    std::string_view required,
+                                                    std::string_view why = {});
 
 // connections: the run's; rate_per_connection and total_rate as
 // --rate / --total-rate gave them (in a pub/sub run they are publish rates:

@@ -101,6 +101,36 @@ nlohmann::json tls_json(const run_result& r) {
           {"unlisted_failures", t.unlisted_failures}};
 }
 
+void print_group_setup(std::FILE* out, const group_setup_result& s, uint64_t refused) {
+  std::string answers;
+  for (const auto& [status, n] : s.statuses)
+    answers += fmt::format(" {}x{}", status, grouped(n));
+  for (size_t e = 1; e < s.errors.size(); ++e) {
+    if (s.errors[e] != 0)
+      answers += fmt::format(" {}x{}", to_string(http_error(e)), grouped(s.errors[e]));
+  }
+  fmt::print(out,
+             "  group setup  {} requests in {:.2f} s: groups created {}  failed {} (their {} "
+             "subscriptions not sent); answers{}\n",
+             grouped(s.requests), s.seconds, grouped(s.groups_created), grouped(s.groups_failed),
+             grouped(refused), answers);
+}
+
+nlohmann::json group_setup_json(const group_setup_result& s) {
+  nlohmann::json statuses = nlohmann::json::object(), errors = nlohmann::json::object();
+  for (const auto& [status, n] : s.statuses)
+    statuses[std::to_string(status)] = n;
+  for (size_t e = 1; e < s.errors.size(); ++e)
+    if (s.errors[e] != 0) errors[std::string(to_string(http_error(e)))] = s.errors[e];
+  return {{"requests", s.requests},
+          {"groups_created", s.groups_created},
+          {"groups_failed", s.groups_failed},
+          {"seconds", s.seconds},
+          {"statuses", statuses},
+          {"errors", errors},
+          {"latency", histogram_json(s.latency)}};
+}
+
 void print_pubsub(std::FILE* out, const run_result& r) {
   const auto& plan = r.plan->pubsub;
   const auto& p = r.metrics.counters.pubsub;
@@ -112,9 +142,10 @@ void print_pubsub(std::FILE* out, const run_result& r) {
                  : "uniform",
              plan.layout.per_connection, grouped(plan.layout.publishers), plan.publish_rate,
              plan.payload_size);
-  fmt::print(out, "  subscribe    sent {}  in force {}  not acknowledged {}{}\n",
+  if (r.group_setup) print_group_setup(out, *r.group_setup, p.subscriptions_refused);
+  fmt::print(out, "  subscribe    sent {}  in force {}  not acknowledged {}  abandoned {}{}\n",
              grouped(p.subscribes_sent), grouped(p.subscribes_in_force),
-             grouped(p.subscribe_timeouts),
+             grouped(p.subscribe_timeouts), grouped(p.subscriptions_abandoned),
              r.publish_start_seconds >= 0
                  ? fmt::format("; all settled, publishing from {:.2f} s", r.publish_start_seconds)
                  : "; NOT all settled within the run: nothing was published");
@@ -124,12 +155,20 @@ void print_pubsub(std::FILE* out, const run_result& r) {
   fmt::print(out,
              "  deliveries   publishes {}  expected {}  delivered {}  lost {}  duplicated {}  "
              "reordered {}  unaccounted {}\n",
-             grouped(p.publishes), grouped(p.expected), grouped(p.unique()), grouped(p.lost()),
+             grouped(p.publishes), grouped(p.owed()), grouped(p.unique()), grouped(p.lost()),
              grouped(p.duplicates), grouped(p.late), grouped(p.unaccounted));
   if (window > 0) {
     fmt::print(
         out, "               {:.0f} publishes/s, {:.0f} deliveries/s over {:.2f} s of publishing\n",
         double(p.publishes) / window, double(p.delivered) / window, window);
+  }
+  if (p.unsubscribes_sent > 0) {
+    fmt::print(out,
+               "  churn        left {} (acknowledged {})  rejoined {} (in force {})  "
+               "withdrawn {}  before join {}  after leave {}\n",
+               grouped(p.unsubscribes_sent), grouped(p.unsubscribes_acked),
+               grouped(p.resubscribes_sent), grouped(p.resubscribes_in_force), grouped(p.withdrawn),
+               grouped(p.before_join), grouped(p.after_leave));
   }
   if (p.other > 0) {
     fmt::print(out, "               {} other messages (neither an acknowledgement nor stamped)\n",
@@ -243,6 +282,12 @@ void print_summary(std::FILE* out, const run_result& r) {
   if (plan && plan->pubsub.enabled()) {
     latency_row(out, "subscribe", r.metrics.latency.subscribe);
     latency_row(out, "fan-out", r.metrics.latency.fanout);
+    latency_row(out, "fan-out last", r.metrics.latency.fanout_last);
+    if (r.group_setup) latency_row(out, "group setup", r.group_setup->latency);
+    if (r.metrics.latency.unsubscribe.count() > 0) {
+      latency_row(out, "unsubscribe", r.metrics.latency.unsubscribe);
+      latency_row(out, "resubscribe", r.metrics.latency.resubscribe);
+    }
   }
   const double cpu = (r.usage_end.user_seconds - r.usage_start.user_seconds) +
                      (r.usage_end.system_seconds - r.usage_start.system_seconds);
@@ -364,13 +409,17 @@ nlohmann::json to_json(const run_result& r) {
         {"zipf_exponent", plan.layout.zipf_exponent},
         {"publishers", plan.layout.publishers},
         {"publish_rate_per_publisher", plan.publish_rate},
+        {"publish_binary", plan.publish_binary},
         {"payload_bytes", plan.payload_size},
         {"publish_start_seconds", r.publish_start_seconds},
         {"subscribes_sent", p.subscribes_sent},
         {"subscribes_in_force", p.subscribes_in_force},
         {"subscribes_not_acknowledged", p.subscribe_timeouts},
+        {"subscriptions_abandoned", p.subscriptions_abandoned},
+        {"subscriptions_refused", p.subscriptions_refused},
         {"publishes", p.publishes},
-        {"expected", p.expected},
+        {"expected", p.owed()},
+        {"expected_at_send", p.expected},
         {"delivered", p.unique()},
         {"deliveries_received", p.delivered},
         {"lost", p.lost()},
@@ -379,8 +428,23 @@ nlohmann::json to_json(const run_result& r) {
         {"gaps_seen", p.gaps},
         {"unaccounted", p.unaccounted},
         {"other_messages", p.other},
+        {"withdrawn", p.withdrawn},
+        {"churn",
+         {{"rate", plan.churn_rate},
+          {"unsubscribes_sent", p.unsubscribes_sent},
+          {"unsubscribes_acked", p.unsubscribes_acked},
+          {"resubscribes_sent", p.resubscribes_sent},
+          {"resubscribes_in_force", p.resubscribes_in_force},
+          {"before_join", p.before_join},
+          {"after_leave", p.after_leave},
+          {"unsubscribe_latency", histogram_json(r.metrics.latency.unsubscribe)},
+          {"resubscribe_latency", histogram_json(r.metrics.latency.resubscribe)}}},
+        {"last_subscriber_timed", p.last_timed},
+        {"last_subscriber_never_completed", p.last_stale},
         {"subscribe_latency", histogram_json(r.metrics.latency.subscribe)},
-        {"fanout_latency", histogram_json(r.metrics.latency.fanout)}};
+        {"fanout_latency", histogram_json(r.metrics.latency.fanout)},
+        {"fanout_last_latency", histogram_json(r.metrics.latency.fanout_last)}};
+    if (r.group_setup) j["pubsub"]["group_setup"] = group_setup_json(*r.group_setup);
   }
   j["latency"] = {{"connect", histogram_json(r.metrics.latency.connect)},
                   {"tls_handshake", histogram_json(r.metrics.latency.tls_handshake)},

@@ -49,19 +49,6 @@ void install_stop_handlers() {
   signal(SIGPIPE, SIG_IGN);
 }
 
-result<core::endpoint> resolve(const std::string& host, uint16_t port) {
-  addrinfo hints{};
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* found = nullptr;
-  const int rc = getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &found);
-  if (rc != 0) return make_error("cannot resolve '" + host + "': " + gai_strerror(rc));
-  core::endpoint out;
-  std::memcpy(&out.storage, found->ai_addr, found->ai_addrlen);
-  out.length = found->ai_addrlen;
-  freeaddrinfo(found);
-  return out;
-}
-
 result<core::endpoint> ipv4_endpoint(const std::string& address, uint16_t port) {
   core::endpoint out;
   auto* v4 = reinterpret_cast<sockaddr_in*>(&out.storage);
@@ -462,6 +449,20 @@ int run_load(const run_options& options) {
     }
     result.notes.push_back(describe_client_tls(plan));
   }
+  if (options.group_setup.enabled()) {
+    if (!plan.pubsub.enabled()) {
+      fmt::print(stderr, "horde run: --setup-url creates groups: it needs --groups\n");
+      return 2;
+    }
+    if (!options.quiet)
+      fmt::print(stderr, "horde run: creating groups at {}\n", options.group_setup.url);
+    auto setup = run_group_setup(options.group_setup, plan.pubsub, pubsub_shared->not_created);
+    if (!setup) {
+      fmt::print(stderr, "horde run: {}\n", setup.error().message);
+      return 2;
+    }
+    result.group_setup = std::make_unique<group_setup_result>(std::move(*setup));
+  }
 
   install_stop_handlers();
   result.rss_before_connections = read_self_usage().rss_bytes;
@@ -506,7 +507,7 @@ int run_load(const run_options& options) {
           std::max(result.server_peak_subscriptions, totals.subscriptions);
     }
     point.publishes = snapshot.counters.pubsub.publishes;
-    point.expected = snapshot.counters.pubsub.expected;
+    point.expected = snapshot.counters.pubsub.owed();
     point.delivered = snapshot.counters.pubsub.unique();
     // Memory per connection is what holding connections costs: sampled while
     // the run is still in its send phase, not during the closing handshakes

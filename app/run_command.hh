@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "app/group_setup.hh"
 #include "app/pubsub_options.hh"
 #include "app/tls_flags.hh"
 
@@ -40,6 +41,7 @@ struct run_options {
   bool raw = false;  // plain TCP: the engine's ceiling without WebSocket
   pubsub_options pubsub;
   tls_flags tls;  // wss:// only
+  group_setup_options group_setup;
 };
 
 // Returns the process exit code.

@@ -3,9 +3,11 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "app/group_setup.hh"
 #include "app/self_usage.hh"
 #include "core/engine.hh"
 #include "core/metrics.hh"
@@ -59,6 +61,8 @@ struct run_result {
   // Pub/sub: when publishing started, seconds since the run's start (< 0: it
   // never did, the subscriptions did not all settle within the run).
   double publish_start_seconds = -1;
+  // Pub/sub with --setup-url: the REST calls that created the groups.
+  std::unique_ptr<group_setup_result> group_setup;
 };
 
 }  // namespace horde::app

@@ -1,6 +1,9 @@
 #include "app/target_url.hh"
 
+#include <netdb.h>
+
 #include <charconv>
+#include <cstring>
 
 namespace horde::app {
 
@@ -55,6 +58,29 @@ result<target_url> parse_target_url(const std::string& text) {
     url.port = uint16_t(value);
   }
   return url;
+}
+
+result<target_url> parse_http_url(const std::string& text) {
+  if (text.rfind("http://", 0) != 0) {
+    return make_error("'" + text + "' is not a plain HTTP URL: expected http://host:port/path");
+  }
+  // Same authority and path syntax as ws:// (RFC 6455 3 borrows it).
+  auto url = parse_target_url("ws://" + text.substr(7));
+  if (!url) return make_error(url.error().message);
+  return url;
+}
+
+result<core::endpoint> resolve(const std::string& host, uint16_t port) {
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  const int rc = getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &found);
+  if (rc != 0) return make_error("cannot resolve '" + host + "': " + gai_strerror(rc));
+  core::endpoint out;
+  std::memcpy(&out.storage, found->ai_addr, found->ai_addrlen);
+  out.length = found->ai_addrlen;
+  freeaddrinfo(found);
+  return out;
 }
 
 }  // namespace horde::app

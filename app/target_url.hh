@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <string>
 
+#include "core/plan.hh"
+
 #include "base/result.hh"
 
 namespace horde::app {
@@ -18,5 +20,11 @@ struct target_url {
 // Accepts ws://host[:port][/path][?query] and wss://...; fragments are refused
 // (RFC 6455 3: a WebSocket URI has none).
 result<target_url> parse_target_url(const std::string& text);
+
+// The same for http://host[:port][/path] (plain HTTP only: REST setup calls).
+result<target_url> parse_http_url(const std::string& text);
+
+// The host's first address (getaddrinfo), with the port.
+result<core::endpoint> resolve(const std::string& host, uint16_t port);
 
 }  // namespace horde::app

@@ -9,10 +9,14 @@
 #       server's memory per subscription (the difference of the two runs).
 #   bench/pubsub.sh ladder    [connections=10000] [groups=100000] [per_connection=10] [rates]
 #       Publishing to random groups at each total rate in turn (default
-#       "10000 30000 100000"): deliveries/s, fan-out p50/p99, lost, duplicated.
+#       "10000 30000 100000"): deliveries/s, fan-out p50/p99 (to each subscriber
+#       and to the last of each publish), lost, duplicated.
 #   bench/pubsub.sh broadcast [subscribers=10000] [publish_rate=100]
 #       One group, every connection subscribed, one publisher: deliveries/s
-#       and fan-out latency up to the last subscriber (max).
+#       and fan-out latency, to each subscriber and to the last one of each publish.
+#
+# Env: HORDE (binary), DURATION, PUBSUB_ARGS (extra `horde run` flags for
+# ladder and broadcast, e.g. "--publish-binary --drain 10s").
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 horde=${HORDE:-$here/../build/release/horde}
@@ -88,7 +92,7 @@ ladder)
   for rate in $rates; do
     start_server "$n"
     "$horde" run "$url" -c "$n" --connect-rate 40k/s --duration "${DURATION:-12s}" --groups "$groups" \
-      --subscriptions "$k" --publishers 1% --total-rate "${rate}/s" --json "$tmp/ladder_$rate.json" --quiet \
+      --subscriptions "$k" --publishers 1% --total-rate "${rate}/s" ${PUBSUB_ARGS:-} --json "$tmp/ladder_$rate.json" --quiet \
       >"$tmp/ladder_$rate.txt"
     stop_server
     python3 - "$tmp/ladder_$rate.json" "$rate" <<'PY'
@@ -96,9 +100,11 @@ import json, sys
 r = json.load(open(sys.argv[1])); p = r["pubsub"]
 window = r["plan"]["duration_seconds"] - p["publish_start_seconds"] if p["publish_start_seconds"] >= 0 else 0
 f = p["fanout_latency"]["percentiles_ns"]
+last = p["fanout_last_latency"]["percentiles_ns"]
 print(f"publish rate asked {sys.argv[2]:>7}/s: publishes/s {p['publishes']/max(window,1e-9):9.0f}  "
       f"deliveries/s {p['deliveries_received']/max(window,1e-9):10.0f}  fan-out p50 {f['p50']/1e6:.2f} ms  "
-      f"p99 {f['p99']/1e6:.2f} ms  lost {p['lost']}  duplicated {p['duplicated']}  "
+      f"p99 {f['p99']/1e6:.2f} ms  last subscriber p50 {last['p50']/1e6:.2f} ms p99 {last['p99']/1e6:.2f} ms "
+      f"(of {p['last_subscriber_timed']} timed)  lost {p['lost']}  duplicated {p['duplicated']}  "
       f"expected {p['expected']}  schedule kept {r['self']['schedule_kept']}  "
       f"horde CPU {r['self']['cpu_user_seconds']+r['self']['cpu_system_seconds']:.1f} s")
 PY
@@ -108,7 +114,7 @@ broadcast)
   n=${1:-10000}; rate=${2:-100}
   start_server "$n"
   "$horde" run "$url" -c "$n" --connect-rate 40k/s --duration "${DURATION:-12s}" --groups 1 --subscriptions 1 \
-    --publishers 1 --rate "${rate}/s" --json "$tmp/broadcast.json" --quiet >"$tmp/broadcast.txt"
+    --publishers 1 --rate "${rate}/s" ${PUBSUB_ARGS:-} --json "$tmp/broadcast.json" --quiet >"$tmp/broadcast.txt"
   stop_server
   python3 - "$tmp/broadcast.json" "$out_dir/pubsub-broadcast-$n.json" <<'PY'
 import json, sys
@@ -119,7 +125,10 @@ fig = {"benchmark": "pubsub-broadcast", "environment": r["environment"], "subscr
        "publishes": p["publishes"], "expected": p["expected"], "delivered": p["delivered"], "lost": p["lost"],
        "duplicated": p["duplicated"], "deliveries_per_s": p["deliveries_received"] / window,
        "fanout_p50_ms": f["percentiles_ns"]["p50"] / 1e6, "fanout_p99_ms": f["percentiles_ns"]["p99"] / 1e6,
-       "to_last_subscriber_max_ms": f["max_ns"] / 1e6}
+       "to_last_subscriber_p50_ms": p["fanout_last_latency"]["percentiles_ns"]["p50"] / 1e6,
+       "to_last_subscriber_p99_ms": p["fanout_last_latency"]["percentiles_ns"]["p99"] / 1e6,
+       "to_last_subscriber_max_ms": p["fanout_last_latency"]["max_ns"] / 1e6,
+       "publishes_timed_to_last": p["last_subscriber_timed"]}
 json.dump(fig, open(sys.argv[2], "w"), indent=1)
 for key, v in fig.items():
   if key != "environment": print(f"{key:28} {v}")

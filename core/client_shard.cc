@@ -135,6 +135,7 @@ struct client_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
   uint64_t conns_subscribed = 0;  // connections with c.subscribed
   bool shard_subscribed = false;  // told the other shards
   bool publishing = false;
+  std::vector<uint32_t> rejoins;  // churn: slots whose leave was acknowledged
 
   // wss:// only: TLS sessions and ciphertext buffers beside the slots.
   std::unique_ptr<tls_transport> tls;
@@ -170,7 +171,7 @@ struct client_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
       std::vector<uint32_t> ids(conns.size());
       for (size_t k = 0; k < conns.size(); ++k)
         ids[k] = conns[k].id;
-      pubsub.emplace(p.pubsub, m, ids);
+      pubsub.emplace(p.pubsub, m, ids, p.shards);
     }
   }
 
@@ -433,7 +434,7 @@ struct client_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
       if (pubsub) {
         const std::string_view text = pubsub->publish_message(c.id, scheduled, masks.next());
         body = {reinterpret_cast<const uint8_t*>(text.data()), text.size()};
-        opcode = proto::ws_opcode::text;
+        opcode = plan.pubsub.publish_binary ? proto::ws_opcode::binary : proto::ws_opcode::text;
       } else {
         proto::stamp st{c.id, c.seq++, 0, scheduled};
         std::span<uint8_t> filled(payload.data(), plan.message_size);
@@ -503,6 +504,7 @@ struct client_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
       const auto outcome =
           pubsub->on_message(slot_of(c), body, opcode == proto::ws_opcode::binary, now);
       if (outcome == pubsub_client::outcome::all_in_force) mark_subscribed(c);
+      if (outcome == pubsub_client::outcome::left) rejoins.push_back(slot_of(c));
       return;
     }
     std::optional<proto::stamp> st;
@@ -745,22 +747,49 @@ struct client_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
 
   void subscribe(connection& c, uint64_t now) noexcept {
     const uint32_t slot = slot_of(c);
-    current = &c;
+    uint32_t sent = 0;
     for (uint32_t j = 0; j < pubsub->per_connection(); ++j) {
       const std::string_view text = pubsub->subscribe_message(slot, j);
-      const auto state =
-          c.session.send(ws_env, proto::ws_opcode::text,
-                         {reinterpret_cast<const uint8_t*>(text.data()), text.size()}, *this);
-      if (state == proto::ws_state::failed) {
-        current = nullptr;
-        teardown(c, failure_reason::protocol_error);
-        return;
-      }
+      if (text.empty()) continue;  // its group could not be created
+      if (!queue_text(c, text)) return;
+      ++sent;
     }
-    current = nullptr;
-    metrics.counters.messages_sent.add(pubsub->per_connection());
-    pubsub->subscribes_sent(slot, now);
+    pubsub->subscribes_sent(slot, sent, now);
+    if (sent == 0) mark_subscribed(c);
     flush(c);
+  }
+
+  // Queues one text message on an open connection (tearing it down if the
+  // session fails); false when the connection is gone.
+  bool queue_text(connection& c, std::string_view text) noexcept {
+    if (c.state != conn_state::open) return false;
+    current = &c;
+    const auto state =
+        c.session.send(ws_env, proto::ws_opcode::text,
+                       {reinterpret_cast<const uint8_t*>(text.data()), text.size()}, *this);
+    current = nullptr;
+    if (state == proto::ws_state::failed) {
+      teardown(c, failure_reason::protocol_error);
+      return false;
+    }
+    metrics.counters.messages_sent.add();
+    return true;
+  }
+
+  void send_text(connection& c, std::string_view text) noexcept {
+    if (queue_text(c, text)) flush(c);
+  }
+
+  // Subscription churn (docs/pubsub.md): at the plan's rate, a random
+  // subscribed connection leaves one of its groups; it rejoins when the
+  // leave is acknowledged (queued by on_message, sent at the next loop turn).
+  void churn(uint64_t now) noexcept {
+    for (unsigned n = 0; n < max_sends_per_wakeup && pubsub->churn_due(now); ++n) {
+      connection& c = conns[masks.next() % conns.size()];
+      if (c.state != conn_state::open || !c.subscribed) continue;
+      const std::string_view text = pubsub->leave_message(slot_of(c), masks.next(), now);
+      if (!text.empty()) send_text(c, text);
+    }
   }
 
   void mark_subscribed(connection& c) noexcept {
@@ -772,13 +801,24 @@ struct client_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
   // Publishing starts on every shard once every shard's connections are
   // subscribed, so a publish's expected count is final when it is sent.
   void advance_pubsub(uint64_t now) noexcept {
-    if (!pubsub || run_phase != phase::running) return;
+    if (!pubsub) return;
+    pubsub->end_of_turn();
+    for (uint32_t slot : rejoins) {
+      const std::string_view text = pubsub->rejoin_message(slot, now);
+      if (!text.empty()) send_text(conns[slot], text);
+    }
+    rejoins.clear();
+    if (run_phase != phase::running) return;
+    if (publishing) {
+      churn(now);
+      return;
+    }
     pubsub_shared& shared = *plan.pubsub.shared;
     if (!shard_subscribed && conns_subscribed == conns.size()) {
       shard_subscribed = true;
       shared.shards_subscribed.fetch_add(1, std::memory_order_acq_rel);
     }
-    if (!shard_subscribed || publishing ||
+    if (!shard_subscribed ||
         shared.shards_subscribed.load(std::memory_order_acquire) < plan.shards) {
       return;
     }
@@ -1006,7 +1046,7 @@ struct client_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
     // send still reads the out buffer.
     wheel.cancel(c.timer);
     if (pubsub) {
-      pubsub->give_up(slot_of(c));
+      pubsub->connection_gone(slot_of(c));
       mark_subscribed(c);
     }
     c.out.release();

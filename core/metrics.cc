@@ -118,6 +118,17 @@ void pubsub_values::add(const pubsub_values& o) noexcept {
   gaps += o.gaps;
   unaccounted += o.unaccounted;
   other += o.other;
+  subscriptions_abandoned += o.subscriptions_abandoned;
+  subscriptions_refused += o.subscriptions_refused;
+  unsubscribes_sent += o.unsubscribes_sent;
+  unsubscribes_acked += o.unsubscribes_acked;
+  resubscribes_sent += o.resubscribes_sent;
+  resubscribes_in_force += o.resubscribes_in_force;
+  before_join += o.before_join;
+  after_leave += o.after_leave;
+  withdrawn += o.withdrawn;
+  last_timed += o.last_timed;
+  last_stale += o.last_stale;
 }
 
 void pubsub_counters::read_into(pubsub_values& out) const noexcept {
@@ -133,6 +144,17 @@ void pubsub_counters::read_into(pubsub_values& out) const noexcept {
   out.gaps = gaps.get();
   out.unaccounted = unaccounted.get();
   out.other = other.get();
+  out.subscriptions_abandoned = subscriptions_abandoned.get();
+  out.subscriptions_refused = subscriptions_refused.get();
+  out.unsubscribes_sent = unsubscribes_sent.get();
+  out.unsubscribes_acked = unsubscribes_acked.get();
+  out.resubscribes_sent = resubscribes_sent.get();
+  out.resubscribes_in_force = resubscribes_in_force.get();
+  out.before_join = before_join.get();
+  out.after_leave = after_leave.get();
+  out.withdrawn = withdrawn.get();
+  out.last_timed = last_timed.get();
+  out.last_stale = last_stale.get();
 }
 
 void counter_values::add(const counter_values& o) {
@@ -201,6 +223,9 @@ void latency_set::add(const latency_set& o) noexcept {
   send_lag.add(o.send_lag);
   subscribe.add(o.subscribe);
   fanout.add(o.fanout);
+  fanout_last.add(o.fanout_last);
+  unsubscribe.add(o.unsubscribe);
+  resubscribe.add(o.resubscribe);
 }
 
 void latency_set::snapshot_from(const latency_set& live) noexcept {
@@ -211,6 +236,9 @@ void latency_set::snapshot_from(const latency_set& live) noexcept {
   send_lag.snapshot_from(live.send_lag);
   subscribe.snapshot_from(live.subscribe);
   fanout.snapshot_from(live.fanout);
+  fanout_last.snapshot_from(live.fanout_last);
+  unsubscribe.snapshot_from(live.unsubscribe);
+  resubscribe.snapshot_from(live.resubscribe);
 }
 
 void metrics_snapshot::add_shard(const shard_metrics& live) {

@@ -62,8 +62,10 @@ struct counter {
 // Pub/sub accounting (docs/pubsub.md), plain numbers.
 struct pubsub_values {
   uint64_t subscribes_sent = 0;
-  uint64_t subscribes_in_force = 0;  // acknowledged (or settled, without an ack template)
-  uint64_t subscribe_timeouts = 0;   // never acknowledged within --subscribe-timeout
+  uint64_t subscribes_in_force = 0;      // acknowledged (or settled, without an ack template)
+  uint64_t subscribe_timeouts = 0;       // never acknowledged within --subscribe-timeout
+  uint64_t subscriptions_abandoned = 0;  // still unacknowledged when their connection ended
+  uint64_t subscriptions_refused = 0;    // never sent: the group's creation by REST failed
   uint64_t publishes = 0;
   uint64_t expected = 0;   // each publish: its group's subscriptions in force
   uint64_t delivered = 0;  // every stamped delivery to a subscription in force
@@ -73,9 +75,21 @@ struct pubsub_values {
   uint64_t gaps = 0;         // numbers skipped when a later one arrived first
   uint64_t unaccounted = 0;  // stamped, but for no subscription in force here
   uint64_t other = 0;        // neither an acknowledgement nor a stamped delivery
+  // Churn (docs/pubsub.md): deliveries outside a subscription's time in force
+  // are neither expected nor lost; what a leave takes back is `withdrawn`.
+  uint64_t unsubscribes_sent = 0;
+  uint64_t unsubscribes_acked = 0;
+  uint64_t resubscribes_sent = 0;
+  uint64_t resubscribes_in_force = 0;
+  uint64_t before_join = 0;  // published before the subscription counted
+  uint64_t after_leave = 0;  // published after the subscription stopped counting
+  uint64_t withdrawn = 0;    // expected, but owed only until the leave took effect
+  uint64_t last_timed = 0;   // publishes timed to their last subscriber
+  uint64_t last_stale = 0;   // ... of which never completed (a delivery lost)
 
   uint64_t unique() const noexcept { return in_order + late; }
-  uint64_t lost() const noexcept { return expected > unique() ? expected - unique() : 0; }
+  uint64_t owed() const noexcept { return expected > withdrawn ? expected - withdrawn : 0; }
+  uint64_t lost() const noexcept { return owed() > unique() ? owed() - unique() : 0; }
   void add(const pubsub_values& o) noexcept;
 };
 
@@ -127,8 +141,11 @@ struct counter_values {
 };
 
 struct alignas(64) pubsub_counters {
-  counter subscribes_sent, subscribes_in_force, subscribe_timeouts, publishes, expected, delivered,
-      in_order, late, duplicates, gaps, unaccounted, other;
+  counter subscribes_sent, subscribes_in_force, subscribe_timeouts, subscriptions_abandoned,
+      subscriptions_refused, publishes, expected, delivered, in_order, late, duplicates, gaps,
+      unaccounted, other;
+  counter unsubscribes_sent, unsubscribes_acked, resubscribes_sent, resubscribes_in_force,
+      before_join, after_leave, withdrawn, last_timed, last_stale;
 
   void read_into(pubsub_values& out) const noexcept;
 };
@@ -176,6 +193,9 @@ struct latency_set {
   histogram send_lag;       // scheduled send time -> frame handed to the kernel
   histogram subscribe;      // subscribe sent -> acknowledged
   histogram fanout;         // publish's *scheduled* time -> each delivery
+  histogram fanout_last;    // publish's *scheduled* time -> its delivery to the last subscriber
+  histogram unsubscribe;    // churn: unsubscribe sent -> acknowledged
+  histogram resubscribe;    // churn: subscribe again sent -> acknowledged
 
   void add(const latency_set& other) noexcept;
   void snapshot_from(const latency_set& live) noexcept;

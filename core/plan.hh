@@ -14,6 +14,8 @@
 #include <memory>
 
 #include "core/group_assignment.hh"
+#include "core/group_ledger.hh"
+#include "core/publish_timer.hh"
 #include "proto/message_template.hh"
 #include "proto/tls_context.hh"
 #include "proto/upgrade_request.hh"
@@ -42,30 +44,36 @@ enum class arrival : uint8_t { constant, poisson };
 
 struct shard_metrics;
 
-// What the shards of one pub/sub run share (docs/pubsub.md). Nothing here is
-// written per delivery: in_force only while subscribing (before any publish),
-// sequence[g] only by group g's one owner.
+// What the shards of one pub/sub run share (docs/pubsub.md): per group, the
+// ledger (publish numbers, subscriptions in force), and the last-subscriber
+// timer, counted down once per batch of deliveries, not per delivery.
 struct pubsub_shared {
-  explicit pubsub_shared(uint64_t groups)
-      : in_force(new std::atomic<uint32_t>[groups]()), sequence(new uint32_t[groups]()) {}
+  explicit pubsub_shared(uint64_t groups) : ledger(groups) {}
 
-  std::unique_ptr<std::atomic<uint32_t>[]> in_force;  // subscriptions in force, per group
-  std::unique_ptr<uint32_t[]> sequence;               // the last number each owner used
-  std::atomic<uint32_t> shards_subscribed{0};         // shards done subscribing
-  std::atomic<uint64_t> publish_start_ns{0};          // when the first shard began publishing
+  group_ledger ledger;
+  publish_timer timer;                         // publish-to-last-subscriber timing, a fixed table
+  std::atomic<uint32_t> shards_subscribed{0};  // shards done subscribing
+  std::atomic<uint64_t> publish_start_ns{0};   // when the first shard began publishing
   // Every shard's metrics (set by the engine), read by each shard's drain to
   // see whether every expected delivery has arrived everywhere.
   std::vector<const shard_metrics*> metrics;
+  // With groups created by REST (--setup-url): 1 for each group whose
+  // creation failed, never subscribed to; empty otherwise.
+  std::vector<uint8_t> not_created;
 };
 
 struct pubsub_plan {
   group_layout layout;  // layout.groups == 0: no pub/sub in this run
   proto::group_names names;
-  proto::message_template subscribe;      // holes: {group}
-  proto::message_template subscribe_ack;  // holes: {group}; empty: in force after settle_ns
-  proto::message_template publish;        // holes: {group}, {payload}
-  double publish_rate = 0;                // publishes per second per publishing connection
-  uint32_t payload_size = 64;             // {payload}: the text stamp, then filler
+  proto::message_template subscribe;        // holes: {group}
+  proto::message_template subscribe_ack;    // holes: {group}; empty: in force after settle_ns
+  proto::message_template publish;          // holes: {group}, {payload}
+  proto::message_template unsubscribe;      // holes: {group}; used by churn only
+  proto::message_template unsubscribe_ack;  // holes: {group}; churn needs both acks
+  double churn_rate = 0;                    // leave-and-rejoin operations per second, all shards
+  double publish_rate = 0;                  // publishes per second per publishing connection
+  uint32_t payload_size = 64;               // {payload}: the text stamp, then filler
+  bool publish_binary = false;  // publishes in binary frames (no UTF-8 checks on either end)
   uint64_t subscribe_timeout_ns = 10'000'000'000;
   uint64_t settle_ns = 1'000'000'000;
   pubsub_shared* shared = nullptr;

@@ -5,7 +5,7 @@
 
 namespace horde::core {
 pubsub_client::pubsub_client(const pubsub_plan& plan, shard_metrics& metrics,
-                             std::span<const uint32_t> conn_ids)
+                             std::span<const uint32_t> conn_ids, uint32_t shards)
     : _plan(plan),
       _shared(*plan.shared),
       _metrics(metrics),
@@ -19,9 +19,20 @@ pubsub_client::pubsub_client(const pubsub_plan& plan, shard_metrics& metrics,
     for (uint32_t j = 0; j < _k; ++j)
       _subs[slot * _k + j].group = groups[j];
   }
+  if (plan.churn_rate > 0 && !conn_ids.empty()) {
+    // Each shard does its share of the run's churn rate.
+    _churn_interval_ns =
+        std::max<uint64_t>(1, uint64_t(1e9 * std::max<uint32_t>(shards, 1) / plan.churn_rate));
+    _change_of.resize(conn_ids.size());
+  }
 }
 
 std::string_view pubsub_client::subscribe_message(uint32_t slot, uint32_t j) {
+  const uint32_t group = _subs[size_t(slot) * _k + j].group;
+  if (!_shared.not_created.empty() && _shared.not_created[group] != 0) {
+    _metrics.counters.pubsub.subscriptions_refused.add();
+    return {};
+  }
   _name.clear();
   _plan.names.append_name(_name, _subs[size_t(slot) * _k + j].group);
   _message.clear();
@@ -29,24 +40,24 @@ std::string_view pubsub_client::subscribe_message(uint32_t slot, uint32_t j) {
   return _message;
 }
 
-void pubsub_client::subscribes_sent(uint32_t slot, uint64_t now) noexcept {
-  _waiting[slot] = uint16_t(_k);
+void pubsub_client::subscribes_sent(uint32_t slot, uint32_t sent, uint64_t now) noexcept {
+  _waiting[slot] = uint16_t(sent);
   _sent_ns[slot] = now;
-  _metrics.counters.pubsub.subscribes_sent.add(_k);
+  _metrics.counters.pubsub.subscribes_sent.add(sent);
 }
 
 void pubsub_client::put_in_force(subscription_state& s) noexcept {
-  s.start();
-  // The only cross-shard write of a run, and only before publishing starts.
-  _shared.in_force[s.group].fetch_add(1, std::memory_order_relaxed);
-  _metrics.counters.pubsub.subscribes_in_force.add();
+  s.start(_shared.ledger.join(s.group));
 }
 
 void pubsub_client::settle(uint32_t slot, uint64_t now) noexcept {
   if (_waiting[slot] == 0) return;
   for (uint32_t j = 0; j < _k; ++j) {
     subscription_state& s = _subs[size_t(slot) * _k + j];
-    if (!s.in_force()) put_in_force(s);
+    if (!s.in_force()) {
+      put_in_force(s);
+      _metrics.counters.pubsub.subscribes_in_force.add();
+    }
   }
   _metrics.latency.subscribe.record(now - _sent_ns[slot]);
   _waiting[slot] = 0;
@@ -55,6 +66,24 @@ void pubsub_client::settle(uint32_t slot, uint64_t now) noexcept {
 void pubsub_client::give_up(uint32_t slot) noexcept {
   _metrics.counters.pubsub.subscribe_timeouts.add(_waiting[slot]);
   _waiting[slot] = 0;
+}
+
+void pubsub_client::connection_gone(uint32_t slot) noexcept {
+  _metrics.counters.pubsub.subscriptions_abandoned.add(_waiting[slot]);
+  _waiting[slot] = 0;
+  const bool leaving =
+      !_change_of.empty() && _change_of[slot] != 0 && !_changes[_change_of[slot] - 1].rejoining;
+  const uint32_t left_one = leaving ? _changes[_change_of[slot] - 1].sub : ~0u;
+  if (!_change_of.empty() && _change_of[slot] != 0) end_change(slot);
+  // Its subscriptions stop counting now: later publishes expect nothing of
+  // a connection that is gone; what was owed and had not arrived is lost.
+  for (uint32_t j = 0; j < _k; ++j) {
+    const uint32_t sub = slot * _k + j;
+    subscription_state& s = _subs[sub];
+    if (!s.in_force()) continue;
+    if (sub != left_one) _shared.ledger.leave(s.group);  // a leave in progress already did
+    s.stop();
+  }
 }
 
 subscription_state* pubsub_client::find(uint32_t slot, uint64_t group) noexcept {
@@ -74,10 +103,16 @@ pubsub_client::outcome pubsub_client::on_message(uint32_t slot, std::span<const 
       subscription_state* s = group ? find(slot, *group) : nullptr;
       if (s != nullptr && !s->in_force()) {
         put_in_force(*s);
+        _metrics.counters.pubsub.subscribes_in_force.add();
         _metrics.latency.subscribe.record(now - _sent_ns[slot]);
         return --_waiting[slot] == 0 ? outcome::all_in_force : outcome::acknowledged;
       }
     }
+  }
+  if (!_change_of.empty() && _change_of[slot] != 0) {
+    change& ch = _changes[_change_of[slot] - 1];
+    const bool rejoining = ch.rejoining;
+    if (on_change_ack(ch, text, now)) return rejoining ? outcome::acknowledged : outcome::left;
   }
   std::optional<proto::stamp> st = binary ? proto::read_stamp(body) : std::nullopt;
   if (!st) st = proto::find_stamp_text(text);
@@ -89,17 +124,91 @@ pubsub_client::outcome pubsub_client::on_message(uint32_t slot, std::span<const 
   return outcome::delivery;
 }
 
+// A leave's acknowledgement takes back what was owed after the last delivery
+// (the shard then sends rejoin_message); a rejoin's puts the subscription back in
+// force. Returns whether `text` was the acknowledgement awaited.
+bool pubsub_client::on_change_ack(change& ch, std::string_view text, uint64_t now) {
+  subscription_state& s = _subs[ch.sub];
+  const proto::message_template& ack = ch.rejoining ? _plan.subscribe_ack : _plan.unsubscribe_ack;
+  auto name = ack.match_one(text);
+  if (!name) return false;
+  auto group = _plan.names.number_of(*name);
+  if (!group || *group != s.group) return false;
+  auto& c = _metrics.counters.pubsub;
+  if (ch.rejoining) {
+    put_in_force(s);
+    c.resubscribes_in_force.add();
+    _metrics.latency.resubscribe.record(now - ch.sent_ns);
+    end_change(ch.slot);
+    return true;
+  }
+  // The server delivers a group in order and nothing after this answer: the
+  // numbers owed beyond the last one delivered were published after the
+  // server applied the leave, so they were never owed (docs/pubsub.md).
+  const uint32_t owed = s.owed_after_last_delivery(ch.left_after);
+  c.withdrawn.add(owed);
+  // Timed publishes among them owe one delivery less (a bounded look: this
+  // only sharpens timing, never the counts).
+  for (uint32_t seq = s.next, n = 0; owed != 0 && seq <= ch.left_after && n < 1024; ++seq, ++n)
+    _shared.timer.count_down(s.group, seq, 1);
+  s.stop();
+  c.unsubscribes_acked.add();
+  _metrics.latency.unsubscribe.record(now - ch.sent_ns);
+  ch.rejoining = true;
+  return true;
+}
+
+std::string_view pubsub_client::rejoin_message(uint32_t slot, uint64_t now) {
+  if (_change_of.empty() || _change_of[slot] == 0) return {};  // the connection ended
+  change& ch = _changes[_change_of[slot] - 1];
+  ch.sent_ns = now;
+  _name.clear();
+  _plan.names.append_name(_name, _subs[ch.sub].group);
+  _message.clear();
+  _plan.subscribe.expand(_message, {_name});
+  _metrics.counters.pubsub.resubscribes_sent.add();
+  return _message;
+}
+
+void pubsub_client::end_change(uint32_t slot) noexcept {
+  const uint32_t at = _change_of[slot] - 1;
+  _change_of[slot] = 0;
+  if (at + 1 != _changes.size()) {
+    _changes[at] = _changes.back();
+    _change_of[_changes[at].slot] = at + 1;
+  }
+  _changes.pop_back();
+}
+
 void pubsub_client::account(uint32_t slot, const proto::stamp& st, uint64_t now) noexcept {
   auto& c = _metrics.counters.pubsub;
   subscription_state* s = find(slot, st.group);
+  if (s != nullptr && !_change_of.empty() && _change_of[slot] != 0) {
+    const change& ch = _changes[_change_of[slot] - 1];
+    if (&_subs[ch.sub] == s) {
+      if (ch.rejoining) {  // arrived before the rejoin's acknowledgement
+        c.before_join.add();
+        return;
+      }
+      if (st.seq > ch.left_after) {  // published once it no longer counted
+        c.after_leave.add();
+        return;
+      }
+    }
+  }
   if (s == nullptr || !s->in_force()) {
     c.unaccounted.add();
     return;
   }
+  uint64_t skipped = 0;
+  const delivery_kind kind = s->record(st.seq, skipped);
+  if (kind == delivery_kind::before_join) {
+    c.before_join.add();
+    return;
+  }
   c.delivered.add();
   if (st.send_ns <= now) _metrics.latency.fanout.record(now - st.send_ns);
-  uint64_t skipped = 0;
-  switch (s->record(st.seq, skipped)) {
+  switch (kind) {
     case delivery_kind::in_order:
       c.in_order.add();
       break;
@@ -111,19 +220,21 @@ void pubsub_client::account(uint32_t slot, const proto::stamp& st, uint64_t now)
       c.late.add();
       break;
     case delivery_kind::duplicate:
+    case delivery_kind::before_join:
       c.duplicates.add();
-      break;
+      return;
   }
+  _last_batch.add(_shared.timer, _metrics, st.group, uint32_t(st.seq), st.send_ns, now);
 }
 
 bool pubsub_client::all_delivered() const noexcept {
-  uint64_t expected = 0, unique = 0;
+  uint64_t owed = 0, unique = 0;
   for (const shard_metrics* m : _shared.metrics) {
     const auto& c = m->counters.pubsub;
-    expected += c.expected.get();
+    owed += c.expected.get() - c.withdrawn.get();
     unique += c.in_order.get() + c.late.get();
   }
-  return unique >= expected;
+  return unique >= owed;
 }
 
 bool pubsub_client::publishes(uint32_t conn_id) const noexcept {
@@ -134,13 +245,17 @@ std::string_view pubsub_client::publish_message(uint32_t conn_id, uint64_t sched
                                                 uint64_t random) {
   const uint64_t owned = groups_owned(conn_id, _plan.layout);
   const uint64_t group = owned_group(conn_id, random % owned, _plan.layout);
-  const uint32_t seq = ++_shared.sequence[group];  // this connection is the group's only writer
-  const uint32_t subscribers = _shared.in_force[group].load(std::memory_order_relaxed);
+  const group_ledger::publish_ticket ticket = _shared.ledger.publish(group);
   auto& c = _metrics.counters.pubsub;
   c.publishes.add();
-  c.expected.add(subscribers);
+  c.expected.add(ticket.subscribers);
+  if (ticket.subscribers != 0) {
+    const auto claim = _shared.timer.start(group, ticket.seq, ticket.subscribers, scheduled_ns);
+    if (claim != publish_timer::claim::busy) c.last_timed.add();
+    if (claim == publish_timer::claim::replaced_stale) c.last_stale.add();
+  }
 
-  proto::stamp st{conn_id, seq, group, scheduled_ns};
+  proto::stamp st{conn_id, ticket.seq, group, scheduled_ns};
   // The payload: the text stamp, then filler up to the payload size.
   _payload.assign(std::max<size_t>(_plan.payload_size, proto::stamp_text_size), 'x');
   proto::write_stamp_text(_payload.data(), st);
@@ -148,6 +263,33 @@ std::string_view pubsub_client::publish_message(uint32_t conn_id, uint64_t sched
   _plan.names.append_name(_name, group);
   _message.clear();
   _plan.publish.expand(_message, {_name, _payload});
+  return _message;
+}
+
+bool pubsub_client::churn_due(uint64_t now) noexcept {
+  if (_churn_interval_ns == 0) return false;
+  if (_next_churn_ns == 0) _next_churn_ns = now;  // churn starts with publishing
+  if (_next_churn_ns > now) return false;
+  _next_churn_ns += _churn_interval_ns;
+  return true;
+}
+
+std::string_view pubsub_client::leave_message(uint32_t slot, uint64_t random, uint64_t now) {
+  if (_change_of[slot] != 0 || _waiting[slot] != 0) return {};
+  const uint32_t j = uint32_t(random % _k);
+  const uint32_t sub = slot * _k + j;
+  subscription_state& s = _subs[sub];
+  if (!s.in_force()) return {};
+  // From here publishes stop expecting it: the ledger says which was the
+  // last one that still did.
+  const uint32_t left_after = _shared.ledger.leave(s.group);
+  _changes.push_back({slot, sub, left_after, false, now});
+  _change_of[slot] = uint32_t(_changes.size());
+  _metrics.counters.pubsub.unsubscribes_sent.add();
+  _name.clear();
+  _plan.names.append_name(_name, s.group);
+  _message.clear();
+  _plan.unsubscribe.expand(_message, {_name});
   return _message;
 }
 

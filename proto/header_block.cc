@@ -30,7 +30,9 @@ parse_status header_block::feed(std::string_view input, size_t& consumed) noexce
       consumed = end;
       return parse_status::done;
     }
-    if (input.size() >= _limit) {
+    // Exactly _limit bytes with no end yet is not over the limit: the
+    // byte-by-byte path below says need_more for them too.
+    if (input.size() > _limit) {
       _overflow = true;
       consumed = _limit;  // as much as a byte-by-byte read would have taken
       return parse_status::invalid;
@@ -73,6 +75,18 @@ bool split_header_field(std::string_view line, std::string_view& name,
   if (!is_token(name)) return false;
   value = trim_spaces(line.substr(colon + 1));
   return true;
+}
+
+int parse_http_status_line(std::string_view line) noexcept {
+  if (line.size() < 12 || line.substr(0, 7) != "HTTP/1." || line[8] != ' ') return 0;
+  if (line[7] != '0' && line[7] != '1') return 0;
+  int code = 0;
+  for (size_t i = 9; i < 12; ++i) {
+    if (line[i] < '0' || line[i] > '9') return 0;
+    code = code * 10 + (line[i] - '0');
+  }
+  if (line.size() > 12 && line[12] != ' ') return 0;
+  return code >= 100 ? code : 0;
 }
 
 }  // namespace horde::proto

@@ -71,4 +71,8 @@ class header_lines {
 bool split_header_field(std::string_view line, std::string_view& name,
                         std::string_view& value) noexcept;
 
+// "HTTP/1.1 101 Switching Protocols" -> 101; 0 when malformed (HTTP/1.0 and
+// 1.1 only, a 3-digit code of at least 100).
+int parse_http_status_line(std::string_view line) noexcept;
+
 }  // namespace horde::proto

@@ -64,19 +64,6 @@ parse_status upgrade_response_parser::feed(std::string_view input, size_t& consu
 
 namespace {
 
-// "HTTP/1.1 101 Switching Protocols" -> 101; 0 when malformed.
-int parse_status_line(std::string_view line) noexcept {
-  if (line.size() < 12 || line.substr(0, 7) != "HTTP/1." || line[8] != ' ') return 0;
-  if (line[7] != '0' && line[7] != '1') return 0;
-  int code = 0;
-  for (size_t i = 9; i < 12; ++i) {
-    if (line[i] < '0' || line[i] > '9') return 0;
-    code = code * 10 + (line[i] - '0');
-  }
-  if (line.size() > 12 && line[12] != ' ') return 0;
-  return code >= 100 ? code : 0;
-}
-
 uint32_t parse_seconds(std::string_view value) noexcept {
   // Retry-After is seconds or an HTTP-date; a date reads as 0 (unknown).
   uint64_t seconds = 0;
@@ -95,7 +82,7 @@ parse_status upgrade_response_parser::finish() noexcept {
   header_lines lines(_block.text());
   std::string_view line;
   if (!lines.next(line)) return fail(upgrade_failure::malformed);
-  _status = parse_status_line(line);
+  _status = parse_http_status_line(line);
   if (_status == 0) return fail(upgrade_failure::malformed);
 
   bool upgrade_ok = false, connection_ok = false, accept_ok = false;

@@ -48,8 +48,31 @@ TEST(delivery_check, a_jump_past_the_window_forgets_what_it_cannot_hold) {
   EXPECT_EQ(skipped, 198u);
   EXPECT_EQ(s.record(199, skipped), delivery_kind::late);       // inside the window
   EXPECT_EQ(s.record(100, skipped), delivery_kind::duplicate);  // too old to tell
-  EXPECT_EQ(s.record(137, skipped), delivery_kind::late);       // exactly 63 back
-  EXPECT_EQ(s.record(136, skipped), delivery_kind::duplicate);  // 64 back: outside
+  EXPECT_EQ(s.record(169, skipped), delivery_kind::late);       // exactly 31 back
+  EXPECT_EQ(s.record(168, skipped), delivery_kind::duplicate);  // 32 back: outside
+}
+
+TEST(delivery_check, numbers_published_before_the_join_are_not_owed) {
+  subscription_state s;
+  s.start(41);  // joined after number 41 was published
+  uint64_t skipped = 0;
+  EXPECT_EQ(s.record(40, skipped), delivery_kind::before_join);
+  EXPECT_EQ(s.record(41, skipped), delivery_kind::before_join);
+  EXPECT_EQ(s.record(42, skipped), delivery_kind::in_order);
+  EXPECT_EQ(s.record(41, skipped), delivery_kind::before_join);  // still not a duplicate
+  EXPECT_EQ(s.record(42, skipped), delivery_kind::duplicate);
+}
+
+TEST(delivery_check, a_leave_takes_back_what_was_owed_after_the_last_delivery) {
+  subscription_state s;
+  s.start(10);
+  uint64_t skipped = 0;
+  EXPECT_EQ(s.owed_after_last_delivery(10), 0u);  // nothing published while in force
+  EXPECT_EQ(s.owed_after_last_delivery(13), 3u);  // 11..13, none arrived
+  EXPECT_EQ(s.record(11, skipped), delivery_kind::in_order);
+  EXPECT_EQ(s.owed_after_last_delivery(13), 2u);
+  EXPECT_EQ(s.record(13, skipped), delivery_kind::after_gap);  // 12 missing: lost, not taken back
+  EXPECT_EQ(s.owed_after_last_delivery(13), 0u);
 }
 
 }  // namespace
