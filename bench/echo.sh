@@ -7,10 +7,11 @@
 #
 #   bench/echo.sh [connections=1000] [step_seconds=8] [rates="50000 100000 150000 200000 250000"]
 #
-# PLACEMENT=shared (default): server and horde each use every CPU.
-# PLACEMENT=split: the server gets the upper half of the CPUs and horde the
-# lower half, so neither preempts the other (the way a dedicated generator
-# host and a separate target would run).
+# PLACEMENT=split (default): the server gets the upper half of the CPUs and
+# horde the lower half, so neither preempts the other (the way a generator
+# and its target run on dedicated cores). On 2 vCPUs this took p99 at 75k/s
+# from 8.5 ms (shared) to 2.7 ms, and p50 from 0.21 to 0.06 ms.
+# PLACEMENT=shared: server and horde each use every CPU.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 horde=${HORDE:-$here/../build/release/horde}
@@ -24,7 +25,7 @@ trap 'kill $server_pid 2>/dev/null || true; rm -rf "$tmp"' EXIT
 
 serve_cpus=() run_cpus=()
 ncpu=$(nproc)
-if [ "${PLACEMENT:-shared}" = split ] && [ "$ncpu" -ge 2 ]; then
+if [ "${PLACEMENT:-split}" = split ] && [ "$ncpu" -ge 2 ]; then
   half=$((ncpu / 2))
   serve_cpus=(--cpus "$half-$((ncpu - 1))")
   run_cpus=(--cpus "0-$((half - 1))")
