@@ -16,6 +16,7 @@
 #include "core/out_buffer.hh"
 #include "core/port_allocator.hh"
 #include "core/pubsub_client.hh"
+#include "core/received_bytes.hh"
 #include "core/ring.hh"
 #include "core/timer_wheel.hh"
 #include "core/tls_transport.hh"
@@ -116,6 +117,11 @@ struct client_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
   std::vector<proto::upgrade_response_parser*> parser_pool;
   std::vector<uint8_t> payload;
 
+  // Every receive is a multishot recvmsg carrying the kernel's receive
+  // timestamp (core/received_bytes.hh).
+  msghdr receive_header = timestamped_receive_header();
+  int64_t realtime_offset_ns = realtime_minus_monotonic_ns();
+
   uint64_t launched = 0;
   uint64_t next_launch_ns = 0;
   uint64_t launch_interval_ns = 0;
@@ -142,6 +148,8 @@ struct client_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
   uint64_t tls_feed_now = 0;  // the receive time of the ciphertext being fed
 
   connection* current = nullptr;  // the connection whose session is being driven
+  uint64_t received_ns = 0;       // when the bytes being fed reached this host (kernel stamp)
+  uint64_t processed_ns = 0;      // when horde took the completion that brought them
   static const int one;
 
   impl(const client_plan& p, uint32_t i, shard_metrics& m, const std::atomic<bool>& s, uint64_t t0)
@@ -267,6 +275,10 @@ struct client_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
     e = sqe_for(c, op::setsockopt);
     uring_compat::prep_setsockopt(e, int(slot), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     e->flags |= IOSQE_FIXED_FILE | IOSQE_IO_LINK;
+    // The kernel stamps each receive: latency ends when the echo arrived.
+    e = sqe_for(c, op::setsockopt);
+    uring_compat::prep_setsockopt(e, int(slot), SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
+    e->flags |= IOSQE_FIXED_FILE | IOSQE_IO_LINK;
     e = sqe_for(c, op::bind);
     uring_compat::prep_bind(e, int(slot), bind_to.address(), bind_to.length);
     e->flags |= IOSQE_FIXED_FILE | IOSQE_IO_LINK;
@@ -307,7 +319,7 @@ struct client_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
 
   void arm_recv(connection& c) noexcept {
     io_uring_sqe* e = sqe_for(c, op::recv);
-    io_uring_prep_recv_multishot(e, int(slot_of(c)), nullptr, 0, 0);
+    io_uring_prep_recvmsg_multishot(e, int(slot_of(c)), &receive_header, 0);
     e->flags |= IOSQE_FIXED_FILE | IOSQE_BUFFER_SELECT;
     e->buf_group = buffers.group_id();
     c.recv_armed = true;
@@ -497,7 +509,7 @@ struct client_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
 
   void on_message(proto::ws_opcode opcode, std::span<const uint8_t> body) override {
     connection& c = *current;
-    const uint64_t now = now_ns();
+    const uint64_t now = received_ns;
     metrics.counters.messages_received.add();
     metrics.counters.bytes_received.add(body.size());
     if (pubsub) {
@@ -698,15 +710,30 @@ struct client_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
   }
 
   void on_recv(connection& c, int res, bool has_buffer, uint16_t buffer_id, uint64_t now) noexcept {
+    processed_ns = now;
+    bool end_of_stream = res == 0;
     if (res > 0 && has_buffer) {
-      auto bytes = buffers.bytes(buffer_id, unsigned(res));
-      feed(c, bytes, now);
+      auto filled = buffers.bytes(buffer_id, unsigned(res));
+      std::span<uint8_t> buffer(const_cast<uint8_t*>(filled.data()), filled.size());
+      const received_bytes received =
+          parse_received(buffer, res, receive_header, realtime_offset_ns, now);
+      if (received.valid && !received.end_of_stream) {
+        feed(c, received.payload, received.received_ns != 0 ? received.received_ns : now);
+        buffers.recycle(buffer_id);
+        return;
+      }
       buffers.recycle(buffer_id);
-      return;
+      if (!received.valid) {
+        if (c.state != conn_state::tearing && c.state != conn_state::done)
+          teardown(c, failure_reason::io_error);
+        return;
+      }
+      end_of_stream = true;
+    } else if (has_buffer) {
+      buffers.recycle(buffer_id);
     }
-    if (has_buffer) buffers.recycle(buffer_id);
     if (res == -ENOBUFS || c.state == conn_state::tearing || c.state == conn_state::done) return;
-    if (res == 0) {
+    if (end_of_stream) {
       if (c.state == conn_state::closing || c.session.state() == proto::ws_state::closed) {
         teardown(c, std::nullopt);
       } else {
@@ -891,13 +918,17 @@ struct client_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
         return;
       }
       return_parser(c);
-      metrics.latency.upgrade.record(now - c.phase_start_ns);
-      opened(c, now);
+      // Handshake phases are timed on when horde handled their completions
+      // (as their start was): a kernel stamp can predate the handling of
+      // the TCP connect that started the phase.
+      metrics.latency.upgrade.record(processed_ns - c.phase_start_ns);
+      opened(c, processed_ns);
       bytes = bytes.subspan(consumed);
       if (bytes.empty()) return;
     }
     if (c.state != conn_state::open && c.state != conn_state::closing) return;
     current = &c;
+    received_ns = now;
     auto state = c.session.feed(ws_env, bytes, *this);
     current = nullptr;
     flush(c);
@@ -937,7 +968,7 @@ struct client_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
       return;
     }
     if (state == proto::tls_state::open && c.state == conn_state::tls_handshaking) {
-      tls_opened(c, now);
+      tls_opened(c, processed_ns);
     }
     flush(c);  // our handshake messages, answers to key updates
     if (state == proto::tls_state::closed) {
@@ -949,7 +980,7 @@ struct client_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
   // The plaintext of the records being fed: the 101, then frames.
   void on_plaintext(uint32_t slot, std::span<const uint8_t> bytes) noexcept override {
     connection& c = conns[slot];
-    if (c.state == conn_state::tls_handshaking) tls_opened(c, tls_feed_now);
+    if (c.state == conn_state::tls_handshaking) tls_opened(c, processed_ns);
     feed_plain(c, bytes, tls_feed_now);
   }
 
@@ -1189,6 +1220,7 @@ struct client_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
         return make_error(std::string("io_uring_enter failed: ") + std::strerror(-ret));
       }
       const uint64_t after_wait = now_ns();
+      realtime_offset_ns = realtime_minus_monotonic_ns();
       last_batch = uring.drain([&](const io_uring_cqe& cqe) { on_completion(cqe, after_wait); });
       metrics.counters.busy_ns.add(now_ns() - after_wait);
       metrics.counters.loop_turns.add();

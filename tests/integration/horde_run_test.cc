@@ -37,6 +37,13 @@ TEST(HordeRun, EmbeddedServerEchoesEveryMessage) {
   EXPECT_EQ(r["messages"]["unstamped"], 0);
   EXPECT_EQ(r["latency"]["round_trip"]["count"], sent);
   EXPECT_EQ(r["server"]["messages_in"], sent);
+  // No phase of a 3 s run can take longer than the run: a receive stamp from
+  // before the phase began once showed as a 274 s upgrade.
+  const double elapsed_ns = double(r["elapsed_seconds"]) * 1e9;
+  for (const char* phase : {"connect", "upgrade", "round_trip", "send_lag"}) {
+    EXPECT_EQ(r["latency"][phase]["count"] > 0, true) << phase;
+    EXPECT_LT(double(r["latency"][phase]["max_ns"]), elapsed_ns) << phase;
+  }
   EXPECT_NE(run.process.out.find("connections  attempted 200  opened 200  failed 0"),
             std::string::npos)
       << run.process.out;
