@@ -145,7 +145,6 @@ struct client_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
 
   // wss:// only: TLS sessions and ciphertext buffers beside the slots.
   std::unique_ptr<tls_transport> tls;
-  uint64_t tls_feed_now = 0;  // the receive time of the ciphertext being fed
 
   connection* current = nullptr;  // the connection whose session is being driven
   uint64_t received_ns = 0;       // when the bytes being fed reached this host (kernel stamp)
@@ -959,7 +958,7 @@ struct client_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
   out_buffer& wire_of(connection& c) noexcept { return tls ? tls->wire(slot_of(c)) : c.out; }
 
   void feed_tls(connection& c, std::span<const uint8_t> ciphertext, uint64_t now) noexcept {
-    tls_feed_now = now;
+    received_ns = now;  // the plaintext inside arrived when its ciphertext did
     const proto::tls_state state = tls->feed(slot_of(c), ciphertext, *this);
     if (c.state == conn_state::tearing || c.state == conn_state::done) return;
     if (state == proto::tls_state::failed) {
@@ -981,7 +980,7 @@ struct client_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
   void on_plaintext(uint32_t slot, std::span<const uint8_t> bytes) noexcept override {
     connection& c = conns[slot];
     if (c.state == conn_state::tls_handshaking) tls_opened(c, processed_ns);
-    feed_plain(c, bytes, tls_feed_now);
+    feed_plain(c, bytes, received_ns);
   }
 
   // Handshake done: the upgrade request, waiting in c.out since launch, goes out sealed.

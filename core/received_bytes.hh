@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include <cstdint>
+#include <cstring>
 #include <span>
 
 namespace horde::core {
@@ -63,7 +64,7 @@ inline received_bytes parse_received(std::span<uint8_t> buffer, int used, msghdr
       continue;
     }
     timespec wall{};
-    __builtin_memcpy(&wall, CMSG_DATA(c), sizeof wall);
+    std::memcpy(&wall, CMSG_DATA(c), sizeof wall);  // cmsg data need not be aligned
     const int64_t mono = int64_t(wall.tv_sec) * 1'000'000'000 + int64_t(wall.tv_nsec) - offset;
     if (mono > 0) out.received_ns = uint64_t(mono) < now ? uint64_t(mono) : now;
   }

@@ -6,20 +6,15 @@
 #include <string_view>
 
 #include "tests/support/tls_test_peer.hh"
+#include "tests/support/tls_test_trust.hh"
 
 namespace horde::proto {
 namespace {
 
 const test::test_pki& pki() {
-  static const test::test_pki instance;
-  return instance;
+  return test::shared_pki();
 }
-
-tls_options trusting_test_ca() {
-  tls_options options;
-  options.ca_file = pki().ca_file;
-  return options;
-}
+using test::trusting_test_ca;
 
 TEST(tls_context, makes_contexts_for_every_kind_of_trust) {
   EXPECT_TRUE(tls_context::make(tls_options{}));  // the system store

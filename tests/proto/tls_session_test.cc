@@ -12,6 +12,7 @@
 #include "tests/support/guard_page.hh"
 #include "tests/support/tls_recording_sink.hh"
 #include "tests/support/tls_test_peer.hh"
+#include "tests/support/tls_test_trust.hh"
 
 namespace horde::proto {
 namespace {
@@ -20,17 +21,10 @@ using bytes = std::vector<uint8_t>;
 using test::as_bytes;
 using test::recording_sink;
 
-// One PKI for the whole suite: generating keys is the slow part.
 const test::test_pki& pki() {
-  static const test::test_pki instance;
-  return instance;
+  return test::shared_pki();
 }
-
-tls_options trusting_test_ca() {
-  tls_options options;
-  options.ca_file = pki().ca_file;
-  return options;
-}
+using test::trusting_test_ca;
 
 std::unique_ptr<tls_context> make_context(const tls_options& options) {
   auto made = tls_context::make(options);
