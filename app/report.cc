@@ -368,6 +368,7 @@ nlohmann::json to_json(const run_result& r) {
                  {"message_size", p->message_size},
                  {"binary", p->binary},
                  {"ping_interval_seconds", double(p->ping_interval_ns) / 1e9},
+                 {"wake_interval_seconds", double(p->wake_interval_ns) / 1e9},
                  {"shards", p->shards},
                  {"cpus", p->cpus},
                  {"sources", r.sources}};

@@ -85,7 +85,7 @@ uint32_t shards_for(uint64_t connections, uint64_t table_cap, size_t cpus, unsig
 
 struct parsed_flags {
   uint64_t connections, max_pending, duration, ping, connect_timeout, upgrade_timeout, pong_timeout,
-      drain, size;
+      drain, wake_interval, size;
   double connect_rate, rate;
   uint16_t port_low, port_high;
 };
@@ -111,6 +111,7 @@ result<parsed_flags> parse_flags(const run_options& o) {
   take(f.upgrade_timeout, parse_duration_ns(o.upgrade_timeout), error);
   take(f.pong_timeout, parse_duration_ns(o.pong_timeout), error);
   take(f.drain, parse_duration_ns(o.drain), error);
+  take(f.wake_interval, parse_duration_ns(o.wake_interval), error);
   take(f.size, parse_bytes(o.size), error);
   take(f.connect_rate, parse_rate_per_second(o.connect_rate), error);
   take(f.rate, parse_rate_per_second(o.rate), error);
@@ -266,6 +267,7 @@ int run_load(const run_options& options) {
   plan.upgrade_timeout_ns = flags->upgrade_timeout;
   plan.pong_timeout_ns = flags->pong_timeout;
   plan.drain_ns = flags->drain;
+  plan.wake_interval_ns = flags->wake_interval;
   plan.port_low = flags->port_low;
   plan.port_high = flags->port_high;
   plan.cpus = cpus;

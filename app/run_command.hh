@@ -27,6 +27,7 @@ struct run_options {
   std::string upgrade_timeout = "10s";
   std::string pong_timeout = "10s";
   std::string drain = "2s";
+  std::string wake_interval = "100us";  // timers wake a shard at most this often
   std::vector<std::string> headers;
   std::vector<std::string> subprotocols;
   std::string origin;

@@ -42,7 +42,7 @@ constexpr uint64_t context_keep_ns = 50'000'000;  // keep wslay context if a sen
 constexpr uint64_t max_wait_ns = 10'000'000;
 constexpr size_t max_pooled_parsers = 64;
 constexpr size_t max_closing = 1024;         // close handshakes in flight per shard
-constexpr uint64_t batch_wait_ns = 200'000;  // longest sleep while batching completions
+constexpr unsigned wake_batch = 128;  // completions that wake a steady loop early
 constexpr size_t max_pooled_ws_contexts = 64;
 
 enum class conn_state : uint8_t {
@@ -85,6 +85,7 @@ struct connection {
   bool abort_after_chain = false;
   bool subscribed =
       false;  // pub/sub: every subscription in force, given up, or the connection gone
+  bool was_opened = false;  // reached open at least once (leaves the handshake count)
   op chain_failed_op = op::connect;
 };
 
@@ -126,6 +127,7 @@ struct client_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
   uint64_t next_launch_ns = 0;
   uint64_t launch_interval_ns = 0;
   uint32_t pending_connects = 0;
+  uint32_t handshaking = 0;  // launched, not yet open nor finished: their completions are timed
   uint32_t max_pending = 0;
   uint64_t live = 0;  // connections not yet done
   uint64_t outstanding_echoes = 0;
@@ -133,7 +135,6 @@ struct client_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
   uint64_t close_until_ns = 0;  // set once every close has been started
   size_t close_cursor = 0;      // the next connection to start closing
   size_t closing_now = 0;       // close handshakes in flight
-  unsigned last_batch = 0;      // completions the last loop turn handled
   enum class phase { running, draining, closing } run_phase = phase::running;
 
   // Pub/sub (docs/pubsub.md): the shard's subscriptions and accounting.
@@ -207,6 +208,7 @@ struct client_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
   uint32_t slot_of(const connection& c) const noexcept { return uint32_t(&c - conns.data()); }
 
   void launch(connection& c, uint64_t now) noexcept {
+    ++handshaking;
     const client_target& target = plan.targets[c.target];
     auto port = ports.acquire();
     if (!port) {
@@ -679,6 +681,7 @@ struct client_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
       c.state = conn_state::idle;
       ports.release(c.port);
       c.port = {};
+      --handshaking;  // launch counts it again
       launch(c, now);
       metrics.counters.attempts.sub();
       return;
@@ -753,6 +756,8 @@ struct client_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
       metrics.counters.open_peak.set(metrics.counters.open_now.get());
     }
     c.state = conn_state::open;
+    c.was_opened = true;
+    --handshaking;
     c.deadline_ns = 0;
     if (pubsub) {
       subscribe(c, now);
@@ -1075,6 +1080,7 @@ struct client_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
     // Only called with nothing in flight for this slot (pending == 0), so no
     // send still reads the out buffer.
     wheel.cancel(c.timer);
+    if (!c.was_opened) --handshaking;
     if (pubsub) {
       pubsub->connection_gone(slot_of(c));
       mark_subscribed(c);
@@ -1205,22 +1211,28 @@ struct client_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
           pending_connects < max_pending) {
         wait = next_launch_ns > now ? std::min(wait, next_launch_ns - now) : 0;
       }
+      // Wake-ups are what this loop pays most for on a VM (docs/decisions.md:
+      // a sleep and wake-up costs ~20 µs of CPU here), so they are coalesced.
+      // Timers wake the loop at most once per plan.wake_interval_ns: a send is
+      // late by at most that much, and that lateness is measured, as part of
+      // its round trip. Once every connection is open, completions wake it
+      // early only when many are waiting: messages carry the kernel's
+      // receive stamp, so taking them a little later changes no figure.
+      // While handshakes run, every completion wakes it, because their
+      // phases are timed when horde takes them.
+      const uint64_t wake_at = now + std::max(wait, plan.wake_interval_ns);
+      const unsigned batch = handshaking > 0 || run_phase == phase::closing ? 1 : wake_batch;
+      uring.submit_queued();
       const uint64_t before_wait = now_ns();
       metrics.counters.busy_ns.add(before_wait - now);
-      // Busy: sleep through a batch of completions, at most batch_wait_ns
-      // (which bounds what the batching adds to a measured round trip).
-      unsigned batch = 1;
-      if (last_batch >= 16) {
-        batch = std::min<unsigned>(64, last_batch / 2);
-        wait = std::min(wait, batch_wait_ns);
-      }
+      wait = wake_at > before_wait ? wake_at - before_wait : 0;
       int ret = wait == 0 ? uring.submit_and_poll() : uring.submit_and_wait(wait, batch);
       if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY) {
         return make_error(std::string("io_uring_enter failed: ") + std::strerror(-ret));
       }
       const uint64_t after_wait = now_ns();
       realtime_offset_ns = realtime_minus_monotonic_ns();
-      last_batch = uring.drain([&](const io_uring_cqe& cqe) { on_completion(cqe, after_wait); });
+      uring.drain([&](const io_uring_cqe& cqe) { on_completion(cqe, after_wait); });
       metrics.counters.busy_ns.add(now_ns() - after_wait);
       metrics.counters.loop_turns.add();
     }

@@ -115,6 +115,9 @@ struct client_plan {
   uint64_t upgrade_timeout_ns = 10'000'000'000;
   uint64_t pong_timeout_ns = 10'000'000'000;
   uint64_t drain_ns = 2'000'000'000;  // after the last send: wait for echoes
+  // Timers wake a shard at most this often (sends due within it leave
+  // together); completions of open connections wake it only in batches.
+  uint64_t wake_interval_ns = 100'000;
   uint64_t close_timeout_ns = 3'000'000'000;
 
   // Shards and where they run; shard i runs on cpus[i % cpus.size()].

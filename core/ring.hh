@@ -33,16 +33,21 @@ class ring {
   // first, so a caller never sees nullptr.
   io_uring_sqe* sqe() noexcept;
 
-  // Submits and waits until a completion exists or timeout_ns passes.
-  // Returns >= 0 or -errno (-ETIME on timeout is not an error).
   // Submits, then sleeps until `min_completions` have arrived or the timeout
   // passes. More than one lets a busy loop sleep through several
   // completions instead of being woken (a context switch, costly in a VM)
-  // for each.
+  // for each. Returns >= 0 or -errno (-ETIME on timeout is not an error).
   int submit_and_wait(uint64_t timeout_ns, unsigned min_completions = 1) noexcept;
 
   // Submits and runs deferred task work without waiting.
   int submit_and_poll() noexcept;
+
+  // Submits what is queued, if anything, without waiting: the operations
+  // issued inline (a loopback send runs whole here) take their time now, so
+  // a timeout computed afterwards is not stretched by them.
+  void submit_queued() noexcept {
+    if (io_uring_sq_ready(&_ring) > 0) io_uring_submit(&_ring);
+  }
 
   // Calls fn(const io_uring_cqe&) for every completion ready, then marks them
   // seen. Returns how many.
