@@ -43,6 +43,7 @@ constexpr uint64_t max_wait_ns = 10'000'000;
 constexpr size_t max_pooled_parsers = 64;
 constexpr size_t max_closing = 1024;         // close handshakes in flight per shard
 constexpr unsigned wake_batch = 128;  // completions that wake a steady loop early
+constexpr unsigned separate_submit_at = 8;  // queued entries submitted before the wait is timed
 constexpr size_t max_pooled_ws_contexts = 64;
 
 enum class conn_state : uint8_t {
@@ -1222,7 +1223,7 @@ struct client_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
       // phases are timed when horde takes them.
       const uint64_t wake_at = now + std::max(wait, plan.wake_interval_ns);
       const unsigned batch = handshaking > 0 || run_phase == phase::closing ? 1 : wake_batch;
-      uring.submit_queued();
+      uring.submit_if_queued(separate_submit_at);
       const uint64_t before_wait = now_ns();
       metrics.counters.busy_ns.add(before_wait - now);
       wait = wake_at > before_wait ? wake_at - before_wait : 0;

@@ -42,11 +42,12 @@ class ring {
   // Submits and runs deferred task work without waiting.
   int submit_and_poll() noexcept;
 
-  // Submits what is queued, if anything, without waiting: the operations
-  // issued inline (a loopback send runs whole here) take their time now, so
-  // a timeout computed afterwards is not stretched by them.
-  void submit_queued() noexcept {
-    if (io_uring_sq_ready(&_ring) > 0) io_uring_submit(&_ring);
+  // Submits what is queued without waiting, if at least min_queued entries
+  // are: operations issued inline (a loopback send runs whole there) then
+  // take their time now, so a timeout computed afterwards is not stretched
+  // by them. A few are cheaper submitted with the wait, in one syscall.
+  void submit_if_queued(unsigned min_queued) noexcept {
+    if (io_uring_sq_ready(&_ring) >= min_queued) io_uring_submit(&_ring);
   }
 
   // Calls fn(const io_uring_cqe&) for every completion ready, then marks them
