@@ -128,6 +128,8 @@ struct client_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
   uint64_t next_launch_ns = 0;
   uint64_t launch_interval_ns = 0;
   uint32_t pending_connects = 0;
+  unsigned last_drained = 0;  // completions the last loop turn took
+  unsigned sends_chained = 0;  // sends started by a send's completion, this turn
   uint32_t handshaking = 0;  // launched, not yet open nor finished: their completions are timed
   uint32_t max_pending = 0;
   uint64_t live = 0;  // connections not yet done
@@ -710,6 +712,7 @@ struct client_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
     }
     wire_of(c).finish_send(uint32_t(res));
     flush(c);
+    if (wire_of(c).sending()) ++sends_chained;  // a backlog: take its completion promptly
   }
 
   void on_recv(connection& c, int res, bool has_buffer, uint16_t buffer_id, uint64_t now) noexcept {
@@ -1222,7 +1225,10 @@ struct client_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
       // While handshakes run, every completion wakes it, because their
       // phases are timed when horde takes them.
       const uint64_t wake_at = now + std::max(wait, plan.wake_interval_ns);
-      const unsigned batch = handshaking > 0 || run_phase == phase::closing ? 1 : wake_batch;
+      const bool prompt = handshaking > 0 || run_phase == phase::closing ||
+                          last_drained >= wake_batch / 2 || sends_chained > 0;
+      sends_chained = 0;
+      const unsigned batch = prompt ? 1 : wake_batch;
       uring.submit_if_queued(separate_submit_at);
       const uint64_t before_wait = now_ns();
       metrics.counters.busy_ns.add(before_wait - now);
@@ -1233,7 +1239,7 @@ struct client_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
       }
       const uint64_t after_wait = now_ns();
       realtime_offset_ns = realtime_minus_monotonic_ns();
-      uring.drain([&](const io_uring_cqe& cqe) { on_completion(cqe, after_wait); });
+      last_drained = uring.drain([&](const io_uring_cqe& cqe) { on_completion(cqe, after_wait); });
       metrics.counters.busy_ns.add(now_ns() - after_wait);
       metrics.counters.loop_turns.add();
     }
