@@ -637,6 +637,15 @@ int serve(const serve_options& options) {
   if (plan.tls()) {
     fmt::print("tls: handshakes full {} resumed {} failed {}\n", totals.tls_full,
                totals.tls_resumed, totals.tls_failed);
+    // Why, in OpenSSL's words: a client that sent plain HTTP shows as
+    // "tls_protocol_error 3: http request", one that refused our certificate
+    // as "tls_peer_alert 1: tlsv1 alert unknown ca".
+    for (const auto& f : totals.tls_failures.failure_texts) {
+      fmt::print("  {} {}: {}\n", core::to_string(f.reason), f.count, f.text);
+    }
+    if (totals.tls_failures.unlisted_failures > 0) {
+      fmt::print("  {} more failures with other reasons\n", totals.tls_failures.unlisted_failures);
+    }
   }
   if (totals.subscribes + totals.publishes > 0) {
     fmt::print(

@@ -1008,26 +1008,7 @@ struct client_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
   }
 
   void tls_failed(connection& c) noexcept {
-    const proto::tls_session& session = tls->session(slot_of(c));
-    failure_reason reason = failure_reason::tls_error;
-    switch (session.failure()) {
-      case proto::tls_failure::verify_failed:
-        reason = failure_reason::tls_verify_failed;
-        break;
-      case proto::tls_failure::peer_alert:
-        reason = failure_reason::tls_peer_alert;
-        break;
-      case proto::tls_failure::protocol_error:
-        reason = failure_reason::tls_protocol_error;
-        break;
-      case proto::tls_failure::none:
-      case proto::tls_failure::local:
-        break;
-    }
-    // failure_reason() views a static, NUL-terminated text (tls_session.hh).
-    const char* text = session.failure() == proto::tls_failure::none
-                           ? "out of memory for TLS records"
-                           : session.failure_reason().data();
+    const auto [reason, text] = tls_failure_cause_of(tls->session(slot_of(c)));
     metrics.counters.tls.fail_with(reason, text);
     if (c.state == conn_state::idle) {
       finish_failed(c, reason);  // from launch: nothing submitted yet

@@ -152,6 +152,9 @@ server_totals server_engine::totals() const {
     t.tls_full += get(c->tls_full);
     t.tls_resumed += get(c->tls_resumed);
     t.tls_failed += get(c->tls_failed);
+    tls_values shard_tls;
+    c->tls_failures.read_into(shard_tls);
+    t.tls_failures.add(shard_tls);
   }
   return t;
 }

@@ -51,6 +51,7 @@ struct server_totals {
            publishes = 0, deliveries = 0, deliveries_dropped = 0, deliveries_duplicated = 0,
            slow_consumers = 0, command_errors = 0, groups = 0, subscriptions = 0, tls_full = 0,
            tls_resumed = 0, tls_failed = 0;
+  tls_values tls_failures;  // every distinct (reason, text) a handshake failed with
 };
 
 class server_engine {

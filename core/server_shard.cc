@@ -262,10 +262,20 @@ struct server_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
     return p.out.empty() && wire.empty() && !wire.sending();
   }
 
+  // Counted with its reason, as the client counts its own (core/metrics.hh).
+  void tls_failed(peer& p) noexcept {
+    relaxed_add(counters.tls_failed);
+    const auto [reason, text] = tls_failure_cause_of(tls->session(slot_of(p)));
+    counters.tls_failures.fail_with(reason, text);
+  }
+
   void flush(peer& p) noexcept {
     if (p.state == peer_state::tearing) return;
-    if (tls && !tls->seal(slot_of(p), p.out)) {
-      relaxed_add(counters.tls_failed);
+    // A session that already failed (counted where it failed) has nothing
+    // to seal but its alert, already in the wire: send that, then close.
+    if (tls && tls->session(slot_of(p)).state() != proto::tls_state::failed &&
+        !tls->seal(slot_of(p), p.out)) {
+      tls_failed(p);
       teardown(p);
       return;
     }
@@ -533,7 +543,7 @@ struct server_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
     }
     p.state = peer_state::handshake;
     if (tls && !tls->accept(slot)) {
-      relaxed_add(counters.tls_failed);
+      tls_failed(p);
       teardown(p);
       return;
     }
@@ -610,7 +620,7 @@ struct server_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
     }
     flush(p);  // handshake messages, the alert of a failure, our close_notify answer
     if (state == proto::tls_state::failed) {
-      relaxed_add(counters.tls_failed);
+      tls_failed(p);
       p.close_after_send = true;
     } else if (state == proto::tls_state::closed) {
       p.close_after_send = true;

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "base/result.hh"
+#include "core/metrics.hh"
 #include "core/plan.hh"
 
 namespace horde::core {
@@ -39,6 +40,7 @@ struct alignas(64) server_counters {
   std::atomic<uint64_t> tls_full{0};
   std::atomic<uint64_t> tls_resumed{0};
   std::atomic<uint64_t> tls_failed{0};
+  tls_counters tls_failures;  // each distinct (reason, OpenSSL's text), as on the client
   // The broker.
   std::atomic<uint64_t> subscribes{0};
   std::atomic<uint64_t> unsubscribes{0};

@@ -2,6 +2,29 @@
 
 namespace horde::core {
 
+tls_failure_cause tls_failure_cause_of(const proto::tls_session& session) noexcept {
+  failure_reason reason = failure_reason::tls_error;
+  switch (session.failure()) {
+    case proto::tls_failure::verify_failed:
+      reason = failure_reason::tls_verify_failed;
+      break;
+    case proto::tls_failure::peer_alert:
+      reason = failure_reason::tls_peer_alert;
+      break;
+    case proto::tls_failure::protocol_error:
+      reason = failure_reason::tls_protocol_error;
+      break;
+    case proto::tls_failure::none:
+    case proto::tls_failure::local:
+      break;
+  }
+  // failure_reason() views a static, NUL-terminated text (tls_session.hh).
+  const char* text = session.failure() == proto::tls_failure::none
+                         ? "out of memory for TLS records"
+                         : session.failure_reason().data();
+  return {reason, text};
+}
+
 // Points the sink at one slot for one call, and back at what it pointed at
 // after it: a call nested in on_plaintext (seal from the plaintext path) must
 // not lose the outer feed's routing.

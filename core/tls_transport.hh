@@ -19,10 +19,20 @@
 #include <string_view>
 
 #include "base/result.hh"
+#include "core/metrics.hh"
 #include "core/out_buffer.hh"
 #include "proto/tls_session.hh"
 
 namespace horde::core {
+
+// Why a session failed, as a failure reason and a static text (OpenSSL's
+// words, or ours): what tls_counters::fail_with takes. A session that did
+// not fail itself (failure() none) failed for memory.
+struct tls_failure_cause {
+  failure_reason reason;
+  const char* text;
+};
+tls_failure_cause tls_failure_cause_of(const proto::tls_session& session) noexcept;
 
 class tls_transport {
  public:

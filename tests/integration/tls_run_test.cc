@@ -255,6 +255,27 @@ TEST(TlsRun, HordeServeTerminatesTls) {
   EXPECT_GT(r["tls"]["resumed_handshakes"], 0);
 }
 
+// The server counts every failed handshake once, with its reason in
+// OpenSSL's words: clients speaking plain ws:// to the TLS port, and clients
+// that refuse its certificate (they trust another CA).
+TEST(TlsRun, HordeServeCountsTlsFailuresByReason) {
+  auto server = start_peer({horde_binary, "serve", "--listen", "127.0.0.1:0", "--tls-cert",
+                            files().server_pem, "--duration", "4s"});
+  ASSERT_NE(server.port.find("listening wss://"), std::string::npos) << server.port;
+  const std::string port = served_port(server.port);
+  auto plain = horde_run({"ws://127.0.0.1:" + port + "/", "-c", "3", "--duration", "1s"}, "plain");
+  EXPECT_EQ(plain.result["connections"]["failed"], 3);
+  auto distrusting = horde_run({"wss://localhost:" + port + "/", "-c", "2", "--duration", "1s",
+                                "--ca", files().pki.other_ca_file},
+                               "distrusting");
+  EXPECT_EQ(distrusting.result["connections"]["failed"], 2);
+  std::string out;
+  while (auto line = server.process->read_line(15000)) out += *line + "\n";
+  EXPECT_NE(out.find("tls: handshakes full 0 resumed 0 failed 5"), std::string::npos) << out;
+  EXPECT_NE(out.find("tls_protocol_error 3: http request"), std::string::npos) << out;
+  EXPECT_NE(out.find("tls_peer_alert 2: "), std::string::npos) << out;
+}
+
 TEST(TlsRun, BadTlsFlagsAreRefusedBeforeConnecting) {
   auto missing = horde_run({"wss://localhost:1/", "--ca", "/nonexistent/ca.pem"}, "bad_ca");
   EXPECT_EQ(missing.process.exit_code, 2);
