@@ -315,7 +315,7 @@ void print_summary(std::FILE* out, const run_result& r) {
         grouped(r.server.messages_out), grouped(r.server.accept_errors));
     if (r.server.subscribes + r.server.publishes > 0) {
       fmt::print(out,
-                 "               broker: subscriptions {}  groups {}  publishes {}  deliveries {}"
+                 "               broker: subscriptions {}  group entries {}  publishes {}  deliveries {}"
                  "  dropped {}  duplicated {}  slow consumers {}\n",
                  grouped(r.server_peak_subscriptions), grouped(r.server_peak_groups),
                  grouped(r.server.publishes), grouped(r.server.deliveries),

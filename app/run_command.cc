@@ -650,7 +650,7 @@ int serve(const serve_options& options) {
   if (totals.subscribes + totals.publishes > 0) {
     fmt::print(
         "broker: subscribes {} unsubscribes {} publishes {} deliveries {} dropped {} "
-        "duplicated {} slow consumers {} command errors {} groups {} subscriptions {}\n",
+        "duplicated {} slow consumers {} command errors {} group entries {} subscriptions {}\n",
         totals.subscribes, totals.unsubscribes, totals.publishes, totals.deliveries,
         totals.deliveries_dropped, totals.deliveries_duplicated, totals.slow_consumers,
         totals.command_errors, totals.groups, totals.subscriptions);
