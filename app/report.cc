@@ -314,13 +314,14 @@ void print_summary(std::FILE* out, const run_result& r) {
         grouped(r.server.accepted), grouped(r.server.upgraded), grouped(r.server.messages_in),
         grouped(r.server.messages_out), grouped(r.server.accept_errors));
     if (r.server.subscribes + r.server.publishes > 0) {
-      fmt::print(out,
-                 "               broker: subscriptions {}  group entries {}  publishes {}  deliveries {}"
-                 "  dropped {}  duplicated {}  slow consumers {}\n",
-                 grouped(r.server_peak_subscriptions), grouped(r.server_peak_groups),
-                 grouped(r.server.publishes), grouped(r.server.deliveries),
-                 grouped(r.server.deliveries_dropped), grouped(r.server.deliveries_duplicated),
-                 grouped(r.server.slow_consumers));
+      fmt::print(
+          out,
+          "               broker: subscriptions {}  group entries {}  publishes {}  deliveries {}"
+          "  dropped {}  duplicated {}  slow consumers {}\n",
+          grouped(r.server_peak_subscriptions), grouped(r.server_peak_groups),
+          grouped(r.server.publishes), grouped(r.server.deliveries),
+          grouped(r.server.deliveries_dropped), grouped(r.server.deliveries_duplicated),
+          grouped(r.server.slow_consumers));
     }
   }
   for (const auto& e : r.errors)

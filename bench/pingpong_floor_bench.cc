@@ -109,7 +109,8 @@ int main(int argc, char** argv) {
   const double cpu_start = cpu_seconds();
   const auto start = std::chrono::steady_clock::now();
   const auto end = start + std::chrono::seconds(seconds);
-  for (const int fd : fds) (void)!write(fd, message.data(), size);
+  for (const int fd : fds)
+    (void)!write(fd, message.data(), size);
   while (std::chrono::steady_clock::now() < end) {
     const int ready = epoll_wait(epoll, events.data(), int(events.size()), 100);
     for (int k = 0; k < ready; ++k) {
@@ -131,7 +132,8 @@ int main(int argc, char** argv) {
       "s, {:.2f} CPU-s per million\n",
       connections, size, double(round_trips) / elapsed, cpu_used, elapsed,
       cpu_used / double(std::max<uint64_t>(round_trips, 1)) * 1e6);
-  for (const int fd : fds) close(fd);
+  for (const int fd : fds)
+    close(fd);
   close(epoll);
   return 0;
 }

@@ -41,8 +41,8 @@ constexpr unsigned max_sends_per_wakeup = 64;     // catch-up burst bound per co
 constexpr uint64_t context_keep_ns = 50'000'000;  // keep wslay context if a send is this close
 constexpr uint64_t max_wait_ns = 10'000'000;
 constexpr size_t max_pooled_parsers = 64;
-constexpr size_t max_closing = 1024;         // close handshakes in flight per shard
-constexpr unsigned wake_batch = 128;  // completions that wake a steady loop early
+constexpr size_t max_closing = 1024;        // close handshakes in flight per shard
+constexpr unsigned wake_batch = 128;        // completions that wake a steady loop early
 constexpr unsigned separate_submit_at = 8;  // queued entries submitted before the wait is timed
 constexpr size_t max_pooled_ws_contexts = 64;
 
@@ -128,9 +128,9 @@ struct client_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
   uint64_t next_launch_ns = 0;
   uint64_t launch_interval_ns = 0;
   uint32_t pending_connects = 0;
-  unsigned last_drained = 0;  // completions the last loop turn took
+  unsigned last_drained = 0;   // completions the last loop turn took
   unsigned sends_chained = 0;  // sends started by a send's completion, this turn
-  uint32_t handshaking = 0;  // launched, not yet open nor finished: their completions are timed
+  uint32_t handshaking = 0;    // launched, not yet open nor finished: their completions are timed
   uint32_t max_pending = 0;
   uint64_t live = 0;  // connections not yet done
   uint64_t outstanding_echoes = 0;

@@ -270,7 +270,8 @@ TEST(TlsRun, HordeServeCountsTlsFailuresByReason) {
                                "distrusting");
   EXPECT_EQ(distrusting.result["connections"]["failed"], 2);
   std::string out;
-  while (auto line = server.process->read_line(15000)) out += *line + "\n";
+  while (auto line = server.process->read_line(15000))
+    out += *line + "\n";
   EXPECT_NE(out.find("tls: handshakes full 0 resumed 0 failed 5"), std::string::npos) << out;
   EXPECT_NE(out.find("tls_protocol_error 3: http request"), std::string::npos) << out;
   EXPECT_NE(out.find("tls_peer_alert 2: "), std::string::npos) << out;
