@@ -14,14 +14,10 @@
 # PLACEMENT=shared: server and horde each use every CPU.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-horde=${HORDE:-$here/../build/release/horde}
+. "$here/common.sh"
 conns=${1:-1000}
 step=${2:-8}
 rates=${3:-"50000 100000 150000 200000 250000 300000"}
-out_dir=$here/results
-mkdir -p "$out_dir"
-tmp=$(mktemp -d)
-trap 'kill $server_pid 2>/dev/null || true; rm -rf "$tmp"' EXIT
 
 serve_cpus=() run_cpus=()
 ncpu=$(nproc)
@@ -30,11 +26,7 @@ if [ "${PLACEMENT:-split}" = split ] && [ "$ncpu" -ge 2 ]; then
   serve_cpus=(--cpus "$half-$((ncpu - 1))")
   run_cpus=(--cpus "0-$((half - 1))")
 fi
-"$horde" serve --listen 127.0.0.1:0 --max-connections "$conns" "${serve_cpus[@]}" \
-  >"$tmp/serve.out" 2>"$tmp/serve.err" &
-server_pid=$!
-for _ in $(seq 50); do grep -q listening "$tmp/serve.out" 2>/dev/null && break; sleep 0.1; done
-url=$(sed -n 's/^listening \(ws:[^ ]*\).*/\1/p' "$tmp/serve.out")
+start_server --max-connections "$conns" "${serve_cpus[@]}"
 
 for rate in $rates; do
   "$horde" run "$url" -c "$conns" --connect-rate 0 --total-rate "${rate}/s" --size 64 \

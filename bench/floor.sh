@@ -11,17 +11,11 @@
 # figure here includes the server's receive work for what the client sent.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-build=${BUILD:-$here/../build/release}
-horde=${HORDE:-$build/horde}
+. "$here/common.sh"
 floor=${FLOOR:-$build/bench/pingpong_floor_bench}
 conns=${1:-1000}
 secs=${2:-8}
 rate=${3:-150000}
-out_dir=$here/results
-mkdir -p "$out_dir"
-tmp=$(mktemp -d)
-server_pid=""
-trap '[ -n "$server_pid" ] && kill $server_pid 2>/dev/null; rm -rf "$tmp"' EXIT
 
 ncpu=$(nproc)
 serve_cpus=() client_cpu=-1 run_cpus=()
@@ -32,22 +26,13 @@ if [ "$ncpu" -ge 2 ]; then
   run_cpus=(--cpus "0-$((half - 1))")
 fi
 
-start_server() {
-  "$horde" serve "$@" --listen 127.0.0.1:0 --max-connections "$conns" "${serve_cpus[@]}" \
-    >"$tmp/serve.out" 2>&1 &
-  server_pid=$!
-  for _ in $(seq 50); do grep -q listening "$tmp/serve.out" 2>/dev/null && break; sleep 0.1; done
-  url=$(sed -n 's/^listening \(ws:[^ ]*\).*/\1/p' "$tmp/serve.out")
-}
-stop_server() { kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""; }
-
-start_server --raw
+start_server --raw --max-connections "$conns" "${serve_cpus[@]}"
 port=${url##*:}; port=${port%%/*}
 "$floor" "$port" "$conns" "$secs" "$client_cpu" 64 | tee "$tmp/floor.txt"
 "$horde" run "$url" --raw -c "$conns" --connect-rate 0 --total-rate "${rate}/s" --size 64 \
   --duration "${secs}s" --json "$tmp/raw.json" --quiet "${run_cpus[@]}" >/dev/null
 stop_server
-start_server
+start_server --max-connections "$conns" "${serve_cpus[@]}"
 "$horde" run "$url" -c "$conns" --connect-rate 0 --total-rate "${rate}/s" --size 64 \
   --duration "${secs}s" --json "$tmp/ws.json" --quiet "${run_cpus[@]}" >/dev/null
 stop_server

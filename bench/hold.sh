@@ -7,19 +7,12 @@
 #   bench/hold.sh [connections=100000] [hold_seconds=30] [connect_rate=40000]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-horde=${HORDE:-$here/../build/release/horde}
+. "$here/common.sh"
 n=${1:-100000}
 hold=${2:-30}
 rate=${3:-40000}
-out_dir=$here/results
-mkdir -p "$out_dir"
-tmp=$(mktemp -d)
-trap 'kill $server_pid 2>/dev/null || true; rm -rf "$tmp"' EXIT
 
-"$horde" serve --listen 127.0.0.1:0 --max-connections "$n" >"$tmp/serve.out" 2>"$tmp/serve.err" &
-server_pid=$!
-for _ in $(seq 50); do grep -q listening "$tmp/serve.out" 2>/dev/null && break; sleep 0.1; done
-url=$(sed -n 's/^listening \(ws:[^ ]*\).*/\1/p' "$tmp/serve.out")
+start_server --max-connections "$n"
 server_rss_before=$(awk '/VmRSS/{print $2*1024}' /proc/$server_pid/status)
 
 # Ramp time at the asked rate, plus the hold.

@@ -8,28 +8,21 @@
 #   bench/raw.sh [connections=100000] [rates="50000 100000 150000"]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-horde=${HORDE:-$here/../build/release/horde}
+. "$here/common.sh"
 n=${1:-100000}
 rates=${2:-"50000 100000 150000"}
-out_dir=$here/results
-mkdir -p "$out_dir"
-tmp=$(mktemp -d)
-trap 'kill $server_pid 2>/dev/null || true; rm -rf "$tmp"' EXIT
 
 for mode in ws raw; do
   flag=""
   [ "$mode" = raw ] && flag="--raw"
-  "$horde" serve $flag --listen 127.0.0.1:0 --max-connections "$n" >"$tmp/serve.out" 2>&1 &
-  server_pid=$!
-  for _ in $(seq 50); do grep -q listening "$tmp/serve.out" 2>/dev/null && break; sleep 0.1; done
-  url=$(sed -n 's/^listening \(ws:[^ ]*\).*/\1/p' "$tmp/serve.out")
+  start_server $flag --max-connections "$n"
   "$horde" run "$url" $flag -c "$n" --connect-rate 60000/s --rate 0 --duration 6s \
     --json "$tmp/$mode-connect.json" --quiet >/dev/null
   for rate in $rates; do
     "$horde" run "$url" $flag -c 1000 --connect-rate 0 --total-rate "${rate}/s" --size 64 \
       --duration 6s --json "$tmp/$mode-echo-$rate.json" --quiet >/dev/null
   done
-  kill "$server_pid"; wait "$server_pid" 2>/dev/null || true
+  stop_server
 done
 
 python3 - "$tmp" "$out_dir/raw.json" "$rates" <<'PY'
