@@ -16,7 +16,7 @@
 #   bench/tls.sh [hold_connections=20000] [hold_seconds=30] [parts="hold echo handshakes"]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-horde=${HORDE:-$here/../build/release/horde}
+. "$here/common.sh"
 n=${1:-20000}
 hold=${2:-30}
 parts=${3:-"hold echo handshakes"}
@@ -24,17 +24,6 @@ hold_rate=${HOLD_RATE:-500}
 echo_step=${ECHO_STEP:-6}
 echo_rates=${ECHO_RATES:-"10000 20000 30000 40000 50000 60000 80000 100000"}
 handshakes=${HANDSHAKES:-8000}
-out_dir=$here/results
-mkdir -p "$out_dir"
-tmp=$(mktemp -d)
-server_pid=
-trap 'stop_server; rm -rf "$tmp"' EXIT
-
-stop_server() {
-  if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
-  server_pid=
-}
-
 # A throwaway CA and a P-256 server certificate for localhost.
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj "/CN=horde bench CA" \
   -keyout "$tmp/ca.key" -out "$tmp/ca.pem" 2>/dev/null
@@ -44,22 +33,20 @@ printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' >"$tmp/san.cnf"
 openssl x509 -req -in "$tmp/server.csr" -CA "$tmp/ca.pem" -CAkey "$tmp/ca.key" -CAcreateserial \
   -days 1 -extfile "$tmp/san.cnf" -out "$tmp/server.pem" 2>/dev/null
 
-# start_server MAX_CONNECTIONS [tls]: sets url (wss://localhost:PORT/ or ws://127.0.0.1:PORT/).
-start_server() {
+# start_server_for MAX_CONNECTIONS [tls]: sets url (wss://localhost:PORT/ or ws://127.0.0.1:PORT/).
+start_server_for() {
   local extra=()
   [ "${2:-}" = tls ] && extra=(--tls-cert "$tmp/server.pem" --tls-key "$tmp/server.key")
-  "$horde" serve --listen 127.0.0.1:0 --max-connections "$1" "${extra[@]}" >"$tmp/serve.out" 2>"$tmp/serve.err" &
-  server_pid=$!
-  for _ in $(seq 50); do grep -q listening "$tmp/serve.out" 2>/dev/null && break; sleep 0.1; done
-  local port
-  port=$(sed -n 's/^listening [a-z]*:\/\/127.0.0.1:\([0-9]*\)\/.*/\1/p' "$tmp/serve.out")
+  start_server --max-connections "$1" "${extra[@]}"
+  local port=${url##*:}
+  port=${port%%/*}
   if [ "${2:-}" = tls ]; then url="wss://localhost:$port/"; else url="ws://127.0.0.1:$port/"; fi
 }
 
 rss_of() { awk '/VmRSS/{print $2*1024}' "/proc/$1/status"; }
 
 if [[ " $parts " == *" hold "* ]]; then
-  start_server "$n" tls
+  start_server_for "$n" tls
   server_before=$(rss_of "$server_pid")
   ramp=$(( (n + hold_rate - 1) / hold_rate ))
   duration=$(( ramp + hold ))
@@ -75,7 +62,7 @@ fi
 
 if [[ " $parts " == *" echo "* ]]; then
   for mode in ws wss; do
-    start_server 1000 $([ $mode = wss ] && echo tls)
+    start_server_for 1000 $([ $mode = wss ] && echo tls)
     for rate in $echo_rates; do
       "$horde" run "$url" --ca "$tmp/ca.pem" -c 1000 --connect-rate 0 --total-rate "${rate}/s" --size 64 \
         --duration "${echo_step}s" --json "$tmp/echo-$mode-$rate.json" --quiet >/dev/null
@@ -101,7 +88,7 @@ PY
 fi
 
 if [[ " $parts " == *" handshakes "* ]]; then
-  start_server "$handshakes" tls
+  start_server_for "$handshakes" tls
   for resume in on off; do
     flag=()
     [ $resume = off ] && flag=(--no-tls-resume)
