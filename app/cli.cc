@@ -88,8 +88,10 @@ int run_cli(int argc, char** argv) {
                    "Timers wake a shard at most this often, so sends due close together leave "
                    "together: on a VM each wake-up costs ~20 us of CPU, and this cut horde's "
                    "CPU per message by 30% at 50k msg/s. A send leaves at most this late; the "
-                   "lateness is measured (send lag) and counted in its round trip. 0 = wake "
-                   "for every deadline (least added latency, most CPU)")
+                   "lateness is measured (send lag) and counted in its round trip. Completions "
+                   "wait at most as long for others to share a wake-up (Linux 6.12+). At most "
+                   "10ms; 0 = wake for every deadline and completion (least added latency, "
+                   "most CPU)")
       ->capture_default_str();
   run_cmd->add_option("-H,--header", run.headers,
                       "Extra upgrade header, 'Name: value' (repeatable)");

@@ -112,6 +112,11 @@ result<parsed_flags> parse_flags(const run_options& o) {
   take(f.pong_timeout, parse_duration_ns(o.pong_timeout), error);
   take(f.drain, parse_duration_ns(o.drain), error);
   take(f.wake_interval, parse_duration_ns(o.wake_interval), error);
+  if (error.empty() && f.wake_interval > 10'000'000) {
+    error = "--wake-interval " + o.wake_interval +
+            " is longer than 10ms: a shard's loop wakes at least every 10 ms anyway "
+            "(stop, drain and phase changes are noticed then)";
+  }
   take(f.size, parse_bytes(o.size), error);
   take(f.connect_rate, parse_rate_per_second(o.connect_rate), error);
   take(f.rate, parse_rate_per_second(o.rate), error);

@@ -73,6 +73,8 @@ class pubsub_client {
   // and the unsubscribe message leaving one of the slot's subscriptions in
   // force (`random` picks which), or empty when it has none to leave.
   bool churn_due(uint64_t now) noexcept;
+  // When the next leave is due (0: no churn, or it has not started).
+  uint64_t next_churn_ns() const noexcept { return _churn_interval_ns ? _next_churn_ns : 0; }
   std::string_view leave_message(uint32_t slot, uint64_t random, uint64_t now);
 
   // Once per loop turn: hands the deliveries counted for last-subscriber

@@ -2,7 +2,9 @@
 
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <string>
 
@@ -27,8 +29,9 @@ result<void> ring::init(const ring_options& options) {
                       "kernel.io_uring_disabled or a seccomp profile)");
   }
   _ready = true;
+  _min_timeout = (params.features & uring_compat::feat_min_timeout) != 0;
   // Registering the ring fd saves an fdget per io_uring_enter.
-  (void)io_uring_register_ring_fd(&_ring);
+  _registered_fd = io_uring_register_ring_fd(&_ring) == 1;
   if (options.file_table_slots > 0) {
     ret = io_uring_register_files_sparse(&_ring, options.file_table_slots);
     if (ret < 0) {
@@ -50,10 +53,34 @@ io_uring_sqe* ring::sqe() noexcept {
   return entry;
 }
 
-int ring::submit_and_wait(uint64_t timeout_ns, unsigned min_completions) noexcept {
+int ring::submit_and_wait(uint64_t timeout_ns, unsigned min_completions,
+                          uint64_t min_wait_ns) noexcept {
   __kernel_timespec ts{};
   ts.tv_sec = int64_t(timeout_ns / 1'000'000'000);
   ts.tv_nsec = int64_t(timeout_ns % 1'000'000'000);
+  if (min_completions > 1 && (min_wait_ns == 0 || !_min_timeout)) min_completions = 1;
+  if (min_completions > 1) {
+    // liburing 2.3 cannot pass min_wait_usec: submit, then wait in our own
+    // io_uring_enter with the extended argument (uring_compat.hh).
+    if (io_uring_sq_ready(&_ring) > 0) io_uring_submit(&_ring);
+    io_uring_getevents_arg arg{};
+    arg.sigmask_sz = _NSIG / 8;
+    arg.pad = uint32_t(std::max<uint64_t>(1, std::min(min_wait_ns, timeout_ns) / 1000));
+    arg.ts = reinterpret_cast<uintptr_t>(&ts);
+    unsigned flags = IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG;
+    int fd = _ring.ring_fd;
+    if (_registered_fd) {
+      flags |= IORING_ENTER_REGISTERED_RING;
+      fd = _ring.enter_ring_fd;
+    }
+    errno = 0;
+    int ret = io_uring_enter2(unsigned(fd), 0, min_completions, flags,
+                              reinterpret_cast<sigset_t*>(&arg), sizeof arg);
+    // Whichever convention the library's wrapper follows: -errno, or -1 and errno.
+    if (ret == -1 && errno != 0) ret = -errno;
+    if (ret == -ETIME || ret == -EINTR) return 0;
+    return ret < 0 ? ret : 0;
+  }
   io_uring_cqe* cqe = nullptr;
   // liburing 2.3 returns the submit count with cqe == nullptr on timeout
   // (PLATFORM.md): the cqe pointer, not the return value, says what happened.

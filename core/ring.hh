@@ -36,8 +36,15 @@ class ring {
   // Submits, then sleeps until `min_completions` have arrived or the timeout
   // passes. More than one lets a busy loop sleep through several
   // completions instead of being woken (a context switch, costly in a VM)
-  // for each. Returns >= 0 or -errno (-ETIME on timeout is not an error).
-  int submit_and_wait(uint64_t timeout_ns, unsigned min_completions = 1) noexcept;
+  // for each. With min_wait_ns, a completion waits at most that long for
+  // the others (kernel 6.12+; before, each completion wakes the loop, since
+  // an unbounded wait would hold a receive back, and TCP stamps merged
+  // data with its newest arrival). Returns >= 0 or -errno (-ETIME on
+  // timeout is not an error).
+  int submit_and_wait(uint64_t timeout_ns, unsigned min_completions = 1,
+                      uint64_t min_wait_ns = 0) noexcept;
+  // Whether the kernel bounds a batched wait (IORING_FEAT_MIN_TIMEOUT).
+  bool bounds_batched_waits() const noexcept { return _min_timeout; }
 
   // Submits and runs deferred task work without waiting.
   int submit_and_poll() noexcept;
@@ -72,6 +79,8 @@ class ring {
   io_uring _ring{};
   bool _ready = false;
   unsigned _file_slots = 0;
+  bool _min_timeout = false;    // IORING_FEAT_MIN_TIMEOUT
+  bool _registered_fd = false;  // io_uring_register_ring_fd took
 };
 
 // Checks once, at start, that the kernel has every io_uring operation horde

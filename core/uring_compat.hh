@@ -19,6 +19,11 @@ namespace horde::core::uring_compat {
 inline constexpr uint8_t op_bind = 56;
 inline constexpr uint8_t op_listen = 57;
 
+// IORING_FEAT_MIN_TIMEOUT: kernel 6.12, liburing 2.8. With it the `pad`
+// word of 2.3's io_uring_getevents_arg is `min_wait_usec`: a wait for many
+// completions lasts at most that long, then ends at the first one.
+inline constexpr uint32_t feat_min_timeout = 1U << 15;
+
 // IORING_TIMEOUT_MULTISHOT: kernel 6.4, liburing 2.4.
 inline constexpr unsigned timeout_multishot = 1U << 6;
 
