@@ -60,6 +60,41 @@ nlohmann::json histogram_json(const core::histogram& h) {
   return j;
 }
 
+// What the host's network stack did during the run, and what it means for
+// the figures above: on loopback a dropped packet comes back as a
+// retransmission 200 ms or more later, in some message's latency.
+void print_kernel_network(std::FILE* out, const sysctl::net_counters& k) {
+  fmt::print(out,
+             "  kernel       whole host during the run: {} TCP segments retransmitted ({} after "
+             "a timeout, {} tail-loss probes), {} input-queue drops, {} listen-queue overflows\n",
+             grouped(k.retransmitted_segments), grouped(k.retransmit_timeouts),
+             grouped(k.loss_probes), grouped(k.input_queue_drops), grouped(k.listen_overflows));
+  if (k.input_queue_drops > 0) {
+    fmt::print(out,
+               "               packets were dropped before TCP saw them: raise the per-CPU input "
+               "queue (sysctl -w net.core.netdev_max_backlog=16384)\n");
+  }
+  if (k.listen_overflows > 0) {
+    fmt::print(out,
+               "               a listening socket's accept queue overflowed: SYNs dropped, "
+               "connects retried 1 s later (raise net.core.somaxconn and the server's backlog)\n");
+  }
+  if (k.retransmit_timeouts > 0) {
+    fmt::print(out,
+               "               retransmission timeouts fired: latencies of 200 ms and more "
+               "may be the network stack's, not the server's\n");
+  }
+}
+
+nlohmann::json kernel_network_json(const sysctl::net_counters& k) {
+  return {{"scope", "host"},
+          {"retransmitted_segments", k.retransmitted_segments},
+          {"retransmit_timeouts", k.retransmit_timeouts},
+          {"loss_probes", k.loss_probes},
+          {"input_queue_drops", k.input_queue_drops},
+          {"listen_overflows", k.listen_overflows}};
+}
+
 bool tls_run(const run_result& r) {
   return r.plan != nullptr && r.plan->tls;
 }
@@ -308,6 +343,7 @@ void print_summary(std::FILE* out, const run_result& r) {
                cpu / (double(c.messages_received) / 1e6));
   }
   fmt::print(out, "  schedule     {}\n", judge_schedule(r).explanation);
+  if (r.kernel_network) print_kernel_network(out, *r.kernel_network);
   if (r.embedded_server) {
     fmt::print(
         out, "  server       accepted {}  upgraded {}  messages in {}  out {}  accept errors {}\n",
@@ -454,6 +490,7 @@ nlohmann::json to_json(const run_result& r) {
                   {"round_trip", histogram_json(r.metrics.latency.round_trip)},
                   {"send_lag", histogram_json(r.metrics.latency.send_lag)}};
   if (tls_run(r)) j["tls"] = tls_json(r);
+  if (r.kernel_network) j["kernel_network"] = kernel_network_json(*r.kernel_network);
   const auto verdict = judge_schedule(r);
   j["self"] = {{"cpu_user_seconds", r.usage_end.user_seconds - r.usage_start.user_seconds},
                {"cpu_system_seconds", r.usage_end.system_seconds - r.usage_start.system_seconds},

@@ -29,6 +29,7 @@
 #include "sysctl/check_report.hh"
 #include "sysctl/fd_limits.hh"
 #include "sysctl/kernel_limits.hh"
+#include "sysctl/net_counters.hh"
 #include "sysctl/planner.hh"
 
 namespace horde::app {
@@ -472,6 +473,7 @@ int run_load(const run_options& options) {
   }
 
   install_stop_handlers();
+  const auto network_before = sysctl::read_net_counters("/");
   result.rss_before_connections = read_self_usage().rss_bytes;
   core::client_engine engine(plan);
   const uint64_t start = core::now_ns();
@@ -544,6 +546,9 @@ int run_load(const run_options& options) {
   }
   engine.snapshot(result.metrics);
   result.usage_end = read_self_usage();
+  if (const auto network_after = sysctl::read_net_counters("/"); network_before && network_after) {
+    result.kernel_network = sysctl::counters_between(*network_before, *network_after);
+  }
   if (server) {
     result.server = server->totals();
     server->stop();

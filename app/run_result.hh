@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,7 @@
 #include "core/engine.hh"
 #include "core/metrics.hh"
 #include "core/plan.hh"
+#include "sysctl/net_counters.hh"
 
 namespace horde::app {
 
@@ -57,6 +59,11 @@ struct run_result {
   uint64_t rss_before_connections = 0;
   uint64_t rss_at_peak_open = 0;  // RSS sampled when the most connections were open
   uint64_t open_at_rss_sample = 0;
+
+  // The host's TCP retransmissions, input-queue drops and listen-queue
+  // overflows during the run (everyone's traffic, not only horde's); absent
+  // when /proc/net could not be read.
+  std::optional<sysctl::net_counters> kernel_network;
 
   // Pub/sub: when publishing started, seconds since the run's start (< 0: it
   // never did, the subscriptions did not all settle within the run).

@@ -37,6 +37,10 @@ TEST(HordeRun, EmbeddedServerEchoesEveryMessage) {
   EXPECT_EQ(r["messages"]["unstamped"], 0);
   EXPECT_EQ(r["latency"]["round_trip"]["count"], sent);
   EXPECT_EQ(r["server"]["messages_in"], sent);
+  // The host's network counters over the run: present wherever /proc/net is.
+  EXPECT_EQ(r["kernel_network"]["scope"], "host");
+  EXPECT_TRUE(r["kernel_network"]["input_queue_drops"].is_number_unsigned());
+  EXPECT_NE(run.process.out.find("kernel       whole host during the run:"), std::string::npos);
   // No phase of a 3 s run can take longer than the run: a receive stamp from
   // before the phase began once showed as a 274 s upgrade.
   const double elapsed_ns = double(r["elapsed_seconds"]) * 1e9;
