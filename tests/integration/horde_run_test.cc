@@ -3,6 +3,7 @@
 // servers nobody here wrote (Python websockets, Node ws), plus deliberately
 // broken ones. Every run is bounded by --duration and a hard kill deadline.
 #include <gtest/gtest.h>
+#include <sys/utsname.h>
 
 #include <cstdio>
 #include <fstream>
@@ -80,7 +81,15 @@ TEST(HordeRun, WakeIntervalCoalescesWakeUps) {
     EXPECT_DOUBLE_EQ(double(r["plan"]["wake_interval_seconds"]), i == 0 ? 0.0 : 0.005);
     turns[i] = r["self"]["loop_turns"];
   }
-  EXPECT_LT(turns[1] * 4, turns[0]) << "5 ms grid: " << turns[1] << ", none: " << turns[0];
+  // Before Linux 6.12 (no IORING_FEAT_MIN_TIMEOUT) every echo still wakes
+  // the loop; only the timers coalesce.
+  utsname host{};
+  uname(&host);
+  int major = 0, minor = 0;
+  std::sscanf(host.release, "%d.%d", &major, &minor);
+  const bool completions_batch = major > 6 || (major == 6 && minor >= 12);
+  EXPECT_LT(turns[1] * (completions_batch ? 4 : 1), turns[0])
+      << "5 ms grid: " << turns[1] << ", none: " << turns[0] << " (kernel " << host.release << ")";
 }
 
 TEST(HordeRun, SeparateReferenceServerTextAndPings) {
