@@ -131,6 +131,7 @@ struct client_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
   uint64_t next_launch_ns = 0;
   uint64_t launch_interval_ns = 0;
   uint32_t pending_connects = 0;
+  uint64_t last_turn_ns = 0;   // when the last loop turn began
   unsigned last_drained = 0;   // completions the last loop turn took
   unsigned sends_chained = 0;  // large sends, or sends a send's completion started, this turn
   uint32_t handshaking = 0;    // launched, not yet open nor finished: their completions are timed
@@ -1217,7 +1218,10 @@ struct client_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
       // move earlier messages' receive time. Every completion wakes the loop
       // at once while handshakes run (their phases are timed on handling),
       // after a turn of bulk traffic, and while a send chain drains.
-      const uint64_t wake_at = now + std::max(wait, plan.wake_interval_ns);
+      // The interval counts from the last turn's start: a loop that fell
+      // behind (turns longer than the interval) does not sleep on top.
+      const uint64_t wake_at = std::max(now + wait, last_turn_ns + plan.wake_interval_ns);
+      last_turn_ns = now;
       const bool prompt = handshaking > 0 || run_phase == phase::closing ||
                           last_drained >= wake_batch / 2 || sends_chained > 0;
       sends_chained = 0;
