@@ -1218,9 +1218,11 @@ struct client_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
       // move earlier messages' receive time. Every completion wakes the loop
       // at once while handshakes run (their phases are timed on handling),
       // after a turn of bulk traffic, and while a send chain drains.
-      // The interval counts from the last turn's start: a loop that fell
-      // behind (turns longer than the interval) does not sleep on top.
-      const uint64_t wake_at = std::max(now + wait, last_turn_ns + plan.wake_interval_ns);
+      // Something already due (a catch-up burst left sends behind) waits
+      // only for the rest of the interval since the last turn began: a loop
+      // that fell behind does not sleep on top of it.
+      const uint64_t wake_at = wait == 0 ? std::max(now, last_turn_ns + plan.wake_interval_ns)
+                                         : now + std::max(wait, plan.wake_interval_ns);
       last_turn_ns = now;
       const bool prompt = handshaking > 0 || run_phase == phase::closing ||
                           last_drained >= wake_batch / 2 || sends_chained > 0;
