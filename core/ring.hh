@@ -43,8 +43,6 @@ class ring {
   // timeout is not an error).
   int submit_and_wait(uint64_t timeout_ns, unsigned min_completions = 1,
                       uint64_t min_wait_ns = 0) noexcept;
-  // Whether the kernel bounds a batched wait (IORING_FEAT_MIN_TIMEOUT).
-  bool bounds_batched_waits() const noexcept { return _min_timeout; }
 
   // Submits and runs deferred task work without waiting.
   int submit_and_poll() noexcept;
