@@ -19,22 +19,9 @@
 # ladder and broadcast, e.g. "--publish-binary --drain 10s").
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-horde=${HORDE:-$here/../build/release/horde}
+. "$here/common.sh"
 mode=${1:-setup}
 shift || true
-out_dir=$here/results
-mkdir -p "$out_dir"
-tmp=$(mktemp -d)
-server_pid=
-trap 'kill $server_pid 2>/dev/null || true; rm -rf "$tmp"' EXIT
-
-start_server() {  # $1: connections to make room for
-  "$horde" serve --listen 127.0.0.1:0 --max-connections "$1" >"$tmp/serve.out" 2>"$tmp/serve.err" &
-  server_pid=$!
-  for _ in $(seq 50); do grep -q listening "$tmp/serve.out" 2>/dev/null && break; sleep 0.1; done
-  url=$(sed -n 's/^listening \(ws:[^ ]*\).*/\1/p' "$tmp/serve.out")
-}
-stop_server() { kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; }
 rss() { awk '/VmRSS/{print $2*1024}' "/proc/$1/status"; }
 # Samples the server's RSS every 0.5 s into $1 until the run ends.
 sample_server() { while kill -0 "$server_pid" 2>/dev/null; do rss "$server_pid" >>"$1" || true; sleep 0.5; done; }
@@ -43,7 +30,7 @@ case "$mode" in
 setup)
   n=${1:-100000}; groups=${2:-3000000}; k=${3:-30}
   for variant in groups plain; do
-    start_server "$n"
+    start_server --max-connections "$n"
     before=$(rss "$server_pid")
     : >"$tmp/server_rss_$variant"
     sample_server "$tmp/server_rss_$variant" &
@@ -90,7 +77,7 @@ PY
 ladder)
   n=${1:-10000}; groups=${2:-100000}; k=${3:-10}; rates=${4:-"10000 30000 100000"}
   for rate in $rates; do
-    start_server "$n"
+    start_server --max-connections "$n"
     "$horde" run "$url" -c "$n" --connect-rate 40k/s --duration "${DURATION:-12s}" --groups "$groups" \
       --subscriptions "$k" --publishers 1% --total-rate "${rate}/s" ${PUBSUB_ARGS:-} --json "$tmp/ladder_$rate.json" --quiet \
       >"$tmp/ladder_$rate.txt"
@@ -112,7 +99,7 @@ PY
   ;;
 broadcast)
   n=${1:-10000}; rate=${2:-100}
-  start_server "$n"
+  start_server --max-connections "$n"
   "$horde" run "$url" -c "$n" --connect-rate 40k/s --duration "${DURATION:-12s}" --groups 1 --subscriptions 1 \
     --publishers 1 --rate "${rate}/s" ${PUBSUB_ARGS:-} --json "$tmp/broadcast.json" --quiet >"$tmp/broadcast.txt"
   stop_server

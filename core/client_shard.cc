@@ -22,6 +22,7 @@
 #include "core/tls_transport.hh"
 #include "core/uring_compat.hh"
 #include "core/user_data.hh"
+#include "core/wake_plan.hh"
 #include "proto/accept_key.hh"
 #include "proto/mask_source.hh"
 #include "proto/stamp.hh"
@@ -41,12 +42,9 @@ constexpr unsigned max_sends_per_wakeup = 64;     // catch-up burst bound per co
 constexpr uint64_t context_keep_ns = 50'000'000;  // keep wslay context if a send is this close
 constexpr uint64_t max_wait_ns = 10'000'000;
 constexpr size_t max_pooled_parsers = 64;
-constexpr size_t max_closing = 1024;  // close handshakes in flight per shard
-constexpr unsigned wake_batch = 128;  // completions that wake a steady loop early
-constexpr unsigned separate_submit_at = 8;
-constexpr size_t large_send_bytes =
-    64 *
-    1024;  // a send that may complete short  // queued entries submitted before the wait is timed
+constexpr size_t max_closing = 1024;            // close handshakes in flight per shard
+constexpr unsigned separate_submit_at = 8;      // queued entries submitted before the wait is timed
+constexpr size_t large_send_bytes = 64 * 1024;  // a send that may complete short
 constexpr size_t max_pooled_ws_contexts = 64;
 
 enum class conn_state : uint8_t {
@@ -131,10 +129,11 @@ struct client_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
   uint64_t next_launch_ns = 0;
   uint64_t launch_interval_ns = 0;
   uint32_t pending_connects = 0;
-  uint64_t last_turn_ns = 0;   // when the last loop turn began
-  unsigned last_drained = 0;   // completions the last loop turn took
-  unsigned sends_chained = 0;  // large sends, or sends a send's completion started, this turn
-  uint32_t handshaking = 0;    // launched, not yet open nor finished: their completions are timed
+  uint64_t last_turn_ns = 0;  // when the last loop turn began
+  unsigned last_drained = 0;  // completions the last loop turn took
+  unsigned sends_to_watch =
+      0;                     // large sends, or sends a completion started, this turn: wake promptly
+  uint32_t handshaking = 0;  // launched, not yet open nor finished: their completions are timed
   uint32_t max_pending = 0;
   uint64_t live = 0;  // connections not yet done
   uint64_t outstanding_echoes = 0;
@@ -349,7 +348,7 @@ struct client_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
     auto bytes = out.start_send();
     // A send this large may complete short: take its completion promptly,
     // or the rest of the message waits for the next wake-up.
-    if (bytes.size() > large_send_bytes) ++sends_chained;
+    if (bytes.size() > large_send_bytes) ++sends_to_watch;
     io_uring_sqe* e = sqe_for(c, op::send);
     io_uring_prep_send(e, int(slot_of(c)), bytes.data(), bytes.size(), MSG_NOSIGNAL);
     e->flags |= IOSQE_FIXED_FILE;
@@ -719,7 +718,7 @@ struct client_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
     }
     wire_of(c).finish_send(uint32_t(res));
     flush(c);
-    if (wire_of(c).sending()) ++sends_chained;  // a backlog: take its completion promptly
+    if (wire_of(c).sending()) ++sends_to_watch;  // a backlog: take its completion promptly
   }
 
   void on_recv(connection& c, int res, bool has_buffer, uint16_t buffer_id, uint64_t now) noexcept {
@@ -1207,33 +1206,23 @@ struct client_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
         const uint64_t churn_at = pubsub->next_churn_ns();
         if (churn_at != 0) wait = churn_at > now ? std::min(wait, churn_at - now) : 0;
       }
-      // Wake-ups are what this loop pays most for on a VM (docs/decisions.md:
-      // a sleep and wake-up costs ~20 µs of CPU here), so they are coalesced.
-      // Timers wake the loop at most once per plan.wake_interval_ns: a send is
-      // late by at most that much, and that lateness is measured, as part of
-      // its round trip. Once every connection is open, a completion waits at
-      // most the same interval for others to share its wake-up. No longer:
-      // the socket is read only when the loop wakes, and TCP stamps the data
-      // merged in it with its newest arrival, so an unbounded wait would
-      // move earlier messages' receive time. Every completion wakes the loop
-      // at once while handshakes run (their phases are timed on handling),
-      // after a turn of bulk traffic, and while a send chain drains.
-      // Something already due (a catch-up burst left sends behind) waits
-      // only for the rest of the interval since the last turn began: a loop
-      // that fell behind does not sleep on top of it.
-      const uint64_t wake_at = wait == 0 ? std::max(now, last_turn_ns + plan.wake_interval_ns)
-                                         : now + std::max(wait, plan.wake_interval_ns);
+      const wake_plan sleep = plan_wake({.now_ns = now,
+                                         .due_in_ns = wait,
+                                         .last_turn_ns = last_turn_ns,
+                                         .interval_ns = plan.wake_interval_ns,
+                                         .handshakes_running = handshaking > 0,
+                                         .closing = run_phase == phase::closing,
+                                         .last_drained = last_drained,
+                                         .sends_to_watch = sends_to_watch});
       last_turn_ns = now;
-      const bool prompt = handshaking > 0 || run_phase == phase::closing ||
-                          last_drained >= wake_batch / 2 || sends_chained > 0;
-      sends_chained = 0;
-      const unsigned batch = prompt ? 1 : wake_batch;
+      sends_to_watch = 0;
       uring.submit_if_queued(separate_submit_at);
       const uint64_t before_wait = now_ns();
       metrics.counters.busy_ns.add(before_wait - now);
-      wait = wake_at > before_wait ? wake_at - before_wait : 0;
-      int ret = wait == 0 ? uring.submit_and_poll()
-                          : uring.submit_and_wait(wait, batch, plan.wake_interval_ns);
+      wait = sleep.wake_at_ns > before_wait ? sleep.wake_at_ns - before_wait : 0;
+      int ret = wait == 0
+                    ? uring.submit_and_poll()
+                    : uring.submit_and_wait(wait, sleep.min_completions, plan.wake_interval_ns);
       if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY) {
         return make_error(std::string("io_uring_enter failed: ") + std::strerror(-ret));
       }

@@ -210,6 +210,8 @@ class tls_test_server {
   SSL_CTX* ctx() const { return _ctx.get(); }
 
  private:
+  // The same choice as proto/tls_server_context.cc makes, written again on
+  // purpose: this peer stands apart from the server code it is used to check.
   static int select_http11(SSL*, const unsigned char** out, unsigned char* out_length,
                            const unsigned char* in, unsigned int in_length, void*) {
     static constexpr unsigned char ours[] = "\x08http/1.1";
