@@ -84,6 +84,16 @@ int run_cli(int argc, char** argv) {
   run_cmd->add_option("--drain", run.drain, "After the last send, wait this long for echoes")
       ->capture_default_str();
   run_cmd
+      ->add_option("--close-timeout", run.close_timeout,
+                   "At the end, time for each close handshake; what still stands after twice "
+                   "this is torn down, and the run returns at most once more this later. A run "
+                   "ends by --duration + --drain + 3 x --close-timeout whatever the server does")
+      ->capture_default_str();
+  run_cmd->add_option(
+      "--send-backlog", run.send_backlog,
+      "Bytes one connection may have waiting to be sent before it counts as send_backlog (the "
+      "server stopped reading) and is closed (default: 1MiB, or 8 messages if larger)");
+  run_cmd
       ->add_option("--wake-interval", run.wake_interval,
                    "Timers wake a shard at most this often, so sends due close together leave "
                    "together: on a VM each wake-up costs ~20 us of CPU, and this cut horde's "
@@ -110,6 +120,9 @@ int run_cli(int argc, char** argv) {
   run_cmd->add_option("--json", run.json_path,
                       "Write the full result (histograms included) as JSON here");
   run_cmd->add_flag("-q,--quiet", run.quiet, "No live progress line");
+  run_cmd->add_flag("--show-secrets", run.show_secrets,
+                    "Show Authorization and Cookie values and JWTs in the report and JSON "
+                    "(redacted by default)");
   run_cmd->add_flag("--raw", run.raw,
                     "Plain TCP instead of WebSocket (no upgrade, no framing), against `horde serve "
                     "--raw` or the embedded server: the same engine's ceiling without WebSocket");

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cstring>
+
 #include <algorithm>
 #include <string>
 
@@ -240,6 +242,39 @@ schedule_verdict judge_schedule(const run_result& r) {
   return verdict;
 }
 
+// One line per reason: its count and what it means, with the detail horde
+// has (HTTP statuses, close codes, errnos).
+void print_failures(std::FILE* out, const core::counter_values& c) {
+  bool first = true;
+  for (size_t i = 0; i < c.failures.size(); ++i) {
+    if (c.failures[i] == 0) continue;
+    const auto reason = core::failure_reason(i);
+    fmt::print(out, "  {}  {} {}: {}\n", first ? "failures   " : "           ",
+               core::to_string(reason), grouped(c.failures[i]), core::describe(reason));
+    first = false;
+    if (reason == core::failure_reason::upgrade_rejected) {
+      for (size_t s = 0; s < c.http_status.size(); ++s) {
+        if (c.http_status[s] != 0)
+          fmt::print(out, "                 HTTP {}: {}\n", s, grouped(c.http_status[s]));
+      }
+    }
+    if (reason == core::failure_reason::connect_error) {
+      for (size_t e = 0; e < c.connect_errnos.size(); ++e) {
+        if (c.connect_errnos[e] != 0)
+          fmt::print(out, "                 errno {} ({}): {}\n", e, std::strerror(int(e)),
+                     grouped(c.connect_errnos[e]));
+      }
+    }
+  }
+  std::string codes;
+  for (size_t i = 0; i < c.close_codes.size(); ++i) {
+    if (c.close_codes[i] != 0)
+      codes += fmt::format("  {}: {}", core::first_close_code + i, grouped(c.close_codes[i]));
+  }
+  if (c.close_codes_other != 0) codes += fmt::format("  other: {}", grouped(c.close_codes_other));
+  if (!codes.empty()) fmt::print(out, "  close codes  from the server{}\n", codes);
+}
+
 void print_summary(std::FILE* out, const run_result& r) {
   const auto& c = r.metrics.counters;
   const auto* plan = r.plan;
@@ -268,22 +303,12 @@ void print_summary(std::FILE* out, const run_result& r) {
   }
   for (const auto& note : r.notes)
     fmt::print(out, "  note         {}\n", note);
-  fmt::print(out,
-             "  connections  attempted {}  opened {}  failed {}  peak open {}  closed cleanly {}\n",
-             grouped(c.attempts), grouped(c.upgraded), grouped(c.failures_total()),
-             grouped(c.open_peak), grouped(c.closed_clean));
-  if (c.failures_total() > 0) {
-    fmt::print(out, "  failures    ");
-    for (size_t i = 0; i < c.failures.size(); ++i) {
-      if (c.failures[i] == 0) continue;
-      fmt::print(out, " {} {}", core::to_string(core::failure_reason(i)), grouped(c.failures[i]));
-    }
-    fmt::print(out, "\n");
-    for (size_t s = 0; s < c.http_status.size(); ++s) {
-      if (c.http_status[s] != 0)
-        fmt::print(out, "               HTTP {}: {}\n", s, grouped(c.http_status[s]));
-    }
-  }
+  fmt::print(
+      out, "  connections  attempted {}  opened {}  failed {}  peak open {}  closed cleanly {}{}\n",
+      grouped(c.attempts), grouped(c.upgraded), grouped(c.failures_total()), grouped(c.open_peak),
+      grouped(c.closed_clean),
+      c.unfinished_total() ? fmt::format("  unfinished {}", grouped(c.unfinished_total())) : "");
+  print_failures(out, c);
   if (tls_run(r)) print_tls(out, r);
   const bool pubsub = plan && plan->pubsub.enabled();
   if (pubsub) {
@@ -411,6 +436,11 @@ nlohmann::json to_json(const run_result& r) {
                  {"sources", r.sources}};
   }
   j["notes"] = r.notes;
+  nlohmann::json headers = nlohmann::json::array();
+  for (const auto& [name, value] : r.headers)
+    headers.push_back({{"name", name}, {"value", value}});
+  j["headers"] = headers;
+  j["shards_stuck"] = r.shards_stuck;
   j["errors"] = r.errors;
   nlohmann::json failures = nlohmann::json::object();
   for (size_t i = 0; i < c.failures.size(); ++i)
@@ -421,14 +451,33 @@ nlohmann::json to_json(const run_result& r) {
   }
   nlohmann::json close_codes = nlohmann::json::object();
   for (size_t i = 0; i < c.close_codes.size(); ++i) {
-    if (c.close_codes[i]) close_codes[std::to_string(1000 + i)] = c.close_codes[i];
+    if (c.close_codes[i])
+      close_codes[std::to_string(core::first_close_code + i)] = c.close_codes[i];
   }
   if (c.close_codes_other) close_codes["other"] = c.close_codes_other;
-  j["connections"] = {{"attempted", c.attempts},        {"tcp_connected", c.tcp_connected},
-                      {"opened", c.upgraded},           {"failed", c.failures_total()},
-                      {"peak_open", c.open_peak},       {"closed_clean", c.closed_clean},
-                      {"bind_retries", c.bind_retries}, {"failures", failures},
-                      {"upgrade_status", statuses},     {"server_close_codes", close_codes}};
+  nlohmann::json errnos = nlohmann::json::object();
+  for (size_t e = 0; e < c.connect_errnos.size(); ++e) {
+    if (c.connect_errnos[e]) errnos[std::strerror(int(e))] = c.connect_errnos[e];
+  }
+  nlohmann::json reasons = nlohmann::json::object();
+  for (size_t i = 0; i < c.failures.size(); ++i)
+    reasons[std::string(core::to_string(core::failure_reason(i)))] =
+        core::describe(core::failure_reason(i));
+  j["connections"] = {{"attempted", c.attempts},
+                      {"tcp_connected", c.tcp_connected},
+                      {"opened", c.upgraded},
+                      {"failed", c.failures_total()},
+                      {"unfinished", c.unfinished_total()},
+                      {"peak_open", c.open_peak},
+                      {"closed_clean", c.closed_clean},
+                      {"bind_retries", c.bind_retries},
+                      {"failures", failures},
+                      {"failure_meanings", reasons},
+                      {"connect_errors", errnos},
+                      {"upgrade_status", statuses},
+                      {"server_close_codes", close_codes},
+                      {"send_backlog_peak_bytes", c.backlog_peak_bytes},
+                      {"abandoned_at_hard_stop", c.hard_stops}};
   j["messages"] = {{"sent", c.messages_sent},
                    {"received", c.messages_received},
                    {"answered", r.metrics.latency.round_trip.count()},
@@ -436,7 +485,8 @@ nlohmann::json to_json(const run_result& r) {
                    {"bytes_sent", c.bytes_sent},
                    {"bytes_received", c.bytes_received},
                    {"pings_sent", c.pings_sent},
-                   {"pongs_received", c.pongs_received}};
+                   {"pongs_received", c.pongs_received},
+                   {"pings_received", c.pings_received}};
   if (r.plan && r.plan->pubsub.enabled()) {
     const auto& p = c.pubsub;
     const auto& plan = r.plan->pubsub;
@@ -495,6 +545,7 @@ nlohmann::json to_json(const run_result& r) {
   j["self"] = {{"cpu_user_seconds", r.usage_end.user_seconds - r.usage_start.user_seconds},
                {"cpu_system_seconds", r.usage_end.system_seconds - r.usage_start.system_seconds},
                {"rss_bytes", r.usage_end.rss_bytes},
+               {"peak_rss_bytes", r.usage_end.peak_rss_bytes},
                {"rss_before_connections", r.rss_before_connections},
                {"rss_at_peak_open", r.rss_at_peak_open},
                {"open_at_rss_sample", r.open_at_rss_sample},

@@ -20,12 +20,16 @@
 #include "affinity/cpu_set.hh"
 #include "affinity/placement.hh"
 #include "affinity/topology.hh"
+#include "app/redact.hh"
 #include "app/report.hh"
+#include "app/result_file.hh"
 #include "app/target_url.hh"
 #include "app/units.hh"
 #include "core/clock.hh"
 #include "core/engine.hh"
 #include "core/ring.hh"
+#include "proto/stamp.hh"
+#include "proto/ws_session.hh"
 #include "sysctl/check_report.hh"
 #include "sysctl/fd_limits.hh"
 #include "sysctl/kernel_limits.hh"
@@ -36,6 +40,9 @@ namespace horde::app {
 namespace {
 
 std::atomic<int> stop_signals{0};
+
+// horde's own receive limit (proto::ws_limits), which horde serve shares.
+constexpr uint64_t max_message_bytes = proto::ws_limits{}.max_message_bytes;
 
 void on_stop_signal(int) {
   stop_signals.fetch_add(1, std::memory_order_relaxed);
@@ -86,7 +93,7 @@ uint32_t shards_for(uint64_t connections, uint64_t table_cap, size_t cpus, unsig
 
 struct parsed_flags {
   uint64_t connections, max_pending, duration, ping, connect_timeout, upgrade_timeout, pong_timeout,
-      drain, wake_interval, size;
+      drain, close_timeout, wake_interval, size, send_backlog;
   double connect_rate, rate;
   uint16_t port_low, port_high;
 };
@@ -112,6 +119,8 @@ result<parsed_flags> parse_flags(const run_options& o) {
   take(f.upgrade_timeout, parse_duration_ns(o.upgrade_timeout), error);
   take(f.pong_timeout, parse_duration_ns(o.pong_timeout), error);
   take(f.drain, parse_duration_ns(o.drain), error);
+  take(f.close_timeout, parse_duration_ns(o.close_timeout), error);
+  if (!o.send_backlog.empty()) take(f.send_backlog, parse_bytes(o.send_backlog), error);
   take(f.wake_interval, parse_duration_ns(o.wake_interval), error);
   if (error.empty() && f.wake_interval > 10'000'000) {
     error = "--wake-interval " + o.wake_interval +
@@ -130,7 +139,26 @@ result<parsed_flags> parse_flags(const run_options& o) {
   if (!error.empty()) return make_error(error);
   if (f.connections == 0) return make_error("-c/--connections must be at least 1");
   if (f.duration == 0) return make_error("--duration must be more than 0");
-  if (f.size > (64u << 20)) return make_error("--size is at most 64 MiB");
+  // Every message carries its stamp; a smaller one would measure nothing.
+  // The largest is what horde (and horde serve) accept in one message.
+  const size_t stamp_bytes = o.text ? proto::stamp_text_size : proto::stamp_size;
+  if (f.size < stamp_bytes && !o.pubsub.enabled()) {
+    return make_error(
+        fmt::format("--size {} is smaller than the {}-byte stamp every message carries ({}): "
+                    "horde could not time or match its echoes",
+                    o.size, stamp_bytes, o.text ? "printable, with --text" : "binary"));
+  }
+  if (f.size > max_message_bytes) {
+    return make_error(fmt::format(
+        "--size is at most 16MiB: the largest message horde (and horde serve) will receive"));
+  }
+  if (f.close_timeout == 0) return make_error("--close-timeout must be more than 0");
+  if (o.send_backlog.empty()) {
+    // Room for 8 messages and their frame headers, and never under 1 MiB.
+    f.send_backlog = std::max<uint64_t>(1u << 20, 8 * (f.size + 14));
+  } else if (f.send_backlog < 64 * 1024 || f.send_backlog > (1u << 30)) {
+    return make_error("--send-backlog is between 64KiB and 1GiB");
+  }
   unsigned lo = 0, hi = 0;
   if (std::sscanf(o.ports.c_str(), "%u-%u", &lo, &hi) != 2 || lo == 0 || hi > 65535 || lo > hi) {
     return make_error("bad --ports '" + o.ports + "': expected e.g. 1025-65535");
@@ -223,11 +251,146 @@ int preflight(const core::client_plan& plan, const core::endpoint& target,
   return 2;
 }
 
+// The controller's loop while shards run: a progress line and a series point
+// once a second, signals (the first stops the run cleanly, the second ends it
+// at once), and a watchdog: a shard whose loop stops turning is named in the
+// report, and a run past every deadline is ended, so the report is always
+// written.
+void watch_run(core::client_engine& engine, const core::client_plan& plan,
+               const run_options& options, core::server_engine* server, uint64_t start,
+               run_result& result) {
+  constexpr uint64_t second = 1'000'000'000;
+  const bool tty = isatty(STDERR_FILENO) && !options.quiet;
+  // Whatever the server does, shards return by then (advance_phase's deadlines).
+  const uint64_t deadline =
+      start + plan.duration_ns + plan.drain_ns + 3 * plan.close_timeout_ns + 5 * second;
+  series_point previous;
+  uint64_t next_tick = start + second;
+  int signals_seen = 0;
+  uint64_t abort_at = 0;
+  std::vector<uint64_t> turns = engine.loop_turns();
+  std::vector<uint64_t> turned_at(turns.size(), start);
+  std::vector<bool> named(turns.size(), false);
+  while (engine.running()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    const uint64_t now = core::now_ns();
+    const int signals = stop_signals.load(std::memory_order_relaxed);
+    if (signals > signals_seen) {
+      if (signals_seen == 0) {
+        result.interrupted = true;
+        engine.request_stop();
+        if (!options.quiet)
+          fmt::print(stderr,
+                     "\nhorde: stopping (signal): closing connections and writing the report; "
+                     "a second signal ends the run at once\n");
+      }
+      if (signals >= 2 && abort_at == 0) {
+        abort_at = now;
+        engine.request_abort();
+        result.notes.push_back("ended at once by a second signal: no close handshakes");
+        if (!options.quiet) fmt::print(stderr, "\nhorde: ending now\n");
+      }
+      signals_seen = signals;
+    }
+    if (abort_at == 0 && now > deadline) {
+      abort_at = now;
+      engine.request_abort();
+      result.notes.push_back(
+          "watchdog: shards were still running past duration + drain + 3 x close timeout; "
+          "ended at once");
+    }
+    if (abort_at != 0 && now > abort_at + 3 * second) {
+      result.shards_stuck = true;
+      result.notes.push_back(
+          "watchdog: shards did not return within 3 s of the end; "
+          "the report is from their last counters");
+      break;
+    }
+    const auto current = engine.loop_turns();
+    for (size_t i = 0; i < current.size(); ++i) {
+      if (current[i] != turns[i]) {
+        turns[i] = current[i];
+        turned_at[i] = now;
+      } else if (!named[i] && now - turned_at[i] > 3 * second) {
+        named[i] = true;
+        result.notes.push_back(
+            fmt::format("watchdog: shard {} stopped advancing at {:.1f} s (no loop turn for 3 s)",
+                        i, double(turned_at[i] - start) / 1e9));
+      }
+    }
+    if (now < next_tick) continue;
+    next_tick += second;
+    core::metrics_snapshot snapshot;
+    engine.snapshot(snapshot);
+    series_point point;
+    point.t = double(now - start) / 1e9;
+    point.open = snapshot.counters.open_now;
+    point.attempts = snapshot.counters.attempts;
+    point.upgraded = snapshot.counters.upgraded;
+    point.failures = snapshot.counters.failures_total();
+    point.sent = snapshot.counters.messages_sent;
+    point.received = snapshot.counters.messages_received;
+    point.round_trip_p50_ns = snapshot.latency.round_trip.value_at_quantile(0.5);
+    point.round_trip_p99_ns = snapshot.latency.round_trip.value_at_quantile(0.99);
+    point.rss_bytes = read_self_usage().rss_bytes;
+    if (server) {
+      const auto totals = server->totals();
+      result.server_peak_groups = std::max(result.server_peak_groups, totals.groups);
+      result.server_peak_subscriptions =
+          std::max(result.server_peak_subscriptions, totals.subscriptions);
+    }
+    point.publishes = snapshot.counters.pubsub.publishes;
+    point.expected = snapshot.counters.pubsub.owed();
+    point.delivered = snapshot.counters.pubsub.unique();
+    // Memory per connection is what holding connections costs: sampled while
+    // the run is still in its send phase, not during the closing handshakes
+    // (each takes a framing context until it completes).
+    const bool holding = now < start + plan.duration_ns;
+    if (holding && point.open >= result.open_at_rss_sample && point.open > 0) {
+      result.open_at_rss_sample = point.open;
+      result.rss_at_peak_open = point.rss_bytes;
+    }
+    result.series.push_back(point);
+    if (!options.quiet) {
+      const std::string line = progress_line(result, point, previous);
+      if (tty) {
+        fmt::print(stderr, "\r{}\033[K", line);
+      } else {
+        fmt::print(stderr, "{}\n", line);
+      }
+    }
+    previous = point;
+  }
+  if (tty) fmt::print(stderr, "\n");
+}
+
+// The summary always; the JSON whole or not at all. Returns the exit code a
+// failed write deserves (2), else 0.
+int write_outputs(const run_options& options, const run_result& result) {
+  print_summary(stdout, result);
+  std::fflush(stdout);
+  if (options.json_path.empty()) return 0;
+  if (auto written = write_whole(options.json_path, to_json(result).dump(1) + "\n"); !written) {
+    fmt::print(stderr,
+               "horde run: the JSON result was not written: {} (the summary above has it)\n",
+               written.error().message);
+    return 2;
+  }
+  return 0;
+}
+
 int run_load(const run_options& options) {
   auto flags = parse_flags(options);
   if (!flags) {
     fmt::print(stderr, "horde run: {}\n", flags.error().message);
     return 2;
+  }
+  // A result that cannot be written is found out now, not after the run.
+  if (!options.json_path.empty()) {
+    if (auto writable = check_writable(options.json_path); !writable) {
+      fmt::print(stderr, "horde run: --json: {}\n", writable.error().message);
+      return 2;
+    }
   }
   if (auto probed = core::probe_kernel_features(); !probed) {
     fmt::print(stderr, "horde run: {}\n", probed.error().message);
@@ -273,6 +436,8 @@ int run_load(const run_options& options) {
   plan.upgrade_timeout_ns = flags->upgrade_timeout;
   plan.pong_timeout_ns = flags->pong_timeout;
   plan.drain_ns = flags->drain;
+  plan.close_timeout_ns = flags->close_timeout;
+  plan.send_backlog_bytes = uint32_t(flags->send_backlog);
   plan.wake_interval_ns = flags->wake_interval;
   plan.port_low = flags->port_low;
   plan.port_high = flags->port_high;
@@ -332,7 +497,7 @@ int run_load(const run_options& options) {
       fmt::print(stderr, "horde run: --raw is plain TCP; it does not go with wss://\n");
       return 2;
     }
-    result.target = options.url;
+    result.target = options.show_secrets ? options.url : redact_text(options.url);
   }
 
   auto address = resolve(url.host, url.port);
@@ -442,6 +607,9 @@ int run_load(const run_options& options) {
     std::string value = header.substr(colon + 1);
     value.erase(0, value.find_first_not_of(' '));
     upgrade_options.headers.emplace_back(header.substr(0, colon), value);
+    const std::string name = header.substr(0, colon);
+    result.headers.emplace_back(name,
+                                options.show_secrets ? value : redact_header_value(name, value));
   }
   auto request = proto::upgrade_request_template::make(upgrade_target, upgrade_options);
   if (!request) {
@@ -474,71 +642,17 @@ int run_load(const run_options& options) {
 
   install_stop_handlers();
   const auto network_before = sysctl::read_net_counters("/");
-  result.rss_before_connections = read_self_usage().rss_bytes;
   core::client_engine engine(plan);
+  engine.start();
+  // Memory per connection counts from here: shards have made their rings,
+  // buffer rings and heaps, and no connection slot exists yet.
+  if (!engine.wait_ready(10'000'000'000))
+    result.notes.push_back("some shards took over 10 s to set up; memory per connection is rough");
+  result.rss_before_connections = read_self_usage().rss_bytes;
   const uint64_t start = core::now_ns();
-  engine.start(start);
-
-  const bool tty = isatty(STDERR_FILENO) && !options.quiet;
-  series_point previous;
-  uint64_t next_tick = start + 1'000'000'000;
-  bool stop_requested = false;
-  while (engine.running()) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    if (stop_signals.load(std::memory_order_relaxed) > 0 && !stop_requested) {
-      stop_requested = true;
-      result.interrupted = true;
-      engine.request_stop();
-      if (!options.quiet)
-        fmt::print(stderr,
-                   "\nhorde: stopping (signal); closing connections and writing the report\n");
-    }
-    const uint64_t now = core::now_ns();
-    if (now < next_tick) continue;
-    next_tick += 1'000'000'000;
-    core::metrics_snapshot snapshot;
-    engine.snapshot(snapshot);
-    series_point point;
-    point.t = double(now - start) / 1e9;
-    point.open = snapshot.counters.open_now;
-    point.attempts = snapshot.counters.attempts;
-    point.upgraded = snapshot.counters.upgraded;
-    point.failures = snapshot.counters.failures_total();
-    point.sent = snapshot.counters.messages_sent;
-    point.received = snapshot.counters.messages_received;
-    point.round_trip_p50_ns = snapshot.latency.round_trip.value_at_quantile(0.5);
-    point.round_trip_p99_ns = snapshot.latency.round_trip.value_at_quantile(0.99);
-    point.rss_bytes = read_self_usage().rss_bytes;
-    if (server) {
-      const auto totals = server->totals();
-      result.server_peak_groups = std::max(result.server_peak_groups, totals.groups);
-      result.server_peak_subscriptions =
-          std::max(result.server_peak_subscriptions, totals.subscriptions);
-    }
-    point.publishes = snapshot.counters.pubsub.publishes;
-    point.expected = snapshot.counters.pubsub.owed();
-    point.delivered = snapshot.counters.pubsub.unique();
-    // Memory per connection is what holding connections costs: sampled while
-    // the run is still in its send phase, not during the closing handshakes
-    // (each takes a framing context until it completes).
-    const bool holding = now < start + plan.duration_ns;
-    if (holding && point.open >= result.open_at_rss_sample && point.open > 0) {
-      result.open_at_rss_sample = point.open;
-      result.rss_at_peak_open = point.rss_bytes;
-    }
-    result.series.push_back(point);
-    if (!options.quiet) {
-      const std::string line = progress_line(result, point, previous);
-      if (tty) {
-        fmt::print(stderr, "\r{}\033[K", line);
-      } else {
-        fmt::print(stderr, "{}\n", line);
-      }
-    }
-    previous = point;
-  }
-  if (tty) fmt::print(stderr, "\n");
-  result.errors = engine.join();
+  engine.go(start);
+  watch_run(engine, plan, options, server.get(), start, result);
+  if (!result.shards_stuck) result.errors = engine.join();
   result.elapsed_seconds = double(core::now_ns() - start) / 1e9;
   if (pubsub_shared) {
     const uint64_t began = pubsub_shared->publish_start_ns.load(std::memory_order_relaxed);
@@ -555,16 +669,14 @@ int run_load(const run_options& options) {
     for (auto& e : server->errors())
       result.errors.push_back(e);
   }
-
-  print_summary(stdout, result);
-  if (!options.json_path.empty()) {
-    std::ofstream out(options.json_path);
-    out << to_json(result).dump(1) << "\n";
-    if (!out) {
-      fmt::print(stderr, "horde run: could not write {}\n", options.json_path);
-      return 2;
-    }
+  const int written = write_outputs(options, result);
+  if (result.shards_stuck) {
+    // A shard that never returned cannot be joined: leave without waiting
+    // for it, now that the report is out.
+    std::fflush(nullptr);
+    std::_Exit(written != 0 ? written : 1);
   }
+  if (written != 0) return written;
   return result.errors.empty() ? 0 : 1;
 }
 

@@ -27,6 +27,8 @@ struct run_options {
   std::string upgrade_timeout = "10s";
   std::string pong_timeout = "10s";
   std::string drain = "2s";
+  std::string close_timeout = "3s";     // per close handshake at the end; deadlines follow from it
+  std::string send_backlog;             // empty: max(1 MiB, 8 messages)
   std::string wake_interval = "100us";  // timers wake a shard at most this often
   std::vector<std::string> headers;
   std::vector<std::string> subprotocols;
@@ -39,7 +41,8 @@ struct run_options {
   std::string json_path;
   bool quiet = false;
   bool force = false;
-  bool raw = false;  // plain TCP: the engine's ceiling without WebSocket
+  bool raw = false;           // plain TCP: the engine's ceiling without WebSocket
+  bool show_secrets = false;  // print Authorization/Cookie values and JWTs as given
   pubsub_options pubsub;
   tls_flags tls;  // wss:// only
   group_setup_options group_setup;

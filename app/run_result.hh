@@ -46,6 +46,9 @@ struct run_result {
   std::vector<std::string> notes;   // what horde decided on its own, and why
   std::vector<std::string> errors;  // shard errors: the run could not do its job
   bool interrupted = false;
+  bool shards_stuck = false;  // some shard never returned: the report is from its last counters
+  // Extra upgrade headers as sent, credentials redacted unless --show-secrets.
+  std::vector<std::pair<std::string, std::string>> headers;
   double elapsed_seconds = 0;
 
   core::metrics_snapshot metrics;

@@ -13,6 +13,7 @@ self_usage read_self_usage() noexcept {
   if (getrusage(RUSAGE_SELF, &ru) == 0) {
     usage.user_seconds = double(ru.ru_utime.tv_sec) + double(ru.ru_utime.tv_usec) / 1e6;
     usage.system_seconds = double(ru.ru_stime.tv_sec) + double(ru.ru_stime.tv_usec) / 1e6;
+    usage.peak_rss_bytes = uint64_t(ru.ru_maxrss) * 1024;  // Linux gives KiB
   }
   // statm's second field is resident pages: cheaper than parsing status.
   if (FILE* f = std::fopen("/proc/self/statm", "r")) {

@@ -4,11 +4,13 @@
 #include <netinet/tcp.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cmath>
 #include <cstddef>
 #include <cstring>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/buffer_pool.hh"
@@ -46,6 +48,7 @@ constexpr size_t max_closing = 1024;            // close handshakes in flight pe
 constexpr unsigned separate_submit_at = 8;      // queued entries submitted before the wait is timed
 constexpr size_t large_send_bytes = 64 * 1024;  // a send that may complete short
 constexpr size_t max_pooled_ws_contexts = 64;
+constexpr uint32_t invalid_slot = UINT32_MAX;  // a request that belongs to no connection
 
 enum class conn_state : uint8_t {
   idle,             // not launched yet
@@ -93,15 +96,56 @@ struct connection {
 
 static_assert(sizeof(connection) <= 160, "a connection slot must stay small: 100k of them");
 
+// Why a session failed, as the report names it: the close code horde sent
+// says which rule the server broke.
+failure_reason failure_of(const proto::ws_session& session) noexcept {
+  switch (session.failure_code()) {
+    case 1007:
+      return failure_reason::protocol_invalid_utf8;
+    case 1009:
+      return failure_reason::protocol_message_too_big;
+    case 1011:
+      return failure_reason::io_error;  // memory ran out on our side
+    default:
+      return failure_reason::protocol_error;
+  }
+}
+
+// The reason an upgrade answer was refused. A TLS record (handshake 0x16 or
+// alert 0x15, version 3.x) where "HTTP/1.1" should be means ws:// reached a
+// TLS port.
+failure_reason failure_of(const proto::upgrade_response_parser& parser,
+                          std::span<const uint8_t> first_bytes) noexcept {
+  switch (parser.failure()) {
+    case proto::upgrade_failure::not_101:
+      return failure_reason::upgrade_rejected;
+    case proto::upgrade_failure::bad_accept:
+      return failure_reason::upgrade_bad_accept;
+    case proto::upgrade_failure::too_large:
+      return failure_reason::upgrade_header_too_large;
+    default:
+      break;
+  }
+  const bool tls_record = first_bytes.size() >= 2 &&
+                          (first_bytes[0] == 0x15 || first_bytes[0] == 0x16) &&
+                          first_bytes[1] == 0x03;
+  return tls_record ? failure_reason::tls_answer_to_plain : failure_reason::upgrade_invalid;
+}
+
+// wss://: an HTTP answer where a TLS record should be means a plain port.
+bool is_plain_http(std::span<const uint8_t> bytes) noexcept {
+  return bytes.size() >= 5 && std::memcmp(bytes.data(), "HTTP/", 5) == 0;
+}
+
 }  // namespace
 
 struct client_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink {
   const client_plan& plan;
   const uint32_t index;
   shard_metrics& metrics;
-  const std::atomic<bool>& stop;
-  const uint64_t start_ns;
-  const uint64_t end_ns;
+  shard_control& control;
+  uint64_t start_ns = 0;  // set when the controller says go
+  uint64_t end_ns = 0;
 
   ring uring;
   buffer_pool buffers;
@@ -139,6 +183,7 @@ struct client_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
   uint64_t outstanding_echoes = 0;
   uint64_t drain_until_ns = 0;
   uint64_t close_until_ns = 0;  // set once every close has been started
+  uint64_t hard_stop_ns = 0;    // past it the loop returns, whatever is in flight
   size_t close_cursor = 0;      // the next connection to start closing
   size_t closing_now = 0;       // close handshakes in flight
   enum class phase { running, draining, closing } run_phase = phase::running;
@@ -158,34 +203,39 @@ struct client_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
   uint64_t processed_ns = 0;      // when horde took the completion that brought them
   static const int one;
 
-  impl(const client_plan& p, uint32_t i, shard_metrics& m, const std::atomic<bool>& s, uint64_t t0)
+  impl(const client_plan& p, uint32_t i, shard_metrics& m, shard_control& c)
       : plan(p),
         index(i),
         metrics(m),
-        stop(s),
-        start_ns(t0),
-        end_ns(t0 + p.duration_ns),
-        wheel(t0),
+        control(c),
+        wheel(now_ns()),
         ports(uint16_t(p.sources.size()), p.port_low, p.port_high, i, p.shards,
               std::span<const uint16_t>(p.excluded_ports)),
-        ws_env(proto::ws_role::client, proto::ws_limits{}, masks, max_pooled_ws_contexts),
-        conns(client_shard::share(p.connections, p.shards, i)) {
+        ws_env(proto::ws_role::client, proto::ws_limits{}, masks, max_pooled_ws_contexts) {
     max_pending = std::max<uint32_t>(1, p.max_pending_connects / p.shards);
     bind_addresses.resize(max_pending);
     for (uint32_t b = 0; b < max_pending; ++b)
       free_bind_slots.push_back(uint16_t(max_pending - 1 - b));
     if (p.connect_rate > 0) launch_interval_ns = uint64_t(1e9 * p.shards / p.connect_rate);
-    next_launch_ns = t0;
-    live = conns.size();
     payload.resize(std::max<uint32_t>(p.message_size, proto::stamp_text_size));
+  }
+
+  // The per-connection state, made once the run starts: the memory it takes
+  // belongs to the connections, not to the shard's fixed setup.
+  void make_slots(uint64_t t0) {
+    start_ns = t0;
+    end_ns = t0 + plan.duration_ns;
+    next_launch_ns = t0;
+    conns = std::vector<connection>(client_shard::share(plan.connections, plan.shards, index));
+    live = conns.size();
     for (size_t k = 0; k < conns.size(); ++k)
-      conns[k].id = uint32_t(i + k * p.shards);
-    if (p.raw) raw_state.resize(conns.size());
-    if (p.pubsub.enabled()) {
+      conns[k].id = uint32_t(index + k * plan.shards);
+    if (plan.raw) raw_state.resize(conns.size());
+    if (plan.pubsub.enabled()) {
       std::vector<uint32_t> ids(conns.size());
       for (size_t k = 0; k < conns.size(); ++k)
         ids[k] = conns[k].id;
-      pubsub.emplace(p.pubsub, m, ids, p.shards);
+      pubsub.emplace(plan.pubsub, metrics, ids, plan.shards);
     }
   }
 
@@ -341,9 +391,17 @@ struct client_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
     send_wire(c);
   }
 
-  // Starts a send of what waits in wire_of(c), unless one is in flight.
+  // Starts a send of what waits in wire_of(c), unless one is in flight. A
+  // connection whose waiting bytes pass the plan's cap has a server that
+  // stopped reading: it is counted and torn down, never fed without bound.
   void send_wire(connection& c) noexcept {
     out_buffer& out = wire_of(c);
+    if (out.size() > metrics.counters.backlog_peak_bytes.get())
+      metrics.counters.backlog_peak_bytes.set(out.size());
+    if (out.size() > plan.send_backlog_bytes) {
+      teardown(c, failure_reason::send_backlog);
+      return;
+    }
     if (out.sending() || out.empty()) return;
     auto bytes = out.start_send();
     // A send this large may complete short: take its completion promptly,
@@ -478,7 +536,7 @@ struct client_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
       }
       if (state == proto::ws_state::failed) {
         current = nullptr;
-        teardown(c, failure_reason::protocol_error);
+        teardown(c, failure_of(c.session));
         return;
       }
       metrics.counters.messages_sent.add();
@@ -500,7 +558,7 @@ struct client_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
     auto state = c.session.ping(ws_env, {}, *this);
     current = nullptr;
     if (state == proto::ws_state::failed) {
-      teardown(c, failure_reason::protocol_error);
+      teardown(c, failure_of(c.session));
       return;
     }
     metrics.counters.pings_sent.add();
@@ -559,11 +617,7 @@ struct client_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
 
   void on_close(uint16_t code, std::string_view) override {
     connection& c = *current;
-    if (code >= 1000 && code <= 1015) {
-      metrics.counters.close_codes[code - 1000].add();
-    } else {
-      metrics.counters.close_codes_other.add();
-    }
+    metrics.counters.close_code(code);
     if (c.state != conn_state::closing) c.failure = uint8_t(failure_reason::closed_by_server);
   }
 
@@ -639,7 +693,7 @@ struct client_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
         // connecting state first, or teardown would only mark it again and
         // the slot would never be freed.
         c.state = conn_state::upgrading;
-        teardown(c, std::nullopt);
+        teardown(c, recorded_failure(c));
         return;
       }
       if (plan.raw) {
@@ -678,7 +732,7 @@ struct client_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
     const bool port_busy =
         (c.chain_failed_op == op::bind && error == -EADDRINUSE) || error == -EADDRNOTAVAIL;
     if (c.abort_after_chain) {
-      finish_failed(c, std::nullopt);
+      finish_failed(c, recorded_failure(c));
       return;
     }
     if (port_busy && c.retries < max_bind_retries && !c.timed_out) {
@@ -705,6 +759,7 @@ struct client_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
     } else if (error == -ETIMEDOUT) {
       reason = failure_reason::connect_timeout;
     }
+    if (reason == failure_reason::connect_error) metrics.counters.connect_errno(-error);
     finish_failed(c, reason);
   }
 
@@ -810,7 +865,7 @@ struct client_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
                        {reinterpret_cast<const uint8_t*>(text.data()), text.size()}, *this);
     current = nullptr;
     if (state == proto::ws_state::failed) {
-      teardown(c, failure_reason::protocol_error);
+      teardown(c, failure_of(c.session));
       return false;
     }
     metrics.counters.messages_sent.add();
@@ -925,10 +980,10 @@ struct client_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
       if (status == proto::parse_status::need_more) return;
       if (status == proto::parse_status::invalid || !c.upgrade->accepted()) {
         const int code = c.upgrade->status_code();
-        const bool rejected = status == proto::parse_status::done &&
-                              c.upgrade->failure() == proto::upgrade_failure::not_101;
-        if (rejected && code > 0 && code < 600) metrics.counters.http_status[size_t(code)].add();
-        teardown(c, rejected ? failure_reason::upgrade_rejected : failure_reason::upgrade_invalid);
+        const failure_reason reason = failure_of(*c.upgrade, bytes);
+        if (reason == failure_reason::upgrade_rejected && code > 0 && code < 600)
+          metrics.counters.http_status[size_t(code)].add();
+        teardown(c, reason);
         return;
       }
       return_parser(c);
@@ -947,7 +1002,7 @@ struct client_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
     current = nullptr;
     flush(c);
     if (state == proto::ws_state::failed) {
-      teardown(c, failure_reason::protocol_error);
+      teardown(c, failure_of(c.session));
       return;
     }
     if (c.failure != no_failure) {
@@ -974,6 +1029,10 @@ struct client_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
 
   void feed_tls(connection& c, std::span<const uint8_t> ciphertext, uint64_t now) noexcept {
     received_ns = now;  // the plaintext inside arrived when its ciphertext did
+    if (c.state == conn_state::tls_handshaking && is_plain_http(ciphertext)) {
+      teardown(c, failure_reason::plain_answer_to_tls);
+      return;
+    }
     const proto::tls_state state = tls->feed(slot_of(c), ciphertext, *this);
     if (c.state == conn_state::tearing || c.state == conn_state::done) return;
     if (state == proto::tls_state::failed) {
@@ -1050,15 +1109,28 @@ struct client_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
     wheel.cancel(c.timer);
     const uint32_t slot = slot_of(c);
     // Cancel first: a pending multishot recv holds the socket open even after
-    // its table slot is closed. Cancel by the recv's exact user_data, a hash
-    // lookup: cancelling by descriptor walks every pending request of the
-    // ring, which made closing 15k connections per shard quadratic. Hard link
-    // so the close runs even when there was nothing to cancel.
+    // its table slot is closed, and a send blocked on a full socket (a server
+    // that stopped reading) would never complete, so the slot would never
+    // settle and the run never end. Cancel each by its exact user_data, a
+    // hash lookup: cancelling by descriptor walks every pending request of
+    // the ring, which made closing 15k connections per shard quadratic. Hard
+    // links, so the close runs even when there was nothing to cancel.
     io_uring_sqe* e = sqe_for(c, op::cancel);
     io_uring_prep_cancel64(e, pack({slot, c.generation, op::recv}), 0);
     e->flags |= IOSQE_IO_HARDLINK;
+    if (wire_of(c).sending()) {
+      e = sqe_for(c, op::cancel);
+      io_uring_prep_cancel64(e, pack({slot, c.generation, op::send}), 0);
+      e->flags |= IOSQE_IO_HARDLINK;
+    }
     e = sqe_for(c, op::close);
     io_uring_prep_close_direct(e, slot);
+  }
+
+  // The reason kept in the slot while its connect chain was still in flight.
+  static std::optional<failure_reason> recorded_failure(const connection& c) noexcept {
+    if (c.failure == no_failure) return std::nullopt;
+    return failure_reason(c.failure);
   }
 
   void finish_failed(connection& c, std::optional<failure_reason> reason) noexcept {
@@ -1099,8 +1171,17 @@ struct client_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
     }
   }
 
+  // Running -> draining (echoes still owed) -> closing (close handshakes in
+  // waves) -> a hard stop. Every step has a deadline that holds whatever the
+  // server does: the last resort tears down what still stands at
+  // close_until + close_timeout, and the loop returns at hard_stop_ns even if
+  // some completions never came. A second signal (abort) skips to the end.
   void advance_phase(uint64_t now) noexcept {
-    const bool stopping = stop.load(std::memory_order_relaxed);
+    const bool stopping = control.stop.load(std::memory_order_relaxed);
+    if (control.abort.load(std::memory_order_relaxed) && hard_stop_ns == 0) {
+      abort_all(now);
+      return;
+    }
     if (run_phase == phase::running && (now >= end_ns || stopping)) {
       run_phase = phase::draining;
       drain_until_ns = now + (stopping || send_rate() <= 0 ? 0 : plan.drain_ns);
@@ -1121,15 +1202,60 @@ struct client_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
       }
       if (close_cursor == conns.size()) close_until_ns = now + plan.close_timeout_ns;
     }
-    if (run_phase == phase::closing && close_until_ns != 0 &&
+    if (run_phase == phase::closing && close_until_ns != 0 && hard_stop_ns == 0 &&
         now >= close_until_ns + plan.close_timeout_ns) {
       // Last resort: whatever still stands goes now.
       for (auto& c : conns) {
-        if (c.state == conn_state::open || c.state == conn_state::closing ||
-            c.state == conn_state::upgrading || c.state == conn_state::tls_handshaking) {
+        if (c.state == conn_state::open || c.state == conn_state::closing) {
           teardown(c, failure_reason::close_timeout);
+        } else {
+          cut_short(c);
         }
       }
+      hard_stop_ns = now + plan.close_timeout_ns;
+    }
+  }
+
+  // A second signal: no drain, no close handshakes; what is open is torn
+  // down (not a failure: the user ended it), what was still being set up is
+  // counted unfinished. The loop returns within a second at most.
+  void abort_all(uint64_t now) noexcept {
+    run_phase = phase::closing;
+    live -= conns.size() - launched;
+    launched = conns.size();
+    close_cursor = conns.size();
+    if (close_until_ns == 0) close_until_ns = now;
+    for (auto& c : conns) {
+      if (c.state == conn_state::open || c.state == conn_state::closing) {
+        teardown(c, std::nullopt);
+      } else {
+        cut_short(c);
+      }
+    }
+    hard_stop_ns = now + 1'000'000'000;
+  }
+
+  // A connection the run's end caught before it opened: counted unfinished,
+  // with the step it was in.
+  void cut_short(connection& c) noexcept {
+    switch (c.state) {
+      case conn_state::connecting:
+        if (c.abort_after_chain) break;  // its cancel is already on its way
+        c.abort_after_chain = true;
+        c.failure = uint8_t(failure_reason::unfinished_connect);
+        {
+          io_uring_sqe* e = sqe_for(c, op::cancel);
+          io_uring_prep_cancel64(e, pack({slot_of(c), c.generation, op::connect}), 0);
+        }
+        break;
+      case conn_state::tls_handshaking:
+        teardown(c, failure_reason::unfinished_tls);
+        break;
+      case conn_state::upgrading:
+        teardown(c, failure_reason::unfinished_upgrade);
+        break;
+      default:
+        break;
     }
   }
 
@@ -1152,7 +1278,7 @@ struct client_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
         auto state = c.session.close(ws_env, 1000, "horde: run complete", *this);
         current = nullptr;
         if (state == proto::ws_state::failed) {
-          teardown(c, failure_reason::protocol_error);
+          teardown(c, failure_of(c.session));
           return;
         }
         c.deadline_ns = now + plan.close_timeout_ns;
@@ -1160,34 +1286,64 @@ struct client_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
         schedule(c);
         break;
       }
-      case conn_state::tls_handshaking:
-      case conn_state::upgrading:
-        teardown(c, std::nullopt);
-        break;
-      case conn_state::connecting: {
-        c.abort_after_chain = true;
-        io_uring_sqe* e = sqe_for(c, op::cancel);
-        io_uring_prep_cancel64(e, pack({slot_of(c), c.generation, op::connect}), 0);
-        break;
-      }
       default:
+        cut_short(c);
         break;
     }
   }
 
-  result<void> run() {
+  // The shard's fixed setup: ring, buffer ring, TLS context.
+  result<void> set_up() {
+    const uint64_t share = client_shard::share(plan.connections, plan.shards, index);
     ring_options options;
-    options.file_table_slots = std::max<uint32_t>(uint32_t(conns.size()), 1);
+    options.file_table_slots = std::max<uint32_t>(uint32_t(share), 1);
     if (auto r = uring.init(options); !r) return r;
     if (auto r = buffers.init(uring.raw(), buffer_group, receive_buffers, receive_buffer_size); !r)
       return r;
     if (plan.tls) {
-      auto made = tls_transport::client(plan.tls_options, conns.size());
+      auto made = tls_transport::client(plan.tls_options, share);
       if (!made) return made.error();
       tls = std::move(*made);
     }
+    return {};
+  }
+
+  // Waits for the controller's start time; 0 when the run was aborted first.
+  uint64_t wait_for_start() const noexcept {
+    for (;;) {
+      const uint64_t t0 = control.start_ns.load(std::memory_order_acquire);
+      if (t0 != 0) return t0;
+      if (control.abort.load(std::memory_order_relaxed)) return 0;
+      std::this_thread::sleep_for(std::chrono::microseconds(100));
+    }
+  }
+
+  // Past the hard stop: whatever is still in flight is abandoned (counted),
+  // every request of the ring cancelled, and the loop returns.
+  void abandon_in_flight() noexcept {
+    for (auto& c : conns) {
+      if (c.state != conn_state::done && c.state != conn_state::idle)
+        metrics.counters.hard_stops.add();
+    }
+    io_uring_sqe* e = uring.sqe();
+    io_uring_prep_cancel64(e, 0, IORING_ASYNC_CANCEL_ALL | IORING_ASYNC_CANCEL_ANY);
+    io_uring_sqe_set_data64(e, pack({invalid_slot, 0, op::cancel}));
+    uring.submit_and_wait(100'000'000, 1, 0);
+  }
+
+  result<void> run() {
+    auto ready = set_up();
+    control.ready.fetch_add(1, std::memory_order_acq_rel);
+    if (!ready) return ready;
+    const uint64_t t0 = wait_for_start();
+    if (t0 == 0) return {};
+    make_slots(t0);
     while (live > 0) {
       uint64_t now = now_ns();
+      if (hard_stop_ns != 0 && now >= hard_stop_ns) {
+        abandon_in_flight();
+        return {};
+      }
       wheel.advance(now, [&](timer_node& node) {
         auto* c = reinterpret_cast<connection*>(reinterpret_cast<char*>(&node) -
                                                 offsetof(connection, timer));
@@ -1241,8 +1397,8 @@ struct client_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
 const int client_shard::impl::one = 1;
 
 client_shard::client_shard(const client_plan& plan, uint32_t index, shard_metrics& metrics,
-                           const std::atomic<bool>& stop, uint64_t start_ns)
-    : _impl(std::make_unique<impl>(plan, index, metrics, stop, start_ns)) {}
+                           shard_control& control)
+    : _impl(std::make_unique<impl>(plan, index, metrics, control)) {}
 
 client_shard::~client_shard() = default;
 

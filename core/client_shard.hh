@@ -20,10 +20,21 @@
 
 namespace horde::core {
 
+// What the controller tells running shards, and how shards start together.
+// Shards set themselves up (ring, buffers, TLS), say they are ready, and wait
+// for the start time: the controller samples memory in between, so memory per
+// connection excludes the fixed cost of setup, as an outside observer sees it.
+struct shard_control {
+  std::atomic<bool> stop{false};      // end the run: drain, close cleanly
+  std::atomic<bool> abort{false};     // end it now: no drain, no close handshakes
+  std::atomic<uint32_t> ready{0};     // shards set up (or failed to)
+  std::atomic<uint64_t> start_ns{0};  // 0 until the controller says go
+};
+
 class client_shard {
  public:
   client_shard(const client_plan& plan, uint32_t index, shard_metrics& metrics,
-               const std::atomic<bool>& stop, uint64_t start_ns);
+               shard_control& control);
   ~client_shard();
   client_shard(const client_shard&) = delete;
   client_shard& operator=(const client_shard&) = delete;

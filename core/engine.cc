@@ -2,8 +2,11 @@
 
 #include <unistd.h>
 
+#include <chrono>
+
 #include "affinity/cpu_set.hh"
 #include "core/client_shard.hh"
+#include "core/clock.hh"
 #include "core/shard_heap.hh"
 
 namespace horde::core {
@@ -26,14 +29,15 @@ client_engine::client_engine(const client_plan& plan) : _plan(plan) {
 }
 
 client_engine::~client_engine() {
-  request_stop();
+  request_abort();
+  go(now_ns());
   join();
 }
 
-void client_engine::start(uint64_t start_ns) {
+void client_engine::start() {
   _running.store(int(_plan.shards), std::memory_order_release);
   for (uint32_t i = 0; i < _plan.shards; ++i) {
-    _threads.emplace_back([this, i, start_ns] {
+    _threads.emplace_back([this, i] {
       std::string failure;
       const int cpu = cpu_for(_plan.cpus, i);
       if (cpu >= 0) {
@@ -42,8 +46,10 @@ void client_engine::start(uint64_t start_ns) {
       }
       if (failure.empty()) {
         shard_heap heap;  // after pinning: its pages are first touched here
-        client_shard shard(_plan, i, *_metrics[i], _stop, start_ns);
+        client_shard shard(_plan, i, *_metrics[i], _control);
         if (auto ran = shard.run(); !ran) failure = ran.error().message;
+      } else {
+        _control.ready.fetch_add(1, std::memory_order_acq_rel);  // never set up: do not wait for it
       }
       if (!failure.empty()) {
         std::lock_guard<std::mutex> guard(_errors_lock);
@@ -52,6 +58,22 @@ void client_engine::start(uint64_t start_ns) {
       _running.fetch_sub(1, std::memory_order_acq_rel);
     });
   }
+}
+
+bool client_engine::wait_ready(uint64_t timeout_ns) const {
+  const uint64_t until = now_ns() + timeout_ns;
+  while (_control.ready.load(std::memory_order_acquire) < _plan.shards) {
+    if (now_ns() >= until) return false;
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  return true;
+}
+
+std::vector<uint64_t> client_engine::loop_turns() const {
+  std::vector<uint64_t> turns;
+  for (const auto& shard : _metrics)
+    turns.push_back(shard->counters.loop_turns.get());
+  return turns;
 }
 
 void client_engine::snapshot(metrics_snapshot& out) const {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "base/result.hh"
+#include "core/client_shard.hh"
 #include "core/metrics.hh"
 #include "core/plan.hh"
 #include "core/server_shard.hh"
@@ -25,10 +26,24 @@ class client_engine {
   client_engine(const client_engine&) = delete;
   client_engine& operator=(const client_engine&) = delete;
 
-  // Starts every shard; the run's clock starts at start_ns for all of them.
-  void start(uint64_t start_ns);
+  // Starts every shard's setup (rings, buffers); each waits for go().
+  void start();
+  // Waits until every shard is set up (or failed), at most timeout_ns;
+  // false if some were not.
+  bool wait_ready(uint64_t timeout_ns) const;
+  // The run's clock starts at start_ns for every shard.
+  void go(uint64_t start_ns) noexcept {
+    _control.start_ns.store(start_ns == 0 ? 1 : start_ns, std::memory_order_release);
+  }
   // Shards end their runs early: stop sending, close, and return.
-  void request_stop() noexcept { _stop.store(true, std::memory_order_relaxed); }
+  void request_stop() noexcept { _control.stop.store(true, std::memory_order_relaxed); }
+  // Shards end now: every connection is torn down without a close handshake.
+  void request_abort() noexcept {
+    _control.abort.store(true, std::memory_order_relaxed);
+    request_stop();
+  }
+  // Each shard's loop turns so far: a shard whose count stops moving is stuck.
+  std::vector<uint64_t> loop_turns() const;
   bool running() const noexcept { return _running.load(std::memory_order_acquire) > 0; }
   // A consistent-enough copy of every shard's metrics, merged.
   void snapshot(metrics_snapshot& out) const;
@@ -39,7 +54,7 @@ class client_engine {
   const client_plan& _plan;
   std::vector<std::unique_ptr<shard_metrics>> _metrics;
   std::vector<std::thread> _threads;
-  std::atomic<bool> _stop{false};
+  shard_control _control;
   std::atomic<int> _running{0};
   std::mutex _errors_lock;  // cold: taken only when a shard fails
   std::vector<std::string> _errors;

@@ -1,59 +1,46 @@
 #include "core/metrics.hh"
 
+#include <algorithm>
+
 namespace horde::core {
 
 std::string_view to_string(failure_reason reason) noexcept {
   switch (reason) {
-    case failure_reason::ports_exhausted:
-      return "ports_exhausted";
-    case failure_reason::bind_failed:
-      return "bind_failed";
-    case failure_reason::connect_refused:
-      return "connect_refused";
-    case failure_reason::connect_timeout:
-      return "connect_timeout";
-    case failure_reason::connect_error:
-      return "connect_error";
-    case failure_reason::upgrade_timeout:
-      return "upgrade_timeout";
-    case failure_reason::upgrade_rejected:
-      return "upgrade_rejected";
-    case failure_reason::upgrade_invalid:
-      return "upgrade_invalid";
-    case failure_reason::protocol_error:
-      return "protocol_error";
-    case failure_reason::closed_by_server:
-      return "closed_by_server";
-    case failure_reason::reset_by_server:
-      return "reset_by_server";
-    case failure_reason::eof_from_server:
-      return "eof_from_server";
-    case failure_reason::pong_timeout:
-      return "pong_timeout";
-    case failure_reason::close_timeout:
-      return "close_timeout";
-    case failure_reason::io_error:
-      return "io_error";
-    case failure_reason::tls_handshake_timeout:
-      return "tls_handshake_timeout";
-    case failure_reason::tls_verify_failed:
-      return "tls_verify_failed";
-    case failure_reason::tls_peer_alert:
-      return "tls_peer_alert";
-    case failure_reason::tls_protocol_error:
-      return "tls_protocol_error";
-    case failure_reason::tls_error:
-      return "tls_error";
+#define HORDE_REASON_NAME(name, text) \
+  case failure_reason::name:          \
+    return #name;
+    HORDE_FAILURE_REASONS(HORDE_REASON_NAME)
+#undef HORDE_REASON_NAME
     case failure_reason::count:
       break;
   }
   return "unknown";
 }
 
+std::string_view describe(failure_reason reason) noexcept {
+  switch (reason) {
+#define HORDE_REASON_TEXT(name, text) \
+  case failure_reason::name:          \
+    return text;
+    HORDE_FAILURE_REASONS(HORDE_REASON_TEXT)
+#undef HORDE_REASON_TEXT
+    case failure_reason::count:
+      break;
+  }
+  return "";
+}
+
 uint64_t counter_values::failures_total() const noexcept {
   uint64_t total = 0;
-  for (uint64_t n : failures)
-    total += n;
+  for (size_t i = 0; i < failures.size(); ++i)
+    if (!is_unfinished(failure_reason(i))) total += failures[i];
+  return total;
+}
+
+uint64_t counter_values::unfinished_total() const noexcept {
+  uint64_t total = 0;
+  for (size_t i = 0; i < failures.size(); ++i)
+    if (is_unfinished(failure_reason(i))) total += failures[i];
   return total;
 }
 
@@ -157,60 +144,51 @@ void pubsub_counters::read_into(pubsub_values& out) const noexcept {
   out.last_stale = last_stale.get();
 }
 
+namespace {
+
+template <class T, size_t N>
+void add_each(std::array<T, N>& into, const std::array<T, N>& from) noexcept {
+  for (size_t i = 0; i < N; ++i)
+    into[i] += from[i];
+}
+
+template <size_t N>
+void read_each(std::array<uint64_t, N>& into, const std::array<counter, N>& from) noexcept {
+  for (size_t i = 0; i < N; ++i)
+    into[i] = from[i].get();
+}
+
+}  // namespace
+
 void counter_values::add(const counter_values& o) {
-  attempts += o.attempts;
-  tcp_connected += o.tcp_connected;
-  upgraded += o.upgraded;
-  open_now += o.open_now;
-  open_peak += o.open_peak;
-  closed_clean += o.closed_clean;
-  messages_sent += o.messages_sent;
-  messages_received += o.messages_received;
-  messages_unstamped += o.messages_unstamped;
-  bytes_sent += o.bytes_sent;
-  bytes_received += o.bytes_received;
-  pings_sent += o.pings_sent;
-  pongs_received += o.pongs_received;
-  bind_retries += o.bind_retries;
-  recv_rearms += o.recv_rearms;
-  busy_ns += o.busy_ns;
-  loop_turns += o.loop_turns;
-  for (size_t i = 0; i < failures.size(); ++i)
-    failures[i] += o.failures[i];
-  for (size_t i = 0; i < http_status.size(); ++i)
-    http_status[i] += o.http_status[i];
-  for (size_t i = 0; i < close_codes.size(); ++i)
-    close_codes[i] += o.close_codes[i];
+  // A maximum merges as a maximum, not a sum.
+  const uint64_t backlog_peak = std::max(backlog_peak_bytes, o.backlog_peak_bytes);
+#define HORDE_ADD_FIELD(name) name += o.name;
+  HORDE_CONNECTION_COUNTERS(HORDE_ADD_FIELD)
+  HORDE_MESSAGE_COUNTERS(HORDE_ADD_FIELD)
+  HORDE_ENGINE_COUNTERS(HORDE_ADD_FIELD)
+#undef HORDE_ADD_FIELD
+  backlog_peak_bytes = backlog_peak;
+  add_each(failures, o.failures);
+  add_each(http_status, o.http_status);
+  add_each(close_codes, o.close_codes);
   close_codes_other += o.close_codes_other;
+  add_each(connect_errnos, o.connect_errnos);
   pubsub.add(o.pubsub);
   tls.add(o.tls);
 }
 
 void shard_counters::read_into(counter_values& out) const {
-  out.attempts = attempts.get();
-  out.tcp_connected = tcp_connected.get();
-  out.upgraded = upgraded.get();
-  out.open_now = open_now.get();
-  out.open_peak = open_peak.get();
-  out.closed_clean = closed_clean.get();
-  out.messages_sent = messages_sent.get();
-  out.messages_received = messages_received.get();
-  out.messages_unstamped = messages_unstamped.get();
-  out.bytes_sent = bytes_sent.get();
-  out.bytes_received = bytes_received.get();
-  out.pings_sent = pings_sent.get();
-  out.pongs_received = pongs_received.get();
-  out.bind_retries = bind_retries.get();
-  out.recv_rearms = recv_rearms.get();
-  out.busy_ns = busy_ns.get();
-  out.loop_turns = loop_turns.get();
-  for (size_t i = 0; i < failures.size(); ++i)
-    out.failures[i] = failures[i].get();
-  for (size_t i = 0; i < http_status.size(); ++i)
-    out.http_status[i] = http_status[i].get();
-  for (size_t i = 0; i < close_codes.size(); ++i)
-    out.close_codes[i] = close_codes[i].get();
+#define HORDE_READ_FIELD(name) out.name = name.get();
+  HORDE_CONNECTION_COUNTERS(HORDE_READ_FIELD)
+  HORDE_MESSAGE_COUNTERS(HORDE_READ_FIELD)
+  HORDE_ENGINE_COUNTERS(HORDE_READ_FIELD)
+#undef HORDE_READ_FIELD
+  read_each(out.failures, failures);
+  read_each(out.http_status, http_status);
+  read_each(out.close_codes, close_codes);
   out.close_codes_other = close_codes_other.get();
+  read_each(out.connect_errnos, connect_errnos);
   pubsub.read_into(out.pubsub);
   tls.read_into(out.tls);
 }

@@ -16,33 +16,63 @@
 
 namespace horde::core {
 
-// Why a connection failed. Every failure is counted under exactly one reason.
+// Why a connection failed (or, for unfinished_*, what it was still doing when
+// the run ended). Every connection that does not end cleanly is counted under
+// exactly one reason. One line per reason: its name (the JSON key and the
+// report's word) and what it means to a user; the enum, to_string and
+// describe follow from this table.
+#define HORDE_FAILURE_REASONS(X)                                                           \
+  X(ports_exhausted, "no free (source address, port) pair left in this shard's share")     \
+  X(bind_failed, "explicit bind kept failing: the ports are held by other sockets")        \
+  X(connect_refused, "RST to our SYN: nothing listening, or a full accept queue")          \
+  X(connect_timeout, "no answer to the SYN within --connect-timeout")                      \
+  X(connect_error, "another connect error (its errno is listed)")                          \
+  X(unfinished_connect, "still connecting when the run ended")                             \
+  X(unfinished_tls, "still in the TLS handshake when the run ended")                       \
+  X(unfinished_upgrade, "still waiting for the 101 when the run ended")                    \
+  X(upgrade_timeout, "no complete 101 within --upgrade-timeout")                           \
+  X(upgrade_rejected, "the server answered the upgrade with another status")               \
+  X(upgrade_bad_accept, "wrong or missing Sec-WebSocket-Accept")                           \
+  X(upgrade_header_too_large, "the answer's header passed 8 KiB or 64 lines")              \
+  X(upgrade_invalid, "a malformed answer, or a 101 without the upgrade headers")           \
+  X(tls_answer_to_plain, "the server answered with TLS: use wss://")                       \
+  X(plain_answer_to_tls, "the server answered in plain HTTP, not TLS: use ws://")          \
+  X(protocol_error, "the server broke RFC 6455 (close 1002)")                              \
+  X(protocol_masked_frame, "masked frame from the server (close 1002)")                    \
+  X(protocol_reserved_bits, "reserved bits set without an extension (close 1002)")         \
+  X(protocol_bad_opcode, "reserved opcode (close 1002)")                                   \
+  X(protocol_bad_control_frame, "control frame fragmented or over 125 bytes (close 1002)") \
+  X(protocol_bad_close_code, "invalid close code from the server (close 1002)")            \
+  X(protocol_invalid_utf8, "invalid UTF-8 in a text message or close reason (close 1007)") \
+  X(protocol_message_too_big, "a message over horde's 16 MiB receive limit (close 1009)")  \
+  X(closed_by_server, "a close frame from the server before the run ended (codes listed)") \
+  X(reset_by_server, "the server reset the connection (ECONNRESET, EPIPE)")                \
+  X(eof_from_server, "TCP FIN from the server without a WebSocket close")                  \
+  X(pong_timeout, "a ping got no pong within --pong-timeout")                              \
+  X(send_backlog, "the server stopped reading: queued bytes passed --send-backlog")        \
+  X(close_timeout, "our close frame got no answer within --close-timeout")                 \
+  X(io_error, "another send or receive error, or memory ran out")                          \
+  X(tls_handshake_timeout, "no finished TLS handshake within --tls-timeout")               \
+  X(tls_verify_failed, "the server's certificate chain or name did not verify")            \
+  X(tls_peer_alert, "the server sent a fatal TLS alert")                                   \
+  X(tls_protocol_error, "the server's bytes broke TLS")                                    \
+  X(tls_error, "TLS failed on our side (memory, a name OpenSSL refused)")
+
 enum class failure_reason : uint8_t {
-  ports_exhausted,   // no free (source, port) pair in this shard's share
-  bind_failed,       // explicit bind kept failing (ports held by others)
-  connect_refused,   // RST to our SYN: nothing listening, or a full backlog
-  connect_timeout,   // no answer within --connect-timeout
-  connect_error,     // any other connect errno (unreachable, ...)
-  upgrade_timeout,   // no complete 101 within --upgrade-timeout
-  upgrade_rejected,  // the server answered with a status other than 101
-  upgrade_invalid,   // malformed answer, wrong Sec-WebSocket-Accept, ...
-  protocol_error,    // the server broke RFC 6455 (bad frame, bad UTF-8, too big)
-  closed_by_server,  // a close frame from the server before the run ended
-  reset_by_server,   // ECONNRESET / EPIPE
-  eof_from_server,   // TCP FIN without a WebSocket close
-  pong_timeout,      // a ping got no pong within --pong-timeout
-  close_timeout,     // our close frame got no answer during shutdown
-  io_error,          // any other send/recv errno
-  // wss:// (core/tls_transport.hh); the report also lists OpenSSL's words for each.
-  tls_handshake_timeout,  // no finished TLS handshake within --tls-timeout
-  tls_verify_failed,      // the server's chain or name did not verify
-  tls_peer_alert,         // the server sent a fatal alert (or close_notify mid-handshake)
-  tls_protocol_error,     // the server's bytes broke TLS
-  tls_error,              // our side: memory, a host name OpenSSL refused, internal
-  count
+#define HORDE_REASON_ENUM(name, text) name,
+  HORDE_FAILURE_REASONS(HORDE_REASON_ENUM)
+#undef HORDE_REASON_ENUM
+      count
 };
 
 std::string_view to_string(failure_reason reason) noexcept;
+// One line for a user: what the reason means.
+std::string_view describe(failure_reason reason) noexcept;
+// Reasons that count connections the run's end cut short, not failures.
+constexpr bool is_unfinished(failure_reason reason) noexcept {
+  return reason == failure_reason::unfinished_connect || reason == failure_reason::unfinished_tls ||
+         reason == failure_reason::unfinished_upgrade;
+}
 
 inline constexpr size_t failure_reason_count = size_t(failure_reason::count);
 
@@ -110,33 +140,56 @@ struct tls_values {
   void add(const tls_values& other);
 };
 
+// A shard's scalar counters, declared once: the live counters, their plain
+// image, merging and reading all follow from this list (a new counter is one
+// line here). Grouped by who writes them together, each group on its own
+// cache lines.
+#define HORDE_CONNECTION_COUNTERS(X)                                      \
+  X(attempts) /* connect attempts (including bind retries' relaunches) */ \
+  X(tcp_connected)                                                        \
+  X(upgraded) /* 101 received and verified: a WebSocket is open */        \
+  X(open_now) /* gauge: open WebSockets right now */                      \
+  X(open_peak)                                                            \
+  X(closed_clean) /* close handshake completed at the end of the run */
+#define HORDE_MESSAGE_COUNTERS(X)                                              \
+  X(messages_sent)                                                             \
+  X(messages_received)                                                         \
+  X(messages_unstamped) /* received messages without a valid horde stamp */    \
+  X(bytes_sent)         /* WebSocket payload bytes */                          \
+  X(bytes_received)                                                            \
+  X(pings_sent)                                                                \
+  X(pongs_received)                                                            \
+  X(pings_received)     /* from the server; answered with one pong per read */ \
+  X(backlog_peak_bytes) /* gauge: the most bytes one connection had waiting */
+#define HORDE_ENGINE_COUNTERS(X)                                       \
+  X(bind_retries) /* a port was busy; another was tried */             \
+  X(recv_rearms)  /* multishot recv re-armed (buffers ran out) */      \
+  X(busy_ns)      /* time the shard spent not waiting in the kernel */ \
+  X(loop_turns)                                                        \
+  X(hard_stops) /* connections abandoned in flight when a deadline ran out */
+
+inline constexpr uint16_t first_close_code = 1000;  // RFC 6455 7.4: 1000-4999 may be sent
+inline constexpr size_t close_code_count = 4000;
+inline constexpr size_t max_errno = 134;
+
 // The plain-number image of a shard's counters, also the merged result's.
 struct counter_values {
-  uint64_t attempts = 0;  // connect attempts (including reconnects)
-  uint64_t tcp_connected = 0;
-  uint64_t upgraded = 0;  // 101 received and verified: a WebSocket is open
-  uint64_t open_now = 0;  // gauge: open WebSockets right now
-  uint64_t open_peak = 0;
-  uint64_t closed_clean = 0;  // close handshake completed at the end of the run
-  uint64_t messages_sent = 0;
-  uint64_t messages_received = 0;
-  uint64_t messages_unstamped = 0;  // received messages without a valid horde stamp
-  uint64_t bytes_sent = 0;          // WebSocket payload bytes
-  uint64_t bytes_received = 0;
-  uint64_t pings_sent = 0;
-  uint64_t pongs_received = 0;
-  uint64_t bind_retries = 0;  // a port was busy; another was tried
-  uint64_t recv_rearms = 0;   // multishot recv re-armed (buffers ran out)
-  uint64_t busy_ns = 0;       // time the shard spent not waiting in the kernel
-  uint64_t loop_turns = 0;
+#define HORDE_VALUE_FIELD(name) uint64_t name = 0;
+  HORDE_CONNECTION_COUNTERS(HORDE_VALUE_FIELD)
+  HORDE_MESSAGE_COUNTERS(HORDE_VALUE_FIELD)
+  HORDE_ENGINE_COUNTERS(HORDE_VALUE_FIELD)
+#undef HORDE_VALUE_FIELD
   std::array<uint64_t, failure_reason_count> failures{};
-  std::array<uint64_t, 600> http_status{};  // non-101 upgrade answers by status
-  std::array<uint64_t, 16> close_codes{};   // server close codes 1000..1015
-  uint64_t close_codes_other = 0;
+  std::array<uint64_t, 600> http_status{};               // non-101 upgrade answers by status
+  std::array<uint64_t, close_code_count> close_codes{};  // server close codes 1000..4999
+  uint64_t close_codes_other = 0;                        // outside 1000..4999
+  std::array<uint64_t, max_errno> connect_errnos{};      // connect_error by errno
   pubsub_values pubsub;
   tls_values tls;
 
+  // Connections that failed; those the run's end cut short are apart.
   uint64_t failures_total() const noexcept;
+  uint64_t unfinished_total() const noexcept;
   void add(const counter_values& other);
 };
 
@@ -169,18 +222,32 @@ struct alignas(64) tls_counters {
 };
 
 struct alignas(64) shard_counters {
-  counter attempts, tcp_connected, upgraded, open_now, open_peak, closed_clean;
-  alignas(64) counter messages_sent, messages_received, messages_unstamped, bytes_sent,
-      bytes_received, pings_sent, pongs_received;
-  alignas(64) counter bind_retries, recv_rearms, busy_ns, loop_turns;
-  alignas(64) std::array<counter, failure_reason_count> failures;
+#define HORDE_LIVE_FIELD(name) counter name;
+  HORDE_CONNECTION_COUNTERS(HORDE_LIVE_FIELD)
+  alignas(64) HORDE_MESSAGE_COUNTERS(HORDE_LIVE_FIELD) alignas(64)
+      HORDE_ENGINE_COUNTERS(HORDE_LIVE_FIELD)
+#undef HORDE_LIVE_FIELD
+          alignas(64) std::array<counter, failure_reason_count> failures;
   std::array<counter, 600> http_status;
-  std::array<counter, 16> close_codes;
+  std::array<counter, close_code_count> close_codes;
   counter close_codes_other;
+  std::array<counter, max_errno> connect_errnos;
   pubsub_counters pubsub;
   tls_counters tls;
 
-  void fail(failure_reason reason) noexcept { failures[size_t(reason)].add(); }
+  void fail(failure_reason reason) noexcept {
+    failures[size_t(reason)].add();
+  }
+  void close_code(uint16_t code) noexcept {
+    if (code >= first_close_code && code < first_close_code + close_code_count) {
+      close_codes[code - first_close_code].add();
+    } else {
+      close_codes_other.add();
+    }
+  }
+  void connect_errno(int error) noexcept {
+    if (error > 0 && size_t(error) < max_errno) connect_errnos[size_t(error)].add();
+  }
   void read_into(counter_values& out) const;
 };
 

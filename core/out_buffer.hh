@@ -62,16 +62,23 @@ class out_buffer {
   out_buffer(const out_buffer&) = delete;
   out_buffer& operator=(const out_buffer&) = delete;
 
-  // Returns false only if memory ran out.
+  // The most a buffer may hold: its size and capacity stay 32-bit, and the
+  // doubling below can never pass this. A connection's own cap (the plan's
+  // send backlog) is far lower; this one only keeps the arithmetic exact.
+  static constexpr uint32_t max_bytes = 1u << 30;
+
+  // Returns false if memory ran out or the buffer would pass max_bytes.
   bool append(std::span<const uint8_t> bytes) noexcept {
-    if (!reserve(_size + uint32_t(bytes.size()))) return false;
+    if (bytes.size() > max_bytes - _size || !reserve(_size + uint32_t(bytes.size()))) return false;
     std::memcpy(_data + _size, bytes.data(), bytes.size());
     _size += uint32_t(bytes.size());
     return true;
   }
 
   // Space for n more bytes at the end, committed by commit(n).
-  uint8_t* prepare(uint32_t n) noexcept { return reserve(_size + n) ? _data + _size : nullptr; }
+  uint8_t* prepare(uint32_t n) noexcept {
+    return n <= max_bytes - _size && reserve(_size + n) ? _data + _size : nullptr;
+  }
   void commit(uint32_t n) noexcept { _size += n; }
 
   // The bytes a new send should carry (all waiting bytes); marks them in flight.
@@ -108,6 +115,7 @@ class out_buffer {
   }
 
  private:
+  // needed <= max_bytes (the callers check), so doubling stays within 32 bits.
   bool reserve(uint32_t needed) noexcept {
     if (needed <= _capacity) return true;
     if (_capacity == 0 && needed <= small_block_cache::block_bytes) {

@@ -119,6 +119,12 @@ struct client_plan {
   // together); completions of open connections wake it only in batches.
   uint64_t wake_interval_ns = 100'000;
   uint64_t close_timeout_ns = 3'000'000'000;
+  // Bytes one connection may have waiting to be sent (the server is not
+  // reading them) before it is counted send_backlog and torn down. The app
+  // sets it from the message size (app/run_plan: at least 1 MiB, room for 8
+  // messages); it bounds horde's memory per connection whatever the server
+  // does.
+  uint32_t send_backlog_bytes = 1u << 20;
 
   // Shards and where they run; shard i runs on cpus[i % cpus.size()].
   uint32_t shards = 1;
