@@ -19,6 +19,9 @@ nlohmann::json to_json(const run_result& result);
 // not the target, was the bottleneck.
 struct schedule_verdict {
   bool kept = true;
+  std::string cause;          // when not kept: saturated, starved or behind
+  double cpu_used_share = 0;  // shard CPU time over the CPUs they were given
+  double cpu_wait_share = 0;  // time a shard was runnable but waiting for a CPU
   std::string explanation;
 };
 schedule_verdict judge_schedule(const run_result& result);

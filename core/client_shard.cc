@@ -20,6 +20,7 @@
 #include "core/pubsub_client.hh"
 #include "core/received_bytes.hh"
 #include "core/ring.hh"
+#include "core/thread_cpu.hh"
 #include "core/timer_wheel.hh"
 #include "core/tls_transport.hh"
 #include "core/uring_compat.hh"
@@ -1338,6 +1339,15 @@ struct client_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
     const uint64_t t0 = wait_for_start();
     if (t0 == 0) return {};
     make_slots(t0);
+    const thread_cpu cpu_at_start = read_thread_cpu();
+    auto ran = loop();
+    const thread_cpu cpu_at_end = read_thread_cpu();
+    metrics.counters.cpu_run_ns.set(cpu_at_end.run_ns - cpu_at_start.run_ns);
+    metrics.counters.cpu_wait_ns.set(cpu_at_end.wait_ns - cpu_at_start.wait_ns);
+    return ran;
+  }
+
+  result<void> loop() {
     while (live > 0) {
       uint64_t now = now_ns();
       if (hard_stop_ns != 0 && now >= hard_stop_ns) {

@@ -205,7 +205,8 @@ struct server_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
   std::vector<uint8_t> reply;                            // an ok/err answer
   std::vector<uint32_t> dirty;                           // slots with frames queued this loop turn
   std::vector<uint32_t> slow;      // subscribers over max_out_bytes, dropped after a fan-out
-  uint64_t delivery_sequence = 0;  // deliveries this shard would make (drop/duplicate_every)
+  uint64_t delivery_sequence = 0;  // deliveries this shard would make (drop_every)
+  uint64_t kept_sequence = 0;      // ... of them not dropped (duplicate_every)
 
   impl(const server_plan& p, uint32_t i, int fd, server_counters& c, server_mesh& m,
        const std::atomic<bool>& s)
@@ -375,7 +376,11 @@ struct server_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
         ++dropped;
         continue;
       }
-      const bool twice = plan.duplicate_every != 0 && delivery_sequence % plan.duplicate_every == 0;
+      // Every Nth delivery that was not dropped: with --drop-every 50 and
+      // --duplicate-every 100 both happen (counting one sequence, every
+      // hundredth would also be a fiftieth and only ever be dropped).
+      ++kept_sequence;
+      const bool twice = plan.duplicate_every != 0 && kept_sequence % plan.duplicate_every == 0;
       bool fits = q.out.append(frame);
       if (fits) ++delivered;
       if (fits && twice) {

@@ -157,6 +157,26 @@ TEST_P(LossyBroker, ReportsExactlyWhatTheServerLostOrDuplicated) {
 
 INSTANTIATE_TEST_SUITE_P(Hooks, LossyBroker, testing::Values("--drop-every", "--duplicate-every"));
 
+// Both hooks at once, with one period a multiple of the other: the server
+// must still duplicate (it used to drop every delivery it would duplicate).
+TEST(LossyBrokerBoth, DropsAndDuplicatesTogether) {
+  auto server = start_peer({horde_binary, "serve", "--listen", "127.0.0.1:0", "--shards", "1",
+                            "--drop-every", "5", "--duplicate-every", "10"});
+  const std::string url = test::served_url(server.port);
+  ASSERT_FALSE(url.empty()) << server.port;
+  auto run = horde_run({url, "-c", "12", "--groups", "4", "--subscriptions", "2", "--publishers",
+                        "4", "--rate", "20/s", "--duration", "2s", "--drain", "500ms"},
+                       "pubsub_lossy_both");
+  ASSERT_EQ(run.process.exit_code, 0) << run.process.err << run.process.out;
+  const auto& p = run.result["pubsub"];
+  const broker_counts counts = stop_and_read_broker_line(server);
+  EXPECT_GT(counts.dropped, 0u);
+  EXPECT_GT(counts.duplicated, 0u);
+  EXPECT_EQ(p["lost"], counts.dropped);
+  EXPECT_EQ(p["duplicated"], counts.duplicated);
+  expect_consistent(p);
+}
+
 // A run against tests/peers/python_chat_server.py on `port`: its JSON
 // protocol through templates, 10 publishes/s per publisher for 2 s.
 std::vector<std::string> json_chat_run(const std::string& port, std::vector<std::string> layout) {
