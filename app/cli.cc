@@ -288,6 +288,12 @@ int run_cli(int argc, char** argv) {
   tune_cmd->add_flag("--remote-target", tune_opts.remote_target, "The target runs on another host");
   tune_cmd->add_flag("--tls", tune_opts.tls, "Connections use TLS (wss://)");
   tune_cmd->add_option("--size", tune_opts.size, "Message size")->capture_default_str();
+  tune_cmd
+      ->add_option("--connect-rate", tune_opts.connect_rate,
+                   "New connections per second, as for horde run (sizes the input queue)")
+      ->capture_default_str();
+  tune_cmd->add_option("--ping-interval", tune_opts.ping_interval,
+                       "Pings per connection, as for horde run");
   tune_cmd->add_option("--rate", tune_opts.rate, "Messages per second per connection")
       ->capture_default_str();
   tune_cmd

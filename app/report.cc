@@ -65,7 +65,7 @@ nlohmann::json histogram_json(const core::histogram& h) {
 // What the host's network stack did during the run, and what it means for
 // the figures above: on loopback a dropped packet comes back as a
 // retransmission 200 ms or more later, in some message's latency.
-void print_kernel_network(std::FILE* out, const sysctl::net_counters& k) {
+void print_kernel_network(std::FILE* out, const sysctl::net_counters& k, const run_result& r) {
   fmt::print(out,
              "  kernel       whole host during the run: {} TCP segments retransmitted ({} after "
              "a timeout, {} tail-loss probes), {} input-queue drops, {} listen-queue overflows\n",
@@ -74,7 +74,8 @@ void print_kernel_network(std::FILE* out, const sysctl::net_counters& k) {
   if (k.input_queue_drops > 0) {
     fmt::print(out,
                "               packets were dropped before TCP saw them: raise the per-CPU input "
-               "queue (sysctl -w net.core.netdev_max_backlog=16384)\n");
+               "queue ({})\n",
+               sysctl::input_queue_fix(r.planned_netdev_backlog, r.netdev_backlog));
   }
   if (k.listen_overflows > 0) {
     fmt::print(out,
@@ -392,7 +393,7 @@ void print_summary(std::FILE* out, const run_result& r) {
                cpu / (double(c.messages_received) / 1e6));
   }
   fmt::print(out, "  schedule     {}\n", judge_schedule(r).explanation);
-  if (r.kernel_network) print_kernel_network(out, *r.kernel_network);
+  if (r.kernel_network) print_kernel_network(out, *r.kernel_network, r);
   if (r.embedded_server) {
     fmt::print(
         out, "  server       accepted {}  upgraded {}  messages in {}  out {}  accept errors {}\n",

@@ -35,6 +35,7 @@
 #include "sysctl/kernel_limits.hh"
 #include "sysctl/net_counters.hh"
 #include "sysctl/planner.hh"
+#include "sysctl/proc_ports.hh"
 
 namespace horde::app {
 namespace {
@@ -77,6 +78,14 @@ bool is_ipv4_loopback(const core::endpoint& e) {
 std::string kernel_release() {
   utsname u{};
   return uname(&u) == 0 ? std::string(u.release) : "unknown";
+}
+
+// Two port lists as one, sorted, each port once.
+std::vector<uint16_t> merged_ports(std::vector<uint16_t> a, const std::vector<uint16_t>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  std::sort(a.begin(), a.end());
+  a.erase(std::unique(a.begin(), a.end()), a.end());
+  return a;
 }
 
 uint32_t round_up_to_multiple(uint32_t n, uint32_t m) {
@@ -205,7 +214,8 @@ result<cpu_choice> place_on_cpus(const std::string& cpu_list, unsigned leave_for
 // kernel cannot carry is refused with the fix (unless --force), and what
 // horde adapts or warns about goes into the report's notes.
 int preflight(const core::client_plan& plan, const core::endpoint& target,
-              const run_options& options, run_result& result) {
+              const std::vector<uint16_t>& avoided_ports, const run_options& options,
+              run_result& result) {
   auto limits = sysctl::read_kernel_limits("/");
   if (!limits) {
     result.notes.push_back("preflight skipped: " + limits.error().message);
@@ -223,6 +233,22 @@ int preflight(const core::client_plan& plan, const core::endpoint& target,
   needs.port_high = plan.port_high;
   needs.tls = plan.tls;
   needs.excluded_ports = plan.excluded_ports;
+  needs.avoided_ports = avoided_ports;
+  needs.connect_rate = plan.connect_rate;
+  needs.pings_per_second_per_connection =
+      plan.ping_interval_ns ? 1e9 / double(plan.ping_interval_ns) : 0;
+  if (plan.pubsub.enabled()) {
+    // Each publish reaches (connections x k / groups) subscribers on
+    // average: per connection, its deliveries plus its share of publishes.
+    const auto& layout = plan.pubsub.layout;
+    const double publishes = plan.pubsub.publish_rate * double(layout.publishers);
+    const double connections = double(std::max<uint64_t>(plan.connections, 1));
+    needs.messages_per_second_per_connection =
+        publishes * double(layout.per_connection) / double(std::max<uint64_t>(layout.groups, 1)) +
+        publishes / connections;
+  }
+  result.netdev_backlog = limits->netdev_max_backlog;
+  result.planned_netdev_backlog = sysctl::netdev_backlog_need(needs).needed;
   const auto lines = sysctl::plan_checks(needs, *limits);
   std::vector<sysctl::check_line> failing;
   for (const auto& line : lines) {
@@ -511,9 +537,18 @@ int run_load(const run_options& options) {
   if (!embedded && reserved_target_ports) plan.excluded_ports.push_back(url.port);
   plan.tls = url.secure;  // the preflight budgets TLS memory; the flags are applied below
 
-  // Source addresses: given, or as many loopback addresses as the ports need.
+  // Ports no source may bind: reserved ones, and those something on this host
+  // listens on (a client socket there would take a port a server needs, or
+  // fail to bind). First for one address to size the sources, then for all.
+  const bool loopback = is_ipv4_loopback(*address);
+  std::vector<uint16_t> avoided_ports;
+  if (auto avoided = sysctl::ports_to_avoid("/", {loopback ? "127.0.0.1" : "0.0.0.0"},
+                                            plan.port_low, plan.port_high)) {
+    avoided_ports = avoided->ports;
+  }
   const uint64_t ports_per_source = uint64_t(plan.port_high - plan.port_low + 1) -
-                                    plan.excluded_ports.size() - (embedded ? 1 : 0);
+                                    merged_ports(plan.excluded_ports, avoided_ports).size() -
+                                    (embedded ? 1 : 0);
   std::vector<std::string> sources;
   if (!options.source_ips.empty()) {
     auto parsed = parse_ipv4_ranges(options.source_ips);
@@ -522,7 +557,7 @@ int run_load(const run_options& options) {
       return 2;
     }
     sources = *parsed;
-  } else if (is_ipv4_loopback(*address)) {
+  } else if (loopback) {
     // 90% of each address's ports, so a rested port is always at hand.
     const uint64_t needed = std::max<uint64_t>(
         1, (plan.connections * 10 / 9 + ports_per_source - 1) / ports_per_source);
@@ -558,6 +593,18 @@ int run_load(const run_options& options) {
     plan.sources.push_back(e);
   }
   result.sources = sources;
+  if (auto avoided = sysctl::ports_to_avoid("/", sources, plan.port_low, plan.port_high)) {
+    avoided_ports = avoided->ports;
+    if (!avoided_ports.empty()) {
+      result.notes.push_back(fmt::format(
+          "{} reserved (net.ipv4.ip_local_reserved_ports) and {} listening ports skipped as "
+          "source ports",
+          avoided->reserved, avoided->listening));
+    }
+  } else {
+    result.notes.push_back("source port check skipped: " + avoided.error().message);
+  }
+  plan.excluded_ports = merged_ports(plan.excluded_ports, avoided_ports);
   const uint64_t capacity = ports_per_source * plan.sources.size();
   if (capacity < plan.connections) {
     fmt::print(
@@ -569,7 +616,8 @@ int run_load(const run_options& options) {
     return 2;
   }
   result.plan = &plan;
-  if (int refused = preflight(plan, *address, options, result); refused != 0) return refused;
+  if (int refused = preflight(plan, *address, avoided_ports, options, result); refused != 0)
+    return refused;
 
   std::unique_ptr<core::server_engine> server;
   if (embedded) {

@@ -67,6 +67,10 @@ struct run_result {
   // overflows during the run (everyone's traffic, not only horde's); absent
   // when /proc/net could not be read.
   std::optional<sysctl::net_counters> kernel_network;
+  // net.core.netdev_max_backlog as found, and what the preflight planned for
+  // this run's packet rates (the report's fix asks for the same number).
+  std::optional<uint64_t> netdev_backlog;
+  uint64_t planned_netdev_backlog = 0;
 
   // Pub/sub: when publishing started, seconds since the run's start (< 0: it
   // never did, the subscriptions did not all settle within the run).

@@ -15,6 +15,7 @@
 #include "sysctl/check_report.hh"
 #include "sysctl/kernel_limits.hh"
 #include "sysctl/planner.hh"
+#include "sysctl/proc_ports.hh"
 
 namespace horde::app {
 
@@ -66,6 +67,20 @@ int tune(const tune_options& options) {
     return 2;
   }
   needs.messages_per_second_per_connection = *rate;
+  auto connect_rate = parse_rate_per_second(options.connect_rate);
+  if (!connect_rate) {
+    fmt::print(stderr, "horde tune: --connect-rate: {}\n", connect_rate.error().message);
+    return 2;
+  }
+  needs.connect_rate = *connect_rate;
+  if (!options.ping_interval.empty()) {
+    auto ping = parse_duration_ns(options.ping_interval);
+    if (!ping) {
+      fmt::print(stderr, "horde tune: --ping-interval: {}\n", ping.error().message);
+      return 2;
+    }
+    needs.pings_per_second_per_connection = *ping ? 1e9 / double(*ping) : 0;
+  }
   needs.cpus = std::max(1u, std::thread::hardware_concurrency());
   if (!options.ports.empty()) {
     unsigned low = 0, high = 0;
@@ -82,6 +97,20 @@ int tune(const tune_options& options) {
   if (!limits) {
     fmt::print(stderr, "horde tune: {}\n", limits.error().message);
     return 2;
+  }
+  // The ports `horde run` would skip: reserved, or listened on here.
+  {
+    std::vector<std::string> sources = {needs.target_on_this_host ? "127.0.0.1" : "0.0.0.0"};
+    if (!options.source_ips.empty()) {
+      if (auto parsed = parse_ipv4_ranges(options.source_ips)) sources = *parsed;
+    }
+    uint32_t low = needs.port_low, high = needs.port_high;
+    if (low == 0 && limits->local_port_range) {
+      low = limits->local_port_range->low;
+      high = limits->local_port_range->high;
+    }
+    if (auto avoided = sysctl::ports_to_avoid(options.root, sources, low, high))
+      needs.avoided_ports = avoided->ports;
   }
   // On loopback `horde run` picks as many 127.0.0.x source addresses as the
   // ports need; tune assumes the same unless told the addresses.

@@ -17,6 +17,8 @@ struct tune_options {
   bool tls = false;
   std::string size = "64";
   std::string rate = "0";
+  std::string connect_rate = "20000/s";  // as `horde run`: sizes the input queue a ramp needs
+  std::string ping_interval;
   std::string ports = "1025-65535";  // as `horde run` binds; empty: the kernel's range
   bool apply = false;
   std::string sysctl_conf_path;

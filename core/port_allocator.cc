@@ -1,6 +1,7 @@
 #include "core/port_allocator.hh"
 
 #include <algorithm>
+#include <vector>
 
 namespace horde::core {
 
@@ -9,9 +10,14 @@ port_allocator::port_allocator(uint16_t source_count, uint16_t low, uint16_t hig
                                std::span<const uint16_t> excluded) {
   if (shard_count == 0) shard_count = 1;
   if (low == 0) low = 1;
+  // Thousands of ports may be excluded (reserved, listened on): a bitmap,
+  // not a search per port.
+  std::vector<bool> skip(65536, false);
+  for (uint16_t port : excluded)
+    skip[port] = true;
   for (uint32_t port = low; port <= high; ++port) {
     if ((port - low) % shard_count != shard_index) continue;
-    if (std::find(excluded.begin(), excluded.end(), uint16_t(port)) != excluded.end()) continue;
+    if (skip[port]) continue;
     // Port-major order: consecutive connections use different source
     // addresses, spreading them over every address from the start.
     for (uint16_t source = 0; source < source_count; ++source) {

@@ -154,8 +154,15 @@ result<std::vector<port_span>> parse_port_list(std::string_view text) {
   std::vector<port_span> spans;
   text = trim(text);
   if (text.empty()) return spans;
+  // The kernel prints the reserved bitmap as at most 32,768 items ("1,3,5,...")
+  // of at most 11 bytes: anything larger is not this file.
+  constexpr size_t max_text = 65536 * 12, max_items = 65536;
+  if (text.size() > max_text) {
+    return make_error("port list of " + std::to_string(text.size()) + " bytes is too long");
+  }
   size_t start = 0;
   while (start <= text.size()) {
+    if (spans.size() >= max_items) return make_error("port list has too many items");
     size_t end = text.find(',', start);
     if (end == std::string_view::npos) end = text.size();
     const std::string_view item = text.substr(start, end - start);

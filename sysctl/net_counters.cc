@@ -1,8 +1,10 @@
 #include "sysctl/net_counters.hh"
 
+#include <algorithm>
 #include <charconv>
 #include <vector>
 
+#include "sysctl/planner.hh"
 #include "sysctl/proc_file.hh"
 
 namespace horde::sysctl {
@@ -90,6 +92,26 @@ std::optional<net_counters> read_net_counters(const std::string& root) {
   const auto drops = softnet_dropped(*softnet);
   if (!retrans || !timeouts || !probes || !overflows || !drops) return std::nullopt;
   return net_counters{*retrans, *timeouts, *probes, *overflows, *drops};
+}
+
+uint64_t backlog_after_drops(uint64_t planned_need, std::optional<uint64_t> current) noexcept {
+  uint64_t want = std::max(planned_need, netdev_backlog_floor);
+  if (current && *current >= want) {
+    // The plan's bound was met and packets still dropped: the gap was longer.
+    want = 1;
+    while (want <= *current && want < netdev_backlog_cap)
+      want <<= 1;
+  }
+  return std::min(want, netdev_backlog_cap);
+}
+
+std::string input_queue_fix(uint64_t planned_need, std::optional<uint64_t> current) {
+  const uint64_t want = backlog_after_drops(planned_need, current);
+  if (current && *current >= want) {
+    return "net.core.netdev_max_backlog is already " + std::to_string(*current) +
+           ": lower --connect-rate or spread the load";
+  }
+  return "sysctl -w net.core.netdev_max_backlog=" + std::to_string(want);
 }
 
 net_counters counters_between(const net_counters& before, const net_counters& after) noexcept {

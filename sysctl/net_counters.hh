@@ -35,4 +35,17 @@ std::optional<uint64_t> proc_table_value(std::string_view text, std::string_view
 // The sum of the second (hex) column of /proc/net/softnet_stat over its lines.
 std::optional<uint64_t> softnet_dropped(std::string_view text);
 
+// The net.core.netdev_max_backlog to ask for when input_queue_drops grew
+// during a run: the planner's need for that run (planned_need:
+// netdev_backlog_need(needs).needed, sysctl/planner.hh), or, when the host
+// already had that much and still dropped, the next power of two above what
+// it had; at most netdev_backlog_cap (65,536).
+uint64_t backlog_after_drops(uint64_t planned_need, std::optional<uint64_t> current) noexcept;
+
+// The report's fix for input-queue drops: "sysctl -w
+// net.core.netdev_max_backlog=16384", or, when the host is already at the
+// cap, "net.core.netdev_max_backlog is already 65,536: lower --connect-rate or
+// spread the load".
+std::string input_queue_fix(uint64_t planned_need, std::optional<uint64_t> current);
+
 }  // namespace horde::sysctl

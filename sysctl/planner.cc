@@ -118,6 +118,19 @@ std::string loopback_range(uint64_t count) {
   return "127.0.0.1-127.0." + std::to_string(count / 254) + "." + std::to_string(count % 254 + 1);
 }
 
+void add_ports(std::vector<port_span>& spans, const std::vector<uint16_t>& ports) {
+  for (uint16_t port : ports)
+    spans.push_back({port, port});
+}
+
+// Every port horde may not take: reserved, avoided (listening) and excluded.
+std::vector<port_span> unavailable_spans(const plan_needs& needs, const kernel_limits& limits) {
+  std::vector<port_span> spans = limits.reserved_ports;
+  add_ports(spans, needs.avoided_ports);
+  add_ports(spans, needs.excluded_ports);
+  return spans;
+}
+
 check_line check_ports(const plan_needs& needs, const kernel_limits& limits,
                        const plan_sizing& size) {
   const std::string path = "net/ipv4/ip_local_port_range";
@@ -131,8 +144,11 @@ check_line check_ports(const plan_needs& needs, const kernel_limits& limits,
                  plural(needs.source_addresses, "source") + " x " +
                  plural(needs.targets, "target") + " = " + grouped(size.port_capacity);
   line.needed = grouped(needs.connections);
+  // "listening" appears once the caller looked for listeners (ports_to_avoid).
+  const std::string listening =
+      needs.avoided_ports.empty() ? "" : grouped(size.listening_in_range) + " listening - ";
   line.formula = "(" + std::to_string(range.high) + " - " + std::to_string(range.low) + " + 1 - " +
-                 grouped(size.reserved_in_range) + " reserved - " +
+                 grouped(size.reserved_in_range) + " reserved - " + listening +
                  grouped(size.excluded_in_range) + " excluded) x " +
                  plural(needs.source_addresses, "source") + " x " +
                  plural(needs.targets, "target") + " = " + grouped(size.port_capacity) +
@@ -156,8 +172,8 @@ check_line check_ports(const plan_needs& needs, const kernel_limits& limits,
   }
   line.fix = addresses;
   if (can_widen) {
-    // Reserved and excluded ports stay out of a widened range too.
-    const uint64_t lost = ports_within(limits.reserved_ports, 1025, 65535) + size.excluded_in_range;
+    // Reserved, listening and excluded ports stay out of a widened range too.
+    const uint64_t lost = ports_within(unavailable_spans(needs, limits), 1025, 65535);
     const uint64_t wide_ports = wide > lost ? wide - lost : 0;
     const uint64_t wide_sources = ceil_div(needs.connections, wide_ports * needs.targets);
     const std::string widen =
@@ -424,17 +440,26 @@ check_line check_buffer_max(const plan_needs& needs, const std::string& path,
   return line;
 }
 
-check_line check_netdev_backlog(const kernel_limits& limits) {
+check_line check_netdev_backlog(const plan_needs& needs, const kernel_limits& limits) {
   const std::string path = "net/core/netdev_max_backlog";
-  if (!limits.netdev_max_backlog) return unreadable(sysctl_name(path), path);
-  check_line line;
-  line.knob = sysctl_name(path);
-  line.current = grouped(*limits.netdev_max_backlog);
-  line.needed = "-";
-  line.formula = "no per-connection need";
+  const backlog_need need = netdev_backlog_need(needs);
+  check_line line = at_least(path, limits.netdev_max_backlog, need.needed, need.formula,
+                             verdict::warn, need.needed);
+  if (!limits.netdev_max_backlog) return line;
+  if (!need.on_loopback) {
+    line.note =
+        "the NIC's NAPI poll delivers without this queue (RPS aside); on the target's "
+        "host, if it is loopback-heavy, size it there";
+    return line;
+  }
   line.note =
-      "each CPU's input queue, loopback included; if column 2 of "
-      "/proc/net/softnet_stat grows during a run, raise it (e.g. 16384)";
+      "every loopback packet waits in the sending CPU's queue until its softirq drains it, "
+      "64 per poll (net.core.dev_weight); a full queue drops it: a lost SYN returns 1 s later, "
+      "a lost segment 200 ms or more later (column 2 of /proc/net/softnet_stat counts drops)";
+  if (need.capped) {
+    line.note += "; the plan sends more than " + grouped(netdev_backlog_cap) +
+                 " packets per CPU per gap: lower --connect-rate or spread the load";
+  }
   return line;
 }
 
@@ -528,6 +553,47 @@ std::string sysctl_name(const std::string& proc_sys_path) {
   return name;
 }
 
+backlog_need netdev_backlog_need(const plan_needs& needs) {
+  backlog_need need;
+  need.on_loopback = needs.target_on_this_host;
+  if (!need.on_loopback) {
+    need.needed = netdev_backlog_floor;
+    need.formula =
+        "the target is on another host: received packets skip this queue; the kernel's "
+        "1,000";
+    return need;
+  }
+  const uint32_t cpus = std::max<uint32_t>(needs.cpus, 1);
+  const double gap_s = double(netdev_softirq_gap_ms) / 1000;
+  const bool unlimited = !(needs.connect_rate > 0);
+  const double rate = unlimited ? netdev_unlimited_connect_rate : needs.connect_rate;
+  const uint64_t connects = std::min<uint64_t>(needs.connections, uint64_t(rate * gap_s + 0.5));
+  const double per_connection = std::max(needs.messages_per_second_per_connection, 0.0) +
+                                std::max(needs.pings_per_second_per_connection, 0.0);
+  const uint64_t round_trips = uint64_t(double(needs.connections) * per_connection * gap_s + 0.5);
+  const uint64_t packets =
+      connects * netdev_packets_per_connect + round_trips * netdev_packets_per_round_trip;
+  need.packets_per_cpu = ceil_div(packets, cpus);
+  if (need.packets_per_cpu <= netdev_backlog_floor) {
+    need.needed = netdev_backlog_floor;
+  } else {
+    need.needed = std::min(pow2_at_least(need.packets_per_cpu), netdev_backlog_cap);
+    need.capped = need.packets_per_cpu > netdev_backlog_cap;
+  }
+  char rate_text[64], per_text[64];
+  std::snprintf(rate_text, sizeof rate_text, "%s/s%s", grouped(uint64_t(rate + 0.5)).c_str(),
+                unlimited ? " (unlimited, as fast as seen)" : "");
+  std::snprintf(per_text, sizeof per_text, "%g/s", per_connection);
+  const std::string gap = std::to_string(netdev_softirq_gap_ms) + " ms";
+  need.formula = "in a " + gap + " softirq gap: (min(" + grouped(needs.connections) +
+                 " connections, " + rate_text + " x " + gap + ") = " + grouped(connects) +
+                 " connects x 6 packets + " + grouped(needs.connections) + " x " + per_text +
+                 " x " + gap + " = " + grouped(round_trips) + " round trips x 4 packets) / " +
+                 plural(cpus, "CPU") + " = " + grouped(need.packets_per_cpu) +
+                 " per CPU; power of two, at least 1,000, at most 65,536";
+  return need;
+}
+
 plan_sizing size_plan(const plan_needs& needs, const kernel_limits& limits) {
   plan_sizing size;
   const uint32_t cpus = std::max<uint32_t>(needs.cpus, 1);
@@ -545,14 +611,14 @@ plan_sizing size_plan(const plan_needs& needs, const kernel_limits& limits) {
     // The kernel keeps only its own automatic choices out of reserved ports;
     // horde binds explicitly but stays out too: someone reserved them.
     size.reserved_in_range = ports_within(limits.reserved_ports, range.low, range.high);
-    std::vector<port_span> excluded;
-    for (uint16_t port : needs.excluded_ports)
-      excluded.push_back({port, port});
-    // An excluded port that is also reserved costs one port, not two.
-    std::vector<port_span> both = limits.reserved_ports;
-    both.insert(both.end(), excluded.begin(), excluded.end());
-    const uint64_t lost = ports_within(both, range.low, range.high);
-    size.excluded_in_range = lost - size.reserved_in_range;
+    // A port in several lists costs one port: count each list's union with
+    // the ones before it (reserved, then listening, then excluded).
+    std::vector<port_span> so_far = limits.reserved_ports;
+    add_ports(so_far, needs.avoided_ports);
+    const uint64_t reserved_or_listening = ports_within(so_far, range.low, range.high);
+    size.listening_in_range = reserved_or_listening - size.reserved_in_range;
+    const uint64_t lost = ports_within(unavailable_spans(needs, limits), range.low, range.high);
+    size.excluded_in_range = lost - reserved_or_listening;
     const uint64_t range_size = uint64_t(range.high) - range.low + 1;
     size.ports_per_pair = range_size > lost ? range_size - lost : 0;
     size.port_capacity = size.ports_per_pair * needs.source_addresses * needs.targets;
@@ -623,7 +689,7 @@ std::vector<check_line> plan_checks(const plan_needs& needs, const kernel_limits
   lines.push_back(check_conntrack(needs, limits));
   lines.push_back(check_buffer_max(needs, "net/ipv4/tcp_rmem", limits.tcp_rmem));
   lines.push_back(check_buffer_max(needs, "net/ipv4/tcp_wmem", limits.tcp_wmem));
-  lines.push_back(check_netdev_backlog(limits));
+  lines.push_back(check_netdev_backlog(needs, limits));
   lines.push_back(check_max_map_count(limits, size));
   lines.push_back(check_memlock(limits, size));
   lines.push_back(check_thp(limits));

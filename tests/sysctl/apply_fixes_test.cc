@@ -99,6 +99,38 @@ TEST(ApplyFixes, NeverLowersALargerValue) {
       << joined(outcome.applied);
 }
 
+// `horde tune --apply` for the ramp that dropped 7,775 packets at 1,000.
+TEST(ApplyFixes, RaisesTheBacklogAConnectRampNeeds) {
+  fake_root root;
+  testing_support::lay_out_small_vm(root);
+  auto limits = read_kernel_limits(root.path());
+  ASSERT_TRUE(limits);
+  plan_needs needs;
+  needs.connections = 100000;
+  needs.source_addresses = 4;
+  needs.cpus = 2;
+  needs.connect_rate = 30000;
+  const auto lines = plan_checks(needs, *limits);
+  const apply_outcome outcome = apply_fixes(lines, *limits, root.path());
+  EXPECT_TRUE(has_entry(outcome.applied, "net.core.netdev_max_backlog: 1000 -> 16384"))
+      << joined(outcome.applied);
+  EXPECT_EQ(root.read("proc/sys/net/core/netdev_max_backlog"), "16384\n");
+
+  // Applied, the plan reads ok; a larger value is never lowered.
+  auto after = read_kernel_limits(root.path());
+  ASSERT_TRUE(after);
+  for (const check_line& line : plan_checks(needs, *after)) {
+    if (line.knob == "net.core.netdev_max_backlog") {
+      EXPECT_EQ(line.verdict, verdict::ok);
+    }
+  }
+  root.sysctl("net/core/netdev_max_backlog", "65536");
+  const apply_outcome again = apply_fixes(lines, *limits, root.path());
+  EXPECT_EQ(root.read("proc/sys/net/core/netdev_max_backlog"), "65536\n");
+  EXPECT_TRUE(has_entry(again.skipped, "net.core.netdev_max_backlog: already 65536"))
+      << joined(again.skipped);
+}
+
 TEST(ApplyFixes, WidensOnlyTheShortEndOfARange) {
   fake_root root;
   testing_support::lay_out_small_vm(root);

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "sysctl/planner.hh"
 #include "sysctl/proc_file.hh"
 #include "tests/sysctl/fake_root.hh"
 
@@ -90,6 +91,28 @@ TEST(NetCounters, ADifferenceNeverGoesBelowZero) {
 TEST(NetCounters, ThisMachinesProcNetReads) {
   if (!read_small_file("/proc/net/snmp")) GTEST_SKIP() << "no /proc/net/snmp here";
   EXPECT_TRUE(read_net_counters("/"));
+}
+
+// The report's fix for input-queue drops is the planner's need for the run.
+TEST(NetCounters, InputQueueFixAsksForWhatThePlannerNeeds) {
+  plan_needs needs;
+  needs.connections = 100000;
+  needs.cpus = 2;
+  needs.connect_rate = 30000;
+  const uint64_t planned = netdev_backlog_need(needs).needed;
+  EXPECT_EQ(backlog_after_drops(planned, 1000), 16384u);
+  EXPECT_EQ(input_queue_fix(planned, 1000), "sysctl -w net.core.netdev_max_backlog=16384");
+  EXPECT_EQ(input_queue_fix(planned, std::nullopt), "sysctl -w net.core.netdev_max_backlog=16384");
+  // Already at the plan's need and still dropping: the next power of two.
+  EXPECT_EQ(backlog_after_drops(planned, 16384), 32768u);
+  EXPECT_EQ(backlog_after_drops(1000, 1000), 1024u);
+  EXPECT_EQ(backlog_after_drops(1000, 5000), 8192u);
+  // Never past the cap; at the cap the fix is the load, not the queue.
+  EXPECT_EQ(backlog_after_drops(planned, 65536), 65536u);
+  EXPECT_EQ(backlog_after_drops(planned, 100000), 65536u);
+  EXPECT_EQ(
+      input_queue_fix(planned, 65536),
+      "net.core.netdev_max_backlog is already 65536: lower --connect-rate or spread the load");
 }
 
 }  // namespace

@@ -114,6 +114,35 @@ TEST(Planner, ReservedAndExcludedPortsCountOnlyInsideTheRange) {
   EXPECT_TRUE(ports.raise_to.empty());  // horde's own range: no sysctl to write
 }
 
+TEST(Planner, ListeningPortsShowOnThePortsLineAndCountOnce) {
+  kernel_limits vm = small_vm();
+  vm.reserved_ports = {{40000, 40009}};
+  plan_needs needs = hundred_thousand(4);
+  // ports_to_avoid's list: the reserved ports again, plus two listeners in
+  // the range and one outside it.
+  for (uint16_t port = 40000; port <= 40009; ++port)
+    needs.avoided_ports.push_back(port);
+  needs.avoided_ports.insert(needs.avoided_ports.end(), {2024, 33000, 50000});
+  needs.excluded_ports = {33000, 34000};  // 33,000 is listening too: counted there
+  const plan_sizing size = size_plan(needs, vm);
+  EXPECT_EQ(size.reserved_in_range, 10u);
+  EXPECT_EQ(size.listening_in_range, 2u);  // 33,000 and 50,000; 2,024 is outside 32768-60999
+  EXPECT_EQ(size.excluded_in_range, 1u);   // 34,000
+  EXPECT_EQ(size.ports_per_pair, 28232u - 13);
+  const check_line ports = plan_checks(needs, vm)[0];
+  EXPECT_TRUE(contains(ports.formula,
+                       "(60999 - 32768 + 1 - 10 reserved - 2 listening - 1 excluded) x 4 sources"))
+      << ports.formula;
+  EXPECT_TRUE(contains(ports.current, "28,219 ports x 4 sources")) << ports.current;
+
+  // Too few ports: the widened range's count leaves out every avoided port.
+  needs.source_addresses = 3;
+  const check_line short_ports = plan_checks(needs, vm)[0];
+  EXPECT_EQ(short_ports.verdict, verdict::fail);
+  // 64,511 - 10 reserved - 2,024, 33,000, 50,000 listening - 34,000 excluded.
+  EXPECT_TRUE(contains(short_ports.fix, "64,497 ports: 2 addresses")) << short_ports.fix;
+}
+
 TEST(Planner, PortsPerTargetMultiply) {
   const kernel_limits vm = small_vm();
   plan_needs needs = hundred_thousand(1);
@@ -352,12 +381,87 @@ TEST(Planner, LargeMessagesAgainstBufferCaps) {
   EXPECT_EQ(wmem.fix, "sysctl -w net.ipv4.tcp_wmem=\"4096 16384 16777216\"");
 }
 
+// The run outside observers saw: 100k connections ramped at 30k/s on loopback
+// dropped 7,775 packets at netdev_max_backlog 1,000.
+TEST(Planner, ConnectRampOnLoopbackNeedsABiggerBacklog) {
+  const kernel_limits vm = small_vm();
+  plan_needs needs = hundred_thousand(4);
+  needs.connect_rate = 30000;
+  const backlog_need need = netdev_backlog_need(needs);
+  EXPECT_EQ(need.packets_per_cpu, 9000u);  // 3,000 connects x 6 packets / 2 CPUs
+  EXPECT_EQ(need.needed, 16384u);
+  EXPECT_FALSE(need.capped);
+  const check_line line = line_for(plan_checks(needs, vm), "net.core.netdev_max_backlog");
+  EXPECT_EQ(line.verdict, verdict::warn);
+  EXPECT_EQ(line.current, "1,000");
+  EXPECT_EQ(line.needed, "16,384");
+  EXPECT_GE(std::stoull(line.raise_to), 16384u);
+  EXPECT_EQ(line.fix, "sysctl -w net.core.netdev_max_backlog=16384");
+  EXPECT_EQ(line.proc_sys_path, "net/core/netdev_max_backlog");
+  EXPECT_TRUE(
+      contains(line.formula, "min(100,000 connections, 30,000/s x 100 ms) = 3,000 connects"))
+      << line.formula;
+  EXPECT_TRUE(contains(line.formula, "/ 2 CPUs = 9,000 per CPU")) << line.formula;
+}
+
+TEST(Planner, ThousandConnectionsAtOneMessageASecondFitTheDefaultBacklog) {
+  const kernel_limits vm = small_vm();
+  plan_needs needs;
+  needs.connections = 1000;
+  needs.cpus = 2;
+  needs.connect_rate = 1000;
+  needs.messages_per_second_per_connection = 1;
+  const backlog_need need = netdev_backlog_need(needs);
+  // (100 connects x 6 + 1,000 x 1/s x 0.1 s x 4) / 2 CPUs = 500.
+  EXPECT_EQ(need.packets_per_cpu, 500u);
+  EXPECT_EQ(need.needed, 1000u);
+  const check_line line = line_for(plan_checks(needs, vm), "net.core.netdev_max_backlog");
+  EXPECT_EQ(line.verdict, verdict::ok);
+  EXPECT_EQ(line.needed, "1,000");
+  EXPECT_TRUE(line.fix.empty());
+}
+
+TEST(Planner, BacklogCountsMessagesAndPingsAndIsCapped) {
+  plan_needs needs = hundred_thousand(4);
+  needs.connect_rate = 100;  // the ramp barely counts: 10 connects per gap
+  needs.messages_per_second_per_connection = 1;
+  needs.pings_per_second_per_connection = 0.1;
+  // (10 x 6 + 100,000 x 1.1 x 0.1 x 4 = 44,000) / 2 = 22,030 -> 32,768.
+  EXPECT_EQ(netdev_backlog_need(needs).packets_per_cpu, 22030u);
+  EXPECT_EQ(netdev_backlog_need(needs).needed, 32768u);
+
+  needs.messages_per_second_per_connection = 10;
+  const backlog_need capped = netdev_backlog_need(needs);
+  EXPECT_EQ(capped.needed, 65536u);
+  EXPECT_TRUE(capped.capped);
+  const check_line line = line_for(plan_checks(needs, small_vm()), "net.core.netdev_max_backlog");
+  EXPECT_TRUE(contains(line.note, "lower --connect-rate or spread the load")) << line.note;
+
+  // More CPUs share the queue's load.
+  needs.messages_per_second_per_connection = 1;
+  needs.cpus = 32;
+  EXPECT_EQ(netdev_backlog_need(needs).needed, 2048u);  // 44,060 / 32 = 1,377
+}
+
+TEST(Planner, BacklogForARemoteTargetIsTheKernelDefault) {
+  plan_needs needs = hundred_thousand(4);
+  needs.connect_rate = 30000;
+  needs.target_on_this_host = false;
+  const backlog_need need = netdev_backlog_need(needs);
+  EXPECT_FALSE(need.on_loopback);
+  EXPECT_EQ(need.needed, 1000u);
+  const check_line line = line_for(plan_checks(needs, small_vm()), "net.core.netdev_max_backlog");
+  EXPECT_EQ(line.verdict, verdict::ok);
+  EXPECT_TRUE(contains(line.formula, "another host")) << line.formula;
+}
+
 TEST(Planner, SmallVmAtAHundredThousand) {
   const auto lines = plan_checks(hundred_thousand(4), small_vm());
   for (const check_line& line : lines) {
-    const bool expected_not_ok = line.knob == "RLIMIT_NOFILE" ||
-                                 line.knob == "net.ipv4.tcp_max_syn_backlog" ||
-                                 line.knob == "net.ipv4.tcp_max_orphans";
+    // An unlimited connect rate ramps at ~100k/s: 10,000 connects per 100 ms gap.
+    const bool expected_not_ok =
+        line.knob == "RLIMIT_NOFILE" || line.knob == "net.ipv4.tcp_max_syn_backlog" ||
+        line.knob == "net.ipv4.tcp_max_orphans" || line.knob == "net.core.netdev_max_backlog";
     EXPECT_EQ(line.verdict != verdict::ok, expected_not_ok)
         << line.knob << ": " << verdict_name(line.verdict) << " " << line.note;
   }
