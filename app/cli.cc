@@ -115,8 +115,11 @@ int run_cli(int argc, char** argv) {
   run_cmd->add_option("--cpus", run.cpus, "CPUs for the shards, e.g. 0-3,6 (default: all allowed)");
   run_cmd->add_option("--shards", run.shards,
                       "Shards (threads with their own ring); default: CPUs, more if needed");
-  run_cmd->add_option("--leave-for-target", run.leave_for_target,
-                      "Keep this many CPUs (whole cores) free for a target server on this host");
+  run_cmd->add_option(
+      "--leave-for-target", run.leave_for_target,
+      "Keep this many CPUs (whole cores) free for a target server on this host. Default: a "
+      "target found listening on the URL's loopback port keeps the CPUs it is pinned to, or "
+      "half of them when it may run anywhere; 0 = share");
   run_cmd->add_option("--json", run.json_path,
                       "Write the full result (histograms included) as JSON here");
   run_cmd->add_flag("-q,--quiet", run.quiet, "No live progress line");

@@ -23,6 +23,7 @@
 #include "app/redact.hh"
 #include "app/report.hh"
 #include "app/result_file.hh"
+#include "app/target_cpus.hh"
 #include "app/target_url.hh"
 #include "app/units.hh"
 #include "core/clock.hh"
@@ -208,6 +209,21 @@ result<cpu_choice> place_on_cpus(const std::string& cpu_list, unsigned leave_for
     return make_error("--leave-for-target needs the CPU topology: " + topology.error().message);
   }
   return choice;
+}
+
+// The process serving a ws:// or wss:// URL on this host's loopback, if it
+// can be seen (found by its listening port).
+std::optional<local_target> local_target_of(const std::string& url_text) {
+  if (url_text.empty()) return std::nullopt;  // the embedded server is horde itself
+  auto url = parse_target_url(url_text);
+  if (!url) return std::nullopt;
+  auto address = resolve(url->host, url->port);
+  if (!address || !is_ipv4_loopback(*address)) return std::nullopt;
+  auto owner = sysctl::find_listener_process("/", url->port);
+  if (!owner || owner->pid == getpid()) return std::nullopt;
+  auto allowed = affinity::parse_cpu_list(owner->cpus_allowed_list);
+  if (!allowed) return std::nullopt;
+  return local_target{owner->pid, owner->name, *allowed};
 }
 
 // The same planner as `horde tune`, before a single connect: a plan the
@@ -425,11 +441,22 @@ int run_load(const run_options& options) {
   const auto limits = sysctl::raise_fd_soft_limit();
   const uint64_t table_cap = std::max<uint64_t>(core::max_file_table_slots(), 64);
 
-  auto placed = place_on_cpus(options.cpus, options.leave_for_target);
+  // A target on this host gets its CPUs (app/target_cpus.hh) unless the
+  // user placed horde.
+  const bool user_placed = !options.cpus.empty() || options.leave_for_target >= 0;
+  const target_cpu_choice for_target =
+      choose_target_cpus(affinity::allowed_cpus(),
+                         user_placed ? std::nullopt : local_target_of(options.url), user_placed);
+  std::string cpu_list = options.cpus;
+  if (for_target.cpus) cpu_list = fmt::format("{}", fmt::join(*for_target.cpus, ","));
+  const unsigned leave = options.leave_for_target >= 0 ? unsigned(options.leave_for_target)
+                                                       : for_target.leave_for_target;
+  auto placed = place_on_cpus(cpu_list, leave);
   if (!placed) {
     fmt::print(stderr, "horde run: {}\n", placed.error().message);
     return 2;
   }
+  if (!for_target.note.empty()) placed->notes.insert(placed->notes.begin(), for_target.note);
   const std::vector<int>& cpus = placed->cpus;
   const std::vector<std::string>& placement_notes = placed->notes;
 

@@ -37,7 +37,8 @@ struct run_options {
   std::string ports = "1025-65535";
   std::string cpus;
   unsigned shards = 0;
-  unsigned leave_for_target = 0;  // CPUs kept free for a target on this host
+  int leave_for_target = -1;  // CPUs kept free for a target on this host; -1: decide
+
   std::string json_path;
   bool quiet = false;
   bool force = false;

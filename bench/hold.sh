@@ -3,6 +3,8 @@
 # (so each side's memory is measured on its own), hold them with a ping every
 # 10 s, and write bench/results/hold-N.json with the figures, the kernel, the
 # CPUs and the limits in force. Prints figures; never passes or fails on them.
+# horde and the server share every CPU (--leave-for-target 0), as the README's figures
+# were measured; bench/echo.sh is the one that splits them.
 #
 #   bench/hold.sh [connections=100000] [hold_seconds=30] [connect_rate=40000]
 set -euo pipefail
@@ -22,7 +24,7 @@ duration=$(( ramp + hold ))
   sleep $(( duration - 1 )); awk '/VmRSS/{print $2*1024}' /proc/$server_pid/status >"$tmp/server_rss_held"
 ) &
 sampler_pid=$!
-"$horde" run "$url" -c "$n" --connect-rate "${rate}/s" --duration "${duration}s" --ping-interval 10s --rate 0 \
+"$horde" run "$url" --leave-for-target 0 -c "$n" --connect-rate "${rate}/s" --duration "${duration}s" --ping-interval 10s --rate 0 \
   --json "$tmp/run.json" --quiet | tee "$tmp/run.txt"
 wait "$sampler_pid"  # not a bare wait: the server runs until the trap kills it
 python3 - "$tmp/run.json" "$server_rss_before" "$(cat "$tmp/server_rss_held")" "$out_dir/hold-$n.json" <<'PY'

@@ -37,7 +37,7 @@ setup)
     sampler=$!
     extra=()
     [ "$variant" = groups ] && extra=(--groups "$groups" --subscriptions "$k" --subscribe-timeout 60s)
-    "$horde" run "$url" -c "$n" --connect-rate 40k/s --duration "${DURATION:-45s}" --rate 0 "${extra[@]}" \
+    "$horde" run "$url" --leave-for-target 0 -c "$n" --connect-rate 40k/s --duration "${DURATION:-45s}" --rate 0 "${extra[@]}" \
       --json "$tmp/run_$variant.json" --quiet | tee "$tmp/run_$variant.txt"
     stop_server; wait "$sampler" 2>/dev/null || true
     echo "$before" >"$tmp/server_before_$variant"
@@ -78,7 +78,7 @@ ladder)
   n=${1:-10000}; groups=${2:-100000}; k=${3:-10}; rates=${4:-"10000 30000 100000"}
   for rate in $rates; do
     start_server --max-connections "$n"
-    "$horde" run "$url" -c "$n" --connect-rate 40k/s --duration "${DURATION:-12s}" --groups "$groups" \
+    "$horde" run "$url" --leave-for-target 0 -c "$n" --connect-rate 40k/s --duration "${DURATION:-12s}" --groups "$groups" \
       --subscriptions "$k" --publishers 1% --total-rate "${rate}/s" ${PUBSUB_ARGS:-} --json "$tmp/ladder_$rate.json" --quiet \
       >"$tmp/ladder_$rate.txt"
     stop_server
@@ -100,7 +100,7 @@ PY
 broadcast)
   n=${1:-10000}; rate=${2:-100}
   start_server --max-connections "$n"
-  "$horde" run "$url" -c "$n" --connect-rate 40k/s --duration "${DURATION:-12s}" --groups 1 --subscriptions 1 \
+  "$horde" run "$url" --leave-for-target 0 -c "$n" --connect-rate 40k/s --duration "${DURATION:-12s}" --groups 1 --subscriptions 1 \
     --publishers 1 --rate "${rate}/s" ${PUBSUB_ARGS:-} --json "$tmp/broadcast.json" --quiet >"$tmp/broadcast.txt"
   stop_server
   python3 - "$tmp/broadcast.json" "$out_dir/pubsub-broadcast-$n.json" <<'PY'

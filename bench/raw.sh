@@ -16,10 +16,10 @@ for mode in ws raw; do
   flag=""
   [ "$mode" = raw ] && flag="--raw"
   start_server $flag --max-connections "$n"
-  "$horde" run "$url" $flag -c "$n" --connect-rate 60000/s --rate 0 --duration 6s \
+  "$horde" run "$url" --leave-for-target 0 $flag -c "$n" --connect-rate 60000/s --rate 0 --duration 6s \
     --json "$tmp/$mode-connect.json" --quiet >/dev/null
   for rate in $rates; do
-    "$horde" run "$url" $flag -c 1000 --connect-rate 0 --total-rate "${rate}/s" --size 64 \
+    "$horde" run "$url" --leave-for-target 0 $flag -c 1000 --connect-rate 0 --total-rate "${rate}/s" --size 64 \
       --duration 6s --json "$tmp/$mode-echo-$rate.json" --quiet >/dev/null
   done
   stop_server

@@ -53,7 +53,7 @@ if [[ " $parts " == *" hold "* ]]; then
   ( sleep $(( duration - 1 )); rss_of "$server_pid" >"$tmp/server_rss_held" ) &
   sampler=$!
   echo "== hold: $n wss connections at ${hold_rate}/s, held ${hold}s with pings every 10s"
-  "$horde" run "$url" --ca "$tmp/ca.pem" -c "$n" --connect-rate "${hold_rate}/s" --duration "${duration}s" \
+  "$horde" run "$url" --leave-for-target 0 --ca "$tmp/ca.pem" -c "$n" --connect-rate "${hold_rate}/s" --duration "${duration}s" \
     --ping-interval 10s --rate 0 --json "$tmp/hold.json" --quiet | tee "$tmp/hold.txt"
   wait "$sampler"
   echo "$server_before $(cat "$tmp/server_rss_held")" >"$tmp/server_rss"
@@ -64,7 +64,7 @@ if [[ " $parts " == *" echo "* ]]; then
   for mode in ws wss; do
     start_server_for 1000 $([ $mode = wss ] && echo tls)
     for rate in $echo_rates; do
-      "$horde" run "$url" --ca "$tmp/ca.pem" -c 1000 --connect-rate 0 --total-rate "${rate}/s" --size 64 \
+      "$horde" run "$url" --leave-for-target 0 --ca "$tmp/ca.pem" -c 1000 --connect-rate 0 --total-rate "${rate}/s" --size 64 \
         --duration "${echo_step}s" --json "$tmp/echo-$mode-$rate.json" --quiet >/dev/null
       kept=$(python3 - "$tmp/echo-$mode-$rate.json" "$mode" "$rate" <<'PY'
 import json, sys
@@ -92,7 +92,7 @@ if [[ " $parts " == *" handshakes "* ]]; then
   for resume in on off; do
     flag=()
     [ $resume = off ] && flag=(--no-tls-resume)
-    "$horde" run "$url" --ca "$tmp/ca.pem" -c "$handshakes" --connect-rate 0 --max-pending 256 --rate 0 \
+    "$horde" run "$url" --leave-for-target 0 --ca "$tmp/ca.pem" -c "$handshakes" --connect-rate 0 --max-pending 256 --rate 0 \
       --duration 15s "${flag[@]}" --json "$tmp/handshakes-$resume.json" --quiet >/dev/null
   done
   stop_server

@@ -3,6 +3,11 @@
 // host's byte order: on a little-endian host 127.0.0.1 reads "0100007F".
 #include "sysctl/proc_ports.hh"
 
+#include <dirent.h>
+#include <unistd.h>
+
+#include <cstdlib>
+
 #include <arpa/inet.h>
 
 #include <algorithm>
@@ -145,7 +150,22 @@ result<std::vector<listening_socket>> parse_listening_sockets(std::string_view t
     const std::string_view state_word = next_word(rest);
     const auto state = state_word.size() == 2 ? hex_u32(state_word) : std::nullopt;
     if (!local || !remote || !state) return bad();
-    if (*state == 0x0A) listening.push_back(*local);  // TCP_LISTEN
+    if (*state != 0x0A) continue;  // TCP_LISTEN only
+    listening_socket socket = *local;
+    // tx:rx, tr:when, retransmits, uid, timeout, then the inode.
+    std::string_view inode_word;
+    for (int skip = 0; skip < 6; ++skip)
+      inode_word = next_word(rest);
+    uint64_t inode = 0;
+    for (char c : inode_word) {
+      if (c < '0' || c > '9' || inode > (UINT64_MAX - 9) / 10) {
+        inode = 0;
+        break;
+      }
+      inode = inode * 10 + uint64_t(c - '0');
+    }
+    socket.inode = inode;
+    listening.push_back(socket);
   }
   return listening;
 }
@@ -229,6 +249,74 @@ result<avoided_ports> ports_to_avoid(const std::string& root,
   std::merge(reserved.begin(), reserved.end(), listening.begin(), listening.end(),
              std::back_inserter(avoided.ports));
   return avoided;
+}
+
+std::optional<listener_process> find_listener_process(const std::string& root, uint16_t port,
+                                                      size_t max_fds) {
+  std::vector<uint64_t> inodes;
+  for (const bool ipv6 : {false, true}) {
+    auto text = read_small_file(under_root(root, ipv6 ? "proc/net/tcp6" : "proc/net/tcp"));
+    if (!text) continue;
+    auto parsed = parse_listening_sockets(*text, ipv6);
+    if (!parsed) continue;
+    for (const listening_socket& socket : *parsed)
+      if (socket.port == port && socket.inode != 0) inodes.push_back(socket.inode);
+  }
+  if (inodes.empty()) return std::nullopt;
+  const std::string proc = under_root(root, "proc");
+  DIR* processes = ::opendir(proc.c_str());
+  if (processes == nullptr) return std::nullopt;
+  std::optional<listener_process> found;
+  size_t looked = 0;
+  while (!found && looked < max_fds) {
+    const dirent* entry = ::readdir(processes);
+    if (entry == nullptr) break;
+    const std::string_view name = entry->d_name;
+    if (name.empty() ||
+        !std::all_of(name.begin(), name.end(), [](char c) { return c >= '0' && c <= '9'; }))
+      continue;
+    const std::string fd_dir = proc + "/" + std::string(name) + "/fd";
+    DIR* fds = ::opendir(fd_dir.c_str());
+    if (fds == nullptr) continue;
+    while (const dirent* fd = ::readdir(fds)) {
+      if (++looked > max_fds) break;
+      if (fd->d_name[0] == '.') continue;
+      char link[64];
+      const std::string path = fd_dir + "/" + fd->d_name;
+      const ssize_t n = ::readlink(path.c_str(), link, sizeof link - 1);
+      if (n <= 0) continue;
+      const std::string_view target(link, size_t(n));
+      if (target.substr(0, 8) != "socket:[" || target.back() != ']') continue;
+      uint64_t inode = 0;
+      for (char c : target.substr(8, target.size() - 9)) {
+        if (c < '0' || c > '9') break;
+        inode = inode * 10 + uint64_t(c - '0');
+      }
+      if (std::find(inodes.begin(), inodes.end(), inode) == inodes.end()) continue;
+      listener_process owner;
+      owner.pid = std::atoi(std::string(name).c_str());
+      const std::string base = proc + "/" + std::string(name);
+      if (auto comm = read_small_file(base + "/comm")) {
+        owner.name = *comm;
+        while (!owner.name.empty() && owner.name.back() == '\n')
+          owner.name.pop_back();
+      }
+      if (auto status = read_small_file(base + "/status")) {
+        const size_t at = status->find("Cpus_allowed_list:");
+        if (at != std::string::npos) {
+          size_t start = status->find_first_not_of(" \t", at + 18);
+          const size_t end = status->find('\n', at);
+          if (start != std::string::npos && start < end)
+            owner.cpus_allowed_list = status->substr(start, end - start);
+        }
+      }
+      found = owner;
+      break;
+    }
+    ::closedir(fds);
+  }
+  ::closedir(processes);
+  return found;
 }
 
 }  // namespace horde::sysctl

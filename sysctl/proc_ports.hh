@@ -37,7 +37,11 @@ std::optional<socket_address> parse_socket_address(std::string_view text);
 struct listening_socket {
   socket_address address;
   uint16_t port = 0;
-  friend bool operator==(const listening_socket&, const listening_socket&) = default;
+  uint64_t inode = 0;  // the socket's inode: /proc/<pid>/fd/N -> "socket:[inode]"
+  // The same listener: address and port (the inode is how to find its owner).
+  friend bool operator==(const listening_socket& a, const listening_socket& b) {
+    return a.address == b.address && a.port == b.port;
+  }
 };
 
 // /proc/net/tcp and /proc/net/tcp6 hold at most this many lines here (a busy
@@ -83,5 +87,20 @@ struct avoided_ports {
 result<avoided_ports> ports_to_avoid(const std::string& root,
                                      const std::vector<std::string>& sources, uint32_t low,
                                      uint32_t high);
+
+// The process listening on a local TCP port (on any address), as found by its
+// socket's inode among /proc/<pid>/fd links: a local target's server, so
+// `horde run` can leave it its CPUs.
+struct listener_process {
+  int pid = 0;
+  std::string name;               // /proc/<pid>/comm
+  std::string cpus_allowed_list;  // /proc/<pid>/status Cpus_allowed_list, e.g. "0-1"
+};
+
+// nullopt when nothing on this host listens on the port, or its owner cannot
+// be seen (another user's process without privilege). Looks at most at
+// max_fds descriptors in all, so a host with millions of sockets stays quick.
+std::optional<listener_process> find_listener_process(const std::string& root, uint16_t port,
+                                                      size_t max_fds = 2'000'000);
 
 }  // namespace horde::sysctl

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include <algorithm>
 #include <string>
 #include <vector>
@@ -274,6 +276,38 @@ TEST(ProcPorts, RealMachineTablesParse) {
     EXPECT_TRUE(std::binary_search(avoided->ports.begin(), avoided->ports.end(), socket.port))
         << socket.port;
   }
+}
+
+// 127.0.0.1:8080 (inode 23456) belongs to pid 4321, pinned to CPU 1; 9000
+// (inode 23457) to a process whose fds cannot be seen.
+TEST(ProcPorts, FindsTheProcessListeningOnAPort) {
+  fake_root root;
+  root.write("proc/net/tcp", tcp_table);
+  root.write("proc/4321/comm", "uws-server\n");
+  root.write("proc/4321/status", "Name:\tuws-server\nCpus_allowed:\t2\nCpus_allowed_list:\t1\n");
+  root.write("proc/77/comm", "other\n");
+  std::filesystem::create_directories(root.path() + "/proc/4321/fd");
+  std::filesystem::create_directories(root.path() + "/proc/77/fd");
+  std::filesystem::create_symlink("/dev/null", root.path() + "/proc/4321/fd/0");
+  std::filesystem::create_symlink("socket:[23456]", root.path() + "/proc/4321/fd/5");
+  std::filesystem::create_symlink("socket:[99]", root.path() + "/proc/77/fd/3");
+  auto owner = find_listener_process(root.path(), 8080);
+  ASSERT_TRUE(owner);
+  EXPECT_EQ(owner->pid, 4321);
+  EXPECT_EQ(owner->name, "uws-server");
+  EXPECT_EQ(owner->cpus_allowed_list, "1");
+  EXPECT_FALSE(find_listener_process(root.path(), 9000));  // listening, owner unseen
+  EXPECT_FALSE(find_listener_process(root.path(), 1234));  // nothing listens
+  // The scan is bounded: with room for one descriptor it gives up.
+  EXPECT_FALSE(find_listener_process(root.path(), 8080, 0));
+}
+
+TEST(ProcPorts, ListenersCarryTheirInode) {
+  auto sockets = parse_listening_sockets(tcp_table, false);
+  ASSERT_TRUE(sockets);
+  ASSERT_EQ(sockets->size(), 5u);
+  EXPECT_EQ((*sockets)[0].inode, 1069u);
+  EXPECT_EQ((*sockets)[1].inode, 23456u);
 }
 
 }  // namespace
