@@ -466,6 +466,12 @@ nlohmann::json to_json(const run_result& r) {
     headers.push_back({{"name", name}, {"value", value}});
   j["headers"] = headers;
   j["shards_stuck"] = r.shards_stuck;
+  // Nothing held after the run: slots in use at the end of sending are the
+  // connections open or being set up then; contexts and ports all returned.
+  j["leak_check"] = {{"slots_live_at_end", c.slots_live_at_end},
+                     {"open_or_opening_at_end", c.open_at_end},
+                     {"framing_contexts_left", c.contexts_left},
+                     {"source_ports_left", c.ports_left}};
   j["errors"] = r.errors;
   nlohmann::json failures = nlohmann::json::object();
   for (size_t i = 0; i < c.failures.size(); ++i)

@@ -1185,6 +1185,7 @@ struct client_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
     }
     if (run_phase == phase::running && (now >= end_ns || stopping)) {
       run_phase = phase::draining;
+      count_live_slots();
       drain_until_ns = now + (stopping || send_rate() <= 0 ? 0 : plan.drain_ns);
       // Connections never launched are not part of the run any more.
       live -= conns.size() - launched;
@@ -1215,6 +1216,16 @@ struct client_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
       }
       hard_stop_ns = now + plan.close_timeout_ns;
     }
+  }
+
+  // The leak check's first half (a soak's end): every slot still in use is
+  // an open connection or one being set up.
+  void count_live_slots() noexcept {
+    uint64_t busy = 0;
+    for (const auto& c : conns)
+      busy += c.state != conn_state::idle && c.state != conn_state::done;
+    metrics.counters.slots_live_at_end.set(busy);
+    metrics.counters.open_at_end.set(metrics.counters.open_now.get() + handshaking);
   }
 
   // A second signal: no drain, no close handshakes; what is open is torn
@@ -1341,6 +1352,9 @@ struct client_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
     make_slots(t0);
     const thread_cpu cpu_at_start = read_thread_cpu();
     auto ran = loop();
+    // The second half: with every connection ended, nothing may be held.
+    metrics.counters.contexts_left.set(ws_env.contexts_in_use());
+    metrics.counters.ports_left.set(ports.in_use());
     const thread_cpu cpu_at_end = read_thread_cpu();
     metrics.counters.cpu_run_ns.set(cpu_at_end.run_ns - cpu_at_start.run_ns);
     metrics.counters.cpu_wait_ns.set(cpu_at_end.wait_ns - cpu_at_start.wait_ns);

@@ -161,14 +161,18 @@ struct tls_values {
   X(pongs_received)                                                            \
   X(pings_received)     /* from the server; answered with one pong per read */ \
   X(backlog_peak_bytes) /* gauge: the most bytes one connection had waiting */
-#define HORDE_ENGINE_COUNTERS(X)                                                   \
-  X(bind_retries) /* a port was busy; another was tried */                         \
-  X(recv_rearms)  /* multishot recv re-armed (buffers ran out) */                  \
-  X(busy_ns)      /* time the shard spent not waiting in the kernel */             \
-  X(loop_turns)                                                                    \
-  X(hard_stops)  /* connections abandoned in flight when a deadline ran out */     \
-  X(cpu_run_ns)  /* the shard thread's time on a CPU during the run (schedstat) */ \
-  X(cpu_wait_ns) /* ... and runnable but waiting for a CPU */
+#define HORDE_ENGINE_COUNTERS(X)                                                         \
+  X(bind_retries) /* a port was busy; another was tried */                               \
+  X(recv_rearms)  /* multishot recv re-armed (buffers ran out) */                        \
+  X(busy_ns)      /* time the shard spent not waiting in the kernel */                   \
+  X(loop_turns)                                                                          \
+  X(hard_stops)        /* connections abandoned in flight when a deadline ran out */     \
+  X(cpu_run_ns)        /* the shard thread's time on a CPU during the run (schedstat) */ \
+  X(cpu_wait_ns)       /* ... and runnable but waiting for a CPU */                      \
+  X(slots_live_at_end) /* slots not idle nor done when sending ended */                  \
+  X(open_at_end)       /* open connections then: equal, or a slot leaked */              \
+  X(contexts_left)     /* framing contexts still taken when the shard returned */        \
+  X(ports_left)        /* source ports not given back when the shard returned */
 
 inline constexpr uint16_t first_close_code = 1000;  // RFC 6455 7.4: 1000-4999 may be sent
 inline constexpr size_t close_code_count = 4000;

@@ -52,6 +52,12 @@ TEST(HordeRun, EmbeddedServerEchoesEveryMessage) {
   EXPECT_NE(run.process.out.find("connections  attempted 200  opened 200  failed 0"),
             std::string::npos)
       << run.process.out;
+  // Nothing leaks: every slot in use at the end was an open connection, and
+  // every framing context and source port came back.
+  EXPECT_EQ(r["leak_check"]["slots_live_at_end"], r["leak_check"]["open_or_opening_at_end"]);
+  EXPECT_EQ(r["leak_check"]["framing_contexts_left"], 0);
+  EXPECT_EQ(r["leak_check"]["source_ports_left"], 0);
+  EXPECT_GT(r["self"]["peak_rss_bytes"], 0u);
 }
 
 TEST(HordeRun, NeverOpensMoreThanAsked) {
