@@ -3,7 +3,14 @@
 // servers nobody here wrote (Python websockets, Node ws), plus deliberately
 // broken ones. Every run is bounded by --duration and a hard kill deadline.
 #include <gtest/gtest.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <cstdio>
 #include <fstream>
@@ -185,9 +192,9 @@ INSTANTIATE_TEST_SUITE_P(Modes, HordeRunAgainstBadServer,
                                          misbehaviour{"limit429", "upgrade_rejected"},
                                          misbehaviour{"reset", "reset_by_server"},
                                          misbehaviour{"garbage", "upgrade_invalid"},
-                                         misbehaviour{"badaccept", "upgrade_invalid"},
+                                         misbehaviour{"badaccept", "upgrade_bad_accept"},
                                          misbehaviour{"silent", "upgrade_timeout"},
-                                         misbehaviour{"badframe", "protocol_error"}),
+                                         misbehaviour{"badframe", "protocol_reserved_bits"}),
                          [](const auto& info) { return std::string(info.param.mode); });
 
 TEST(HordeRun, RejectedUpgradeKeepsTheStatus) {
@@ -220,6 +227,69 @@ TEST(HordeRun, SigintStopsCleanlyAndStillReports) {
   EXPECT_EQ(run.result["connections"]["failed"], 0);
   EXPECT_LT(run.result["elapsed_seconds"].get<double>(), 20.0);
   EXPECT_NE(run.process.out.find("[interrupted]"), std::string::npos);
+}
+
+// A result that cannot be written is found out before the run; one that
+// cannot be finished (a full disk) is reported, the summary still printed and
+// no truncated file left behind.
+TEST(HordeRun, UnwritableJsonIsRefusedBeforeTheRun) {
+  auto run = test::run_process({horde_binary, "run", "-c", "10", "--duration", "1s", "--json",
+                                "/nonexistent-horde-dir/r.json"},
+                               20000);
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.err.find("--json: cannot create /nonexistent-horde-dir/"), std::string::npos)
+      << run.err;
+  EXPECT_EQ(run.out.find("connections  attempted"), std::string::npos) << "the run started";
+}
+
+TEST(HordeRun, AFullDiskKeepsTheSummaryAndLeavesNoHalfResult) {
+  if (unshare(CLONE_NEWNS) != 0) GTEST_SKIP() << "no mount namespace here: " << strerror(errno);
+  ASSERT_EQ(mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr), 0) << strerror(errno);
+  const std::string dir = testing::TempDir() + "/horde_full_" + std::to_string(getpid());
+  ASSERT_EQ(mkdir(dir.c_str(), 0700), 0);
+  // 16 KiB: room for the check before the run, not for the result after it.
+  ASSERT_EQ(mount("tmpfs", dir.c_str(), "tmpfs", 0, "size=16k"), 0) << strerror(errno);
+  const std::string json = dir + "/r.json";
+  auto run = test::run_process(
+      {horde_binary, "run", "-q", "-c", "50", "--rate", "10/s", "--duration", "1s", "--json", json},
+      30000);
+  EXPECT_EQ(run.exit_code, 2) << run.err;
+  EXPECT_NE(run.err.find("the JSON result was not written"), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find("No space left"), std::string::npos) << run.err;
+  EXPECT_NE(run.out.find("connections  attempted 50  opened 50"), std::string::npos) << run.out;
+  EXPECT_NE(access(json.c_str(), F_OK), 0) << "a truncated result was left";
+  umount(dir.c_str());
+  rmdir(dir.c_str());
+}
+
+TEST(HordeRun, TooSmallOrLargeMessagesAreRefused) {
+  auto small = test::run_process({horde_binary, "run", "--size", "16", "--duration", "1s"}, 10000);
+  EXPECT_EQ(small.exit_code, 2);
+  EXPECT_NE(small.err.find("smaller than the 32-byte stamp"), std::string::npos) << small.err;
+  auto text = test::run_process({horde_binary, "run", "--text", "--size", "40"}, 10000);
+  EXPECT_EQ(text.exit_code, 2);
+  EXPECT_NE(text.err.find("47-byte stamp"), std::string::npos) << text.err;
+  auto large = test::run_process({horde_binary, "run", "--size", "17MiB"}, 10000);
+  EXPECT_EQ(large.exit_code, 2);
+  EXPECT_NE(large.err.find("at most 16MiB"), std::string::npos) << large.err;
+}
+
+TEST(HordeRun, SecretsAreRedactedUnlessAsked) {
+  const std::string jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl";
+  auto server = start_peer({horde_binary, "serve", "--listen", "127.0.0.1:0"});
+  const std::string url = test::served_url(server.port) + "?token=" + jwt;
+  auto run = horde_run({url, "-c", "2", "--duration", "1s", "-H", "Authorization: Bearer " + jwt,
+                        "-H", "Cookie: sid=abc123"},
+                       "redacted");
+  ASSERT_EQ(run.process.exit_code, 0) << run.process.err;
+  const std::string text = run.process.out + run.process.err + run.result.dump();
+  EXPECT_EQ(text.find(jwt), std::string::npos) << text;
+  EXPECT_EQ(text.find("abc123"), std::string::npos);
+  EXPECT_EQ(run.result["headers"][0]["value"], "Bearer [redacted]");
+  auto shown = horde_run(
+      {url, "-c", "2", "--duration", "1s", "-H", "Authorization: Bearer " + jwt, "--show-secrets"},
+      "shown");
+  EXPECT_EQ(shown.result["headers"][0]["value"], "Bearer " + jwt);
 }
 
 TEST(HordeRun, ImpossiblePlanIsRefusedWithTheFix) {
