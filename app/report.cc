@@ -67,8 +67,9 @@ nlohmann::json histogram_json(const core::histogram& h) {
 // retransmission 200 ms or more later, in some message's latency.
 void print_kernel_network(std::FILE* out, const sysctl::net_counters& k, const run_result& r) {
   fmt::print(out,
-             "  kernel       whole host during the run: {} TCP segments retransmitted ({} after "
+             "  kernel       {} during the run: {} TCP segments retransmitted ({} after "
              "a timeout, {} tail-loss probes), {} input-queue drops, {} listen-queue overflows\n",
+             r.private_network ? "this network namespace" : "whole host",
              grouped(k.retransmitted_segments), grouped(k.retransmit_timeouts),
              grouped(k.loss_probes), grouped(k.input_queue_drops), grouped(k.listen_overflows));
   if (k.input_queue_drops > 0) {
@@ -89,8 +90,9 @@ void print_kernel_network(std::FILE* out, const sysctl::net_counters& k, const r
   }
 }
 
-nlohmann::json kernel_network_json(const sysctl::net_counters& k) {
-  return {{"scope", "host"},
+nlohmann::json kernel_network_json(const sysctl::net_counters& k, const run_result& r) {
+  // TCP's counters are per network namespace; inside one they are its own.
+  return {{"scope", r.private_network ? "network_namespace" : "host"},
           {"retransmitted_segments", k.retransmitted_segments},
           {"retransmit_timeouts", k.retransmit_timeouts},
           {"loss_probes", k.loss_probes},
@@ -571,7 +573,7 @@ nlohmann::json to_json(const run_result& r) {
                   {"round_trip", histogram_json(r.metrics.latency.round_trip)},
                   {"send_lag", histogram_json(r.metrics.latency.send_lag)}};
   if (tls_run(r)) j["tls"] = tls_json(r);
-  if (r.kernel_network) j["kernel_network"] = kernel_network_json(*r.kernel_network);
+  if (r.kernel_network) j["kernel_network"] = kernel_network_json(*r.kernel_network, r);
   const auto verdict = judge_schedule(r);
   j["self"] = {{"cpu_user_seconds", r.usage_end.user_seconds - r.usage_start.user_seconds},
                {"cpu_system_seconds", r.usage_end.system_seconds - r.usage_start.system_seconds},

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -209,6 +210,14 @@ result<cpu_choice> place_on_cpus(const std::string& cpu_list, unsigned leave_for
     return make_error("--leave-for-target needs the CPU topology: " + topology.error().message);
   }
   return choice;
+}
+
+// Whether this process's network namespace is not init's (a test's private
+// one, a container's): compared by the namespaces' inodes.
+bool in_private_network_namespace() {
+  struct stat self {}, init {};
+  if (stat("/proc/self/ns/net", &self) != 0 || stat("/proc/1/ns/net", &init) != 0) return false;
+  return self.st_ino != init.st_ino || self.st_dev != init.st_dev;
 }
 
 // The process serving a ws:// or wss:// URL on this host's loopback, if it
@@ -717,6 +726,7 @@ int run_load(const run_options& options) {
 
   install_stop_handlers();
   const auto network_before = sysctl::read_net_counters("/");
+  result.private_network = in_private_network_namespace();
   core::client_engine engine(plan);
   engine.start();
   // Memory per connection counts from here: shards have made their rings,

@@ -70,6 +70,9 @@ struct run_result {
   // net.core.netdev_max_backlog as found, and what the preflight planned for
   // this run's packet rates (the report's fix asks for the same number).
   std::optional<uint64_t> netdev_backlog;
+  // horde runs in a network namespace of its own (not init's): the TCP
+  // counters above are that namespace's.
+  bool private_network = false;
   uint64_t planned_netdev_backlog = 0;
 
   // Pub/sub: when publishing started, seconds since the run's start (< 0: it

@@ -1,5 +1,7 @@
 #include "proto/stamp.hh"
 
+#include <algorithm>
+
 #include <cstring>
 
 namespace horde::proto {
@@ -134,6 +136,49 @@ void fill_payload(std::span<uint8_t> body, const stamp& s) noexcept {
   // compression), and a server that echoes garbage is easy to spot.
   for (size_t i = offset; i < body.size(); ++i)
     body[i] = uint8_t('a' + i % 26);
+}
+
+namespace {
+
+// The filler repeats every 26 bytes; a block of a whole number of periods is
+// compared with memcmp, so checking an echo costs about what copying it does.
+constexpr size_t filler_block = 26 * 2520;  // 65,520 bytes
+
+const uint8_t* filler_pattern() noexcept {
+  static const auto* pattern = [] {
+    static uint8_t bytes[filler_block];
+    for (size_t i = 0; i < filler_block; ++i)
+      bytes[i] = uint8_t('a' + i % 26);
+    return bytes;
+  }();
+  return pattern;
+}
+
+}  // namespace
+
+bool filler_intact(std::span<const uint8_t> body) noexcept {
+  const uint8_t* pattern = filler_pattern();
+  size_t at = body.size() >= stamp_size ? stamp_size : 0;
+  while (at < body.size()) {
+    // Compare from `at` to the end of its block: the pattern is aligned with
+    // body offsets that are multiples of the block (and of 26).
+    const size_t in_block = at % filler_block;
+    const size_t n = std::min(body.size() - at, filler_block - in_block);
+    if (std::memcmp(body.data() + at, pattern + in_block, n) != 0) return false;
+    at += n;
+  }
+  return true;
+}
+
+void fill_text_payload(std::span<uint8_t> body, const stamp& s) noexcept {
+  std::memset(body.data(), 'x', body.size());
+  if (body.size() >= stamp_text_size) write_stamp_text(reinterpret_cast<char*>(body.data()), s);
+}
+
+bool text_filler_intact(std::span<const uint8_t> body) noexcept {
+  for (size_t i = stamp_text_size; i < body.size(); ++i)
+    if (body[i] != 'x') return false;
+  return true;
 }
 
 }  // namespace horde::proto

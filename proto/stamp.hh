@@ -47,5 +47,12 @@ std::optional<stamp> find_stamp_text(std::string_view text) noexcept;
 // A binary payload: the stamp, then a fixed filler pattern. A body shorter
 // than a stamp gets only the filler (its deliveries count as unstamped).
 void fill_payload(std::span<uint8_t> body, const stamp& s) noexcept;
+// True when everything after the stamp is the filler fill_payload wrote: an
+// echo the server changed (corrupted) is told apart from one it kept.
+bool filler_intact(std::span<const uint8_t> body) noexcept;
+
+// A text payload: the text stamp, then 'x' up to the size.
+void fill_text_payload(std::span<uint8_t> body, const stamp& s) noexcept;
+bool text_filler_intact(std::span<const uint8_t> body) noexcept;
 
 }  // namespace horde::proto

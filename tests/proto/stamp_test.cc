@@ -93,5 +93,29 @@ TEST(stamp, payload_carries_the_stamp_then_filler) {
   EXPECT_FALSE(read_stamp(tiny));
 }
 
+TEST(Stamp, FillerIsCheckedByteForByte) {
+  for (size_t size : {size_t(16), size_t(32), size_t(64), size_t(65520 + 100), size_t(200000)}) {
+    std::vector<uint8_t> body(size);
+    fill_payload(body, stamp{7, 8, 0, 9});
+    EXPECT_TRUE(filler_intact(body)) << size;
+    if (size > stamp_size) {
+      for (size_t at : {size_t(stamp_size), size / 2, size - 1}) {
+        auto changed = body;
+        changed[at] ^= 0x20;
+        EXPECT_FALSE(filler_intact(changed)) << size << " at " << at;
+      }
+    }
+  }
+}
+
+TEST(Stamp, TextFillerIsChecked) {
+  std::vector<uint8_t> body(100);
+  fill_text_payload(body, stamp{1, 2, 0, 3});
+  EXPECT_TRUE(read_stamp_text(std::string_view(reinterpret_cast<char*>(body.data()), body.size())));
+  EXPECT_TRUE(text_filler_intact(body));
+  body[90] = 'y';
+  EXPECT_FALSE(text_filler_intact(body));
+}
+
 }  // namespace
 }  // namespace horde::proto
