@@ -342,11 +342,16 @@ void print_summary(std::FILE* out, const run_result& r) {
     fmt::print(out, "  messages     sent {} (subscribes and publishes)  received {}\n",
                grouped(c.messages_sent), grouped(c.messages_received));
   } else if (c.messages_sent || c.messages_received) {
-    const uint64_t answered = r.metrics.latency.round_trip.count();
-    fmt::print(out, "  messages     sent {}  received {}  unanswered {}  unstamped {}\n",
-               grouped(c.messages_sent), grouped(c.messages_received),
+    // Each echo counted once: a duplicate is not a second answer, and a
+    // corrupted or truncated one is an answer that came back wrong.
+    const uint64_t answered = c.messages_answered;
+    fmt::print(out,
+               "  messages     sent {}  received {}  answered {}  unanswered {}  duplicated {}  "
+               "corrupted {}  truncated {}  unstamped {}\n",
+               grouped(c.messages_sent), grouped(c.messages_received), grouped(answered),
                grouped(c.messages_sent > answered ? c.messages_sent - answered : 0),
-               grouped(c.messages_unstamped));
+               grouped(c.messages_duplicated), grouped(c.messages_corrupted),
+               grouped(c.messages_truncated), grouped(c.messages_unstamped));
   }
   if (c.messages_sent || c.messages_received) {
     fmt::print(out, "  throughput   {:.0f} msg/s out, {:.0f} msg/s in, payload {} out, {} in\n",
@@ -513,7 +518,13 @@ nlohmann::json to_json(const run_result& r) {
                       {"abandoned_at_hard_stop", c.hard_stops}};
   j["messages"] = {{"sent", c.messages_sent},
                    {"received", c.messages_received},
-                   {"answered", r.metrics.latency.round_trip.count()},
+                   {"answered", c.messages_answered},
+                   {"unanswered", c.messages_sent > c.messages_answered
+                                      ? c.messages_sent - c.messages_answered
+                                      : 0},
+                   {"duplicated", c.messages_duplicated},
+                   {"corrupted", c.messages_corrupted},
+                   {"truncated", c.messages_truncated},
                    {"unstamped", c.messages_unstamped},
                    {"bytes_sent", c.bytes_sent},
                    {"bytes_received", c.bytes_received},

@@ -151,16 +151,20 @@ struct tls_values {
   X(open_now) /* gauge: open WebSockets right now */                      \
   X(open_peak)                                                            \
   X(closed_clean) /* close handshake completed at the end of the run */
-#define HORDE_MESSAGE_COUNTERS(X)                                              \
-  X(messages_sent)                                                             \
-  X(messages_received)                                                         \
-  X(messages_unstamped) /* received messages without a valid horde stamp */    \
-  X(bytes_sent)         /* WebSocket payload bytes */                          \
-  X(bytes_received)                                                            \
-  X(pings_sent)                                                                \
-  X(pongs_received)                                                            \
-  X(pings_received)     /* from the server; answered with one pong per read */ \
-  X(backlog_peak_bytes) /* gauge: the most bytes one connection had waiting */
+#define HORDE_MESSAGE_COUNTERS(X)                                               \
+  X(messages_sent)                                                              \
+  X(messages_received)                                                          \
+  X(messages_unstamped) /* received messages without a valid horde stamp */     \
+  X(bytes_sent)         /* WebSocket payload bytes */                           \
+  X(bytes_received)                                                             \
+  X(pings_sent)                                                                 \
+  X(pongs_received)                                                             \
+  X(pings_received)      /* from the server; answered with one pong per read */ \
+  X(backlog_peak_bytes)  /* gauge: the most bytes one connection had waiting */ \
+  X(messages_answered)   /* echoes of a message sent, each counted once */      \
+  X(messages_duplicated) /* a second echo of a message already answered */      \
+  X(messages_corrupted)  /* answered, but the payload is not what was sent */   \
+  X(messages_truncated)  /* answered, but shorter than what was sent */
 #define HORDE_ENGINE_COUNTERS(X)                                                         \
   X(bind_retries) /* a port was busy; another was tried */                               \
   X(recv_rearms)  /* multishot recv re-armed (buffers ran out) */                        \

@@ -14,6 +14,7 @@ struct ws_context {
   uint64_t bytes_framed = 0;  // in frames wslay has finished
   uint64_t frame_size = 0;    // header + payload of the frame being read
   bool in_fragmented_message = false;
+  frame_guard guard;  // checks headers and takes pings out before wslay reads
 };
 
 namespace {
@@ -73,7 +74,7 @@ struct ws_callbacks {
     c.frame_size = 0;
   }
 
-  static void message(wslay_event_context_ptr ctx, const wslay_event_on_msg_recv_arg* arg,
+  static void message(wslay_event_context_ptr, const wslay_event_on_msg_recv_arg* arg,
                       void* user_data) {
     ws_sink& sink = *env(user_data)._sink;
     std::span<const uint8_t> body(arg->msg, arg->msg_length);
@@ -95,14 +96,8 @@ struct ws_callbacks {
         sink.on_close(arg->status_code == 0 ? 1005 : arg->status_code, reason);
         break;
       }
-      case WSLAY_PING:
-        // wslay has queued the pong; write it now. wslay 1.1.1 sends a close
-        // it queues later (the peer's close arriving in the same read) ahead
-        // of a pong still waiting, so a ping right before a close would
-        // otherwise go unanswered. Writing does not touch the read state.
-        wslay_event_send(ctx);
-        break;
-      default:
+      default:  // pings never reach wslay: the frame guard takes them out
+
         break;
     }
   }
@@ -146,6 +141,7 @@ ws_context* ws_shard_env::take() noexcept {
   }
   c->bytes_fed = c->bytes_framed = c->frame_size = 0;
   c->in_fragmented_message = false;
+  c->guard.reset(_role == ws_role::server, _limits.max_message_bytes);
   ++_in_use;
   return c;
 }
@@ -172,6 +168,7 @@ bool ws_session::ensure_context(ws_shard_env& env) noexcept {
   _context = env.take();
   if (_context == nullptr) {
     _state = ws_state::failed;
+    _failure = ws_failure::out_of_memory;
     _failure_code = 1011;
     return false;
   }
@@ -189,12 +186,28 @@ ws_state ws_session::settle(ws_shard_env& env, int wslay_result) noexcept {
   const bool close_sent = wslay_event_get_close_sent(ctx);
   if (wslay_result != 0) {
     _state = ws_state::failed;
+    _failure = ws_failure::out_of_memory;
     _failure_code = 1011;
   } else if (!wslay_event_get_read_enabled(ctx) && !close_received) {
     // wslay stops reading only when the peer closed or broke the protocol,
     // and in the second case it has queued (and we have sent) the reason.
+    // The guard refused every bad header before wslay saw it, so what is
+    // left is in a payload: UTF-8 (1007) or, in a close frame, its code.
     _state = ws_state::failed;
     _failure_code = wslay_event_get_status_code_sent(ctx);
+    switch (_failure_code) {
+      case 1007:
+        _failure = ws_failure::invalid_utf8;
+        break;
+      case 1009:
+        _failure = ws_failure::too_big;
+        break;
+      default:
+        _failure = _context->guard.close_seen() && _failure_code == 1002
+                       ? ws_failure::bad_close_code
+                       : ws_failure::protocol;
+        break;
+    }
   } else if (close_received && close_sent) {
     _state = ws_state::closed;
   } else if (close_received || close_sent) {
@@ -203,26 +216,94 @@ ws_state ws_session::settle(ws_shard_env& env, int wslay_result) noexcept {
   return _state;
 }
 
+int ws_session::recv(ws_shard_env& env, std::span<const uint8_t> bytes) noexcept {
+  env._input = bytes;
+  env._input_used = 0;
+  return wslay_event_recv(_context->wslay);
+}
+
+// A fault the guard found: refuse the frame with the close code its cause
+// calls for (wslay has seen none of it), and stop reading.
+void ws_session::fail(ws_shard_env& env, ws_failure why) noexcept {
+  const uint16_t code = close_code_for(why);
+  wslay_event_queue_close(_context->wslay, code, nullptr, 0);  // NO_MORE_MSG if we closed already
+  wslay_event_shutdown_read(_context->wslay);
+  settle(env, 0);
+  _state = ws_state::failed;
+  _failure = why;
+  _failure_code = code;
+}
+
 ws_state ws_session::feed(ws_shard_env& env, std::span<const uint8_t> bytes,
                           ws_sink& sink) noexcept {
   if (_state == ws_state::failed || _state == ws_state::closed) return _state;
   if (!ensure_context(env)) return _state;
   env._active = _context;
   env._sink = &sink;
-  env._input = bytes;
-  env._input_used = 0;
-  const int r = wslay_event_recv(_context->wslay);
-  if (r == WSLAY_ERR_CALLBACK_FAILURE) {
-    // Our recv callback never fails, so this is wslay's frame layer refusing
-    // a frame (a control frame without FIN or over 125 bytes, a length not
-    // minimally encoded, a 64-bit length with its top bit set). wslay has
-    // queued a close without a code: send it, and report a protocol error.
-    settle(env, 0);
-    _state = ws_state::failed;
-    _failure_code = 1002;
-    return _state;
+  frame_guard& guard = _context->guard;
+  wslay_event_context_ptr ctx = _context->wslay;
+  // Queues the latest ping's pong (wslay copies it); false if memory ran out.
+  const auto answer_ping = [&]() noexcept {
+    const std::span<const uint8_t> body = guard.take_pong();
+    wslay_event_msg pong{WSLAY_PONG, body.data(), body.size()};
+    const int r = wslay_event_queue_msg(ctx, &pong);
+    if (r == 0) ++env._pongs_queued;
+    return r != WSLAY_ERR_NOMEM;  // NO_MORE_MSG: a close is queued, no pong may follow
+  };
+  size_t from = 0;
+  for (bool reading = true; reading;) {
+    const frame_guard::step step = guard.scan(bytes, from);
+    if (step.pass_end > from) {
+      const int r = recv(env, bytes.subspan(from, step.pass_end - from));
+      if (r == WSLAY_ERR_CALLBACK_FAILURE) {
+        // Our recv callback never fails, so this is wslay's frame layer
+        // refusing a frame the guard let through (it should not happen).
+        // wslay has queued a close without a code: send it.
+        settle(env, 0);
+        _state = ws_state::failed;
+        _failure = ws_failure::protocol;
+        _failure_code = 1002;
+        return _state;
+      }
+      if (r != 0) return settle(env, r);
+      if (step.what == frame_guard::event::more) break;
+      if (!wslay_event_get_read_enabled(ctx)) break;  // a close or a fault: read no further
+    }
+    switch (step.what) {
+      case frame_guard::event::more:
+        reading = false;
+        break;
+      case frame_guard::event::ping:
+        ++env._pings_received;
+        sink.on_ping(guard.latest_ping());
+        break;
+      case frame_guard::event::close: {
+        if (guard.pong_pending()) {
+          // The pong goes out ahead of our close reply: written now, as
+          // wslay would otherwise send the close it queues next first.
+          // Writing does not touch the read state.
+          if (!answer_ping()) return settle(env, WSLAY_ERR_NOMEM);
+          if (const int r = wslay_event_send(ctx); r != 0) return settle(env, r);
+        }
+        // In one piece, read by wslay from an empty buffer (frame_guard.hh).
+        const int r = recv(env, guard.held_close());
+        if (r != 0) return settle(env, r);
+        break;
+      }
+      case frame_guard::event::fault:
+        fail(env, guard.failure());
+        return _state;
+    }
+    from = step.resume;
   }
-  return settle(env, r);
+  if (guard.pong_pending()) {
+    if (!wslay_event_get_read_enabled(ctx)) {
+      guard.take_pong();  // failing or closing: no pong after our close
+    } else if (!answer_ping()) {
+      return settle(env, WSLAY_ERR_NOMEM);
+    }
+  }
+  return settle(env, 0);
 }
 
 ws_state ws_session::send(ws_shard_env& env, ws_opcode opcode, std::span<const uint8_t> payload,
@@ -262,9 +343,10 @@ bool ws_session::at_boundary() const noexcept {
   if (_state != ws_state::open) return false;
   wslay_event_context_ptr ctx = _context->wslay;
   return _context->bytes_fed == _context->bytes_framed && !_context->in_fragmented_message &&
-         !wslay_event_want_write(ctx) && wslay_event_get_queued_msg_count(ctx) == 0 &&
-         wslay_event_get_read_enabled(ctx) && wslay_event_get_write_enabled(ctx) &&
-         !wslay_event_get_close_sent(ctx) && !wslay_event_get_close_received(ctx);
+         _context->guard.at_boundary() && !wslay_event_want_write(ctx) &&
+         wslay_event_get_queued_msg_count(ctx) == 0 && wslay_event_get_read_enabled(ctx) &&
+         wslay_event_get_write_enabled(ctx) && !wslay_event_get_close_sent(ctx) &&
+         !wslay_event_get_close_received(ctx);
 }
 
 void ws_session::release_context(ws_shard_env& env) noexcept {
@@ -280,6 +362,7 @@ void ws_session::reset(ws_shard_env& env) noexcept {
     _context = nullptr;
   }
   _state = ws_state::open;
+  _failure = ws_failure::none;
   _failure_code = 0;
 }
 

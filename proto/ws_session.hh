@@ -10,6 +10,13 @@
 // shrinks to 16 bytes; the next feed or send takes one again. The boundary
 // is tracked by counting bytes: what wslay was handed against the sizes of
 // the frames it finished (its frame start/end callbacks).
+//
+// Ahead of wslay, a frame_guard (proto/frame_guard.hh) checks every frame
+// header as it arrives: a bad frame — over the size limit, masked by a
+// server, with RSV bits or a reserved opcode, a bad control frame — fails
+// the session at its header, with the cause in failure(). The guard also
+// takes pings out of the stream: each feed() answers at most one, the latest
+// (RFC 6455 5.5.3), so a peer flooding pings cannot grow our out-buffer.
 #pragma once
 
 #include <cstdint>
@@ -17,6 +24,7 @@
 #include <string_view>
 #include <vector>
 
+#include "proto/frame_guard.hh"
 #include "proto/mask_source.hh"
 
 namespace horde::proto {
@@ -41,6 +49,9 @@ class ws_sink {
  public:
   virtual void on_message(ws_opcode opcode, std::span<const uint8_t> body) = 0;
   virtual void on_pong(std::span<const uint8_t> /*body*/) {}
+  // Every ping the peer sends, as it is read. Only the latest in each feed()
+  // is answered, at the end of that feed (or just before a close reply).
+  virtual void on_ping(std::span<const uint8_t> /*body*/) {}
   // The peer's close frame: its code (1005 when it carried none) and reason.
   virtual void on_close(uint16_t /*code*/, std::string_view /*reason*/) {}
   // Bytes to put on the wire, in order.
@@ -69,6 +80,10 @@ class ws_shard_env {
 
   size_t contexts_in_use() const noexcept { return _in_use; }
   size_t contexts_pooled() const noexcept { return _pool.size(); }
+  // Pings read from peers and pongs queued in answer, over the shard's life:
+  // the difference is pings coalesced (several in one feed get one pong).
+  uint64_t pings_received() const noexcept { return _pings_received; }
+  uint64_t pongs_queued() const noexcept { return _pongs_queued; }
 
  private:
   friend class ws_session;
@@ -83,6 +98,8 @@ class ws_shard_env {
   size_t _max_pooled;
   size_t _in_use = 0;
   std::vector<ws_context*> _pool;
+  uint64_t _pings_received = 0;
+  uint64_t _pongs_queued = 0;
 
   // The call in progress (a shard drives one session at a time).
   ws_context* _active = nullptr;
@@ -102,7 +119,11 @@ class ws_session {
   // The close code we sent when the session failed (1002 protocol error,
   // 1007 bad UTF-8, 1009 too big, 1011 out of memory); 0 otherwise.
   uint16_t failure_code() const noexcept { return _failure_code; }
+  // Why the session failed (describe() gives a text); none unless failed.
+  ws_failure failure() const noexcept { return _failure; }
 
+  // Reads the peer's bytes and returns state(); answers at most one ping per
+  // call, the latest, at its end (or ahead of a close reply).
   ws_state feed(ws_shard_env& env, std::span<const uint8_t> bytes, ws_sink& sink) noexcept;
   ws_state send(ws_shard_env& env, ws_opcode opcode, std::span<const uint8_t> payload,
                 ws_sink& sink) noexcept;
@@ -119,10 +140,13 @@ class ws_session {
 
  private:
   bool ensure_context(ws_shard_env& env) noexcept;
+  int recv(ws_shard_env& env, std::span<const uint8_t> bytes) noexcept;
+  void fail(ws_shard_env& env, ws_failure why) noexcept;
   ws_state settle(ws_shard_env& env, int wslay_result) noexcept;
 
   ws_context* _context = nullptr;
   ws_state _state = ws_state::open;
+  ws_failure _failure = ws_failure::none;
   uint16_t _failure_code = 0;
 };
 

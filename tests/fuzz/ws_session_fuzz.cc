@@ -10,8 +10,10 @@
 //             release the context; the schedule comes from the control byte
 //   bit 6     release the context at every clean boundary, as the shards do
 // Checked: every call returns state(); a failed or closed session stays so
-// (further feeds return the same state) and never reopens; failure_code is
-// set exactly when failed, and never to 1011 (out of memory); the env's count
+// (further feeds return the same state) and never reopens; failure_code and
+// failure() are set exactly when failed, never to 1011 / out_of_memory, and
+// agree with each other; each feed queues at most one pong, and never more
+// pongs than pings were read; the env's count
 // of contexts in use matches the session; release_context drops the context
 // exactly at a boundary; messages stay within the 1 MiB limit. reset(env) at
 // the end returns every context, so ASan's leak check covers the pool.
@@ -52,6 +54,10 @@ class recording_sink final : public ws_sink {
     HORDE_FUZZ_CHECK(body.size() <= 125);
     ++pongs;
   }
+  void on_ping(std::span<const uint8_t> body) override {
+    HORDE_FUZZ_CHECK(body.size() <= 125);
+    ++pings;
+  }
   void on_close(uint16_t code, std::string_view reason) override {
     HORDE_FUZZ_CHECK(code != 0);
     HORDE_FUZZ_CHECK(reason.size() <= 123);
@@ -60,7 +66,7 @@ class recording_sink final : public ws_sink {
   }
   void write(std::span<const uint8_t> bytes) override { written += bytes.size(); }
 
-  size_t messages = 0, pongs = 0, closes = 0, written = 0;
+  size_t messages = 0, pongs = 0, pings = 0, closes = 0, written = 0;
 };
 
 bool terminal(ws_state state) {
@@ -74,9 +80,18 @@ void check_session(const ws_session& session, const ws_shard_env& env, ws_state 
   if (terminal(before)) HORDE_FUZZ_CHECK(returned == before);
   if (before != ws_state::open) HORDE_FUZZ_CHECK(returned != ws_state::open);
   HORDE_FUZZ_CHECK((session.failure_code() != 0) == (returned == ws_state::failed));
+  HORDE_FUZZ_CHECK((session.failure() != ws_failure::none) == (returned == ws_state::failed));
   // 1011 means memory ran out (ws_session.hh), which it never does here: a
   // peer's protocol error must not be reported as one.
   HORDE_FUZZ_CHECK(session.failure_code() != 1011);
+  HORDE_FUZZ_CHECK(session.failure() != ws_failure::out_of_memory);
+  // The code sent is the cause's, except when our own close went first and
+  // wslay then refused a payload (it reports the code we sent).
+  const uint16_t code = session.failure_code();
+  if (code == 1002 || code == 1007 || code == 1009) {
+    HORDE_FUZZ_CHECK(close_code_for(session.failure()) == code);
+  }
+  HORDE_FUZZ_CHECK(!describe(session.failure()).empty() || returned != ws_state::failed);
   HORDE_FUZZ_CHECK(env.contexts_in_use() == (session.has_context() ? 1u : 0u));
 }
 
@@ -142,8 +157,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   while (!rest.empty()) {
     const size_t n = piece_size == 0 ? rest.size() : std::min(piece_size, rest.size());
     const ws_state before = session.state();
+    const uint64_t pongs_before = env.pongs_queued();
     const ws_state got = session.feed(env, rest.first(n), sink);
     check_session(session, env, before, got);
+    HORDE_FUZZ_CHECK(env.pongs_queued() - pongs_before <= 1);  // RFC 6455 5.5.3: the latest only
+    HORDE_FUZZ_CHECK(env.pongs_queued() <= env.pings_received());
+    HORDE_FUZZ_CHECK(env.pings_received() == sink.pings);
     rest = rest.subspan(n);
 
     if (release_at_boundaries && session.at_boundary()) release(session, env);

@@ -283,6 +283,304 @@ TEST(ws_session, a_pooled_context_serves_the_next_session) {
   EXPECT_EQ(env.contexts_in_use(), 0u);
 }
 
+// Frames on a wire (masked or not): opcode and unmasked payload each.
+std::vector<std::pair<int, std::string>> frames_of(const bytes& wire) {
+  std::vector<std::pair<int, std::string>> out;
+  size_t at = 0;
+  while (at + 2 <= wire.size()) {
+    const int opcode = wire[at] & 0x0f;
+    const bool masked = (wire[at + 1] & 0x80) != 0;
+    uint64_t length = wire[at + 1] & 0x7f;
+    at += 2;
+    if (length == 126) {
+      length = uint64_t(wire[at]) << 8 | wire[at + 1];
+      at += 2;
+    } else if (length == 127) {
+      length = 0;
+      for (int i = 0; i < 8; ++i)
+        length = length << 8 | wire[at + i];
+      at += 8;
+    }
+    uint8_t key[4] = {};
+    if (masked) {
+      std::copy(wire.begin() + long(at), wire.begin() + long(at + 4), key);
+      at += 4;
+    }
+    std::string payload;
+    for (uint64_t i = 0; i < length && at < wire.size(); ++i, ++at)
+      payload += char(wire[at] ^ key[i % 4]);
+    out.emplace_back(opcode, payload);
+  }
+  return out;
+}
+
+std::string close_body(uint16_t code) {
+  return {char(code >> 8), char(code & 0xff)};
+}
+
+// An unmasked frame of up to 125 bytes, as a server sends it.
+bytes server_frame(int first_byte, std::string_view payload) {
+  bytes out(2 + payload.size());
+  out[0] = uint8_t(first_byte);
+  out[1] = uint8_t(payload.size());
+  std::copy(payload.begin(), payload.end(), out.begin() + 2);
+  return out;
+}
+
+struct ping_counter final : test::event_recorder {
+  bytes written;
+  std::vector<std::string> pings;
+  void on_ping(std::span<const uint8_t> body) override {
+    pings.emplace_back(body.begin(), body.end());
+  }
+  void write(std::span<const uint8_t> out) override {
+    written.insert(written.end(), out.begin(), out.end());
+  }
+};
+
+struct failure_case {
+  bytes input;
+  ws_failure failure;
+  uint16_t code;
+  const char* what;
+};
+
+std::vector<failure_case> failure_cases() {
+  bytes too_big = b({0x82, 0x7e, 0x04, 0x00});  // 1024 bytes, the limit is 512
+  too_big.resize(4 + 1024);
+  return {
+      {masked_hello, ws_failure::masked_frame, 1002, "a masked frame from a server"},
+      {b({0xc1, 0x01, 'x'}), ws_failure::reserved_bits, 1002, "RSV1 without an extension"},
+      {b({0x83, 0x01, 'x'}), ws_failure::bad_opcode, 1002, "reserved opcode 3"},
+      {b({0x8c, 0x00}), ws_failure::bad_opcode, 1002, "reserved opcode 12"},
+      {b({0x09, 0x01, 'x'}), ws_failure::bad_control_frame, 1002, "a fragmented ping"},
+      {b({0x8a, 0x7e, 0x00, 0x80}), ws_failure::bad_control_frame, 1002, "a 128-byte pong"},
+      {b({0x88, 0x02, 0x03, 0xe7}), ws_failure::bad_close_code, 1002, "close code 999"},
+      {b({0x88, 0x02, 0x03, 0xed}), ws_failure::bad_close_code, 1002, "close code 1005"},
+      {b({0x88, 0x01, 0x03}), ws_failure::bad_close_code, 1002, "a 1-byte close body"},
+      {b({0x81, 0x02, 0xc3, 0x28}), ws_failure::invalid_utf8, 1007, "invalid UTF-8 in text"},
+      {b({0x88, 0x04, 0x03, 0xe8, 0xc3, 0x28}), ws_failure::invalid_utf8, 1007,
+       "invalid UTF-8 in a close reason"},
+      {b({0x80, 0x01, 'x'}), ws_failure::protocol, 1002, "continuation with nothing to continue"},
+      {concat({b({0x01, 0x01, 'a'}), b({0x81, 0x01, 'b'})}), ws_failure::protocol, 1002,
+       "a new message inside a fragmented one"},
+      {b({0x82, 0x7e, 0x00, 0x10}), ws_failure::protocol, 1002, "a 16-bit length under 126"},
+      {too_big, ws_failure::too_big, 1009, "a frame over the limit"},
+      {b({0x82, 0x7f, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}), ws_failure::too_big, 1009,
+       "a 2^63-1 header with no payload"},
+      {concat({b({0x02, 0x7e, 0x01, 0x00}), bytes(256, 1), b({0x80, 0x7e, 0x01, 0x01}),
+               bytes(257, 2)}),
+       ws_failure::too_big, 1009, "a fragmented message over the limit in total"},
+  };
+}
+
+// Every fault class, the whole input cut at every point into two feeds
+// against a guard page: the session fails with the cause and the code, sends
+// that code in its close, and still delivers the message before the fault.
+TEST(ws_session, each_fault_gives_its_cause_and_close_code_at_every_split_point) {
+  for (const failure_case& c : failure_cases()) {
+    const bytes stream = concat({unmasked_hello, c.input});
+    for (size_t split = 0; split <= stream.size(); ++split) {
+      endpoint client(ws_role::client, ws_limits{512});
+      test::guard_page_buffer guard(stream.size());
+      client.session.feed(client.env, guard.place(std::span<const uint8_t>(stream.data(), split)),
+                          client.events);
+      const ws_state got = client.session.feed(
+          client.env,
+          guard.place(std::span<const uint8_t>(stream.data() + split, stream.size() - split)),
+          client.events);
+      ASSERT_EQ(got, ws_state::failed) << c.what << " split " << split;
+      EXPECT_EQ(client.session.failure(), c.failure) << c.what << " split " << split;
+      EXPECT_EQ(client.session.failure_code(), c.code) << c.what << " split " << split;
+      ASSERT_EQ(client.events.messages.size(), 1u) << c.what << ": the message before it";
+      EXPECT_EQ(client.events.messages[0].second, "Hello");
+      const auto sent = frames_of(client.take_written());
+      ASSERT_EQ(sent.size(), 1u) << c.what << " split " << split;
+      EXPECT_EQ(sent[0].first, 0x8) << c.what;
+      EXPECT_EQ(sent[0].second, close_body(c.code)) << c.what << " split " << split;
+      EXPECT_EQ(client.feed(unmasked_hello), ws_state::failed) << "a failed session stays failed";
+      EXPECT_EQ(client.events.messages.size(), 1u);
+      client.session.reset(client.env);
+      EXPECT_EQ(client.session.failure(), ws_failure::none);
+      EXPECT_EQ(client.session.failure_code(), 0);
+    }
+  }
+}
+
+TEST(ws_session, a_huge_header_with_no_payload_fails_at_once_with_1009) {
+  endpoint client(ws_role::client);  // the default 16 MiB limit
+  const bytes header = b({0x82, 0x7f, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff});
+  test::guard_page_buffer guard(header.size());
+  EXPECT_EQ(
+      client.session.feed(client.env, guard.place(std::span<const uint8_t>(header)), client.events),
+      ws_state::failed);
+  EXPECT_EQ(client.session.failure(), ws_failure::too_big);
+  EXPECT_EQ(client.session.failure_code(), 1009);
+  EXPECT_EQ(describe(client.session.failure()), "message too big");
+  const auto sent = frames_of(client.take_written());
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0], std::make_pair(0x8, close_body(1009)));
+  // Just over the default limit, the same.
+  endpoint other(ws_role::client);
+  EXPECT_EQ(other.feed(b({0x82, 0x7f, 0, 0, 0, 0, 0x01, 0, 0, 0x01})), ws_state::failed);
+  EXPECT_EQ(other.session.failure(), ws_failure::too_big);
+}
+
+TEST(ws_session, a_burst_of_100_pings_in_one_feed_gets_one_pong_with_the_last_payload) {
+  mask_source masks(3);
+  ws_shard_env env(ws_role::client, {}, masks);
+  ws_session session;
+  ping_counter events;
+  bytes burst;
+  for (int i = 0; i < 100; ++i)
+    burst = concat({burst, server_frame(0x89, "ping " + std::to_string(i))});
+  burst = concat({burst, unmasked_hello});
+  EXPECT_EQ(session.feed(env, burst, events), ws_state::open);
+  EXPECT_EQ(events.pings.size(), 100u);
+  EXPECT_EQ(events.pings.back(), "ping 99");
+  EXPECT_EQ(events.messages.size(), 1u);
+  const auto sent = frames_of(events.written);
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0], std::make_pair(0xa, std::string("ping 99")));
+  EXPECT_EQ(env.pings_received(), 100u);
+  EXPECT_EQ(env.pongs_queued(), 1u);
+  EXPECT_TRUE(session.at_boundary());
+  session.reset(env);
+}
+
+// Pings and messages, cut into three feeds at every pair of points: every
+// message is delivered, every feed in which a ping completed answers the
+// latest such ping once, and nothing else is written.
+TEST(ws_session, pings_split_across_feeds_at_every_byte) {
+  const bytes stream = concat({server_frame(0x89, "one"), unmasked_hello, server_frame(0x89, ""),
+                               fragmented_hello, server_frame(0x89, "three")});
+  // The end offset of each ping in the stream, with its payload.
+  const std::vector<std::pair<size_t, std::string>> ping_ends = {
+      {5, "one"}, {5 + 7 + 2, ""}, {stream.size(), "three"}};
+  for (size_t i = 0; i <= stream.size(); ++i) {
+    for (size_t j = i; j <= stream.size(); ++j) {
+      mask_source masks(5);
+      ws_shard_env env(ws_role::client, {}, masks);
+      ws_session session;
+      ping_counter events;
+      test::guard_page_buffer guard(stream.size());
+      std::vector<std::string> expected_pongs;
+      size_t start = 0;
+      for (size_t end : {i, j, stream.size()}) {
+        const auto piece =
+            guard.place(std::span<const uint8_t>(stream.data() + start, end - start));
+        ASSERT_EQ(session.feed(env, piece, events), ws_state::open);
+        std::string latest;
+        bool any = false;
+        for (const auto& [ping_end, payload] : ping_ends) {
+          if (ping_end > start && ping_end <= end) {
+            latest = payload;
+            any = true;
+          }
+        }
+        if (any) expected_pongs.push_back(latest);
+        start = end;
+      }
+      ASSERT_EQ(events.messages.size(), 2u) << i << "," << j;
+      EXPECT_EQ(events.pings, (std::vector<std::string>{"one", "", "three"})) << i << "," << j;
+      std::vector<std::string> pongs;
+      for (const auto& [opcode, payload] : frames_of(events.written)) {
+        EXPECT_EQ(opcode, 0xa);
+        pongs.push_back(payload);
+      }
+      EXPECT_EQ(pongs, expected_pongs) << i << "," << j;
+      EXPECT_EQ(env.pongs_queued(), expected_pongs.size());
+      EXPECT_TRUE(session.at_boundary());
+      session.reset(env);
+    }
+  }
+}
+
+// wslay 1.1.1 checks a close reason's UTF-8 from byte 2 of each piece it
+// reads; the guard hands it the close frame whole, so no split matters.
+TEST(ws_session, a_close_reason_is_checked_whole_at_every_split_point) {
+  const bytes good = server_frame(0x88,
+                                  "\x03\xe8"
+                                  "caf\xc3\xa9");  // 1000 "café"
+  const bytes bad = server_frame(0x88,
+                                 "\x03\xe8"
+                                 "ab\xc3\x28");  // invalid UTF-8
+  for (size_t split = 0; split <= good.size(); ++split) {
+    endpoint client(ws_role::client), other(ws_role::client);
+    client.feed(bytes(good.begin(), good.begin() + long(split)));
+    EXPECT_EQ(client.feed(bytes(good.begin() + long(split), good.end())), ws_state::closed)
+        << split;
+    ASSERT_EQ(client.events.closes.size(), 1u) << split;
+    EXPECT_EQ(client.events.closes[0], std::make_pair(uint16_t(1000), std::string("caf\xc3\xa9")));
+    if (split > bad.size()) continue;
+    other.feed(bytes(bad.begin(), bad.begin() + long(split)));
+    EXPECT_EQ(other.feed(bytes(bad.begin() + long(split), bad.end())), ws_state::failed) << split;
+    EXPECT_EQ(other.session.failure(), ws_failure::invalid_utf8) << split;
+  }
+}
+
+TEST(ws_session, a_half_read_ping_keeps_the_context) {
+  endpoint client(ws_role::client);
+  const bytes ping = server_frame(0x89, "abc");
+  client.feed(bytes(ping.begin(), ping.begin() + 3));
+  EXPECT_FALSE(client.session.at_boundary());
+  client.session.release_context(client.env);
+  EXPECT_TRUE(client.session.has_context()) << "must not drop a half-read ping";
+  client.feed(bytes(ping.begin() + 3, ping.end()));
+  EXPECT_TRUE(client.session.at_boundary());
+  const auto sent = frames_of(client.take_written());
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0], std::make_pair(0xa, std::string("abc")));
+}
+
+TEST(ws_session, a_server_answers_a_masked_ping_and_refuses_an_unmasked_frame) {
+  endpoint server(ws_role::server);
+  bytes ping = masked_hello;
+  ping[0] = 0x89;
+  EXPECT_EQ(server.feed(concat({ping, masked_hello})), ws_state::open);
+  ASSERT_EQ(server.events.messages.size(), 1u);
+  const auto sent = frames_of(server.take_written());
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0], std::make_pair(0xa, std::string("Hello")));
+  EXPECT_EQ(server.feed(unmasked_hello), ws_state::failed);
+  EXPECT_EQ(server.session.failure(), ws_failure::protocol);
+  EXPECT_EQ(server.session.failure_code(), 1002);
+}
+
+TEST(ws_session, no_pong_after_a_close_or_a_fault) {
+  endpoint client(ws_role::client);
+  EXPECT_EQ(client.feed(concat({b({0x88, 0x02, 0x03, 0xe8}), server_frame(0x89, "late")})),
+            ws_state::closed);
+  auto sent = frames_of(client.take_written());
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].first, 0x8);
+  endpoint other(ws_role::client);
+  EXPECT_EQ(other.feed(concat({server_frame(0x89, "p"), b({0x83, 0x00})})), ws_state::failed);
+  sent = frames_of(other.take_written());
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0], std::make_pair(0x8, close_body(1002)));
+}
+
+// What the session wrote for this stream before the frame guard existed
+// (recorded from that build, same mask seed): a pong and the close reply.
+// One ping per feed and no faults: the guard must change nothing.
+TEST(ws_session, ordinary_traffic_is_written_byte_for_byte_as_before_the_guard) {
+  bytes stream =
+      concat({unmasked_hello, fragmented_hello, unmasked_ping_hello, b({0x82, 0x7e, 0x01, 0x00})});
+  for (int i = 0; i < 256; ++i)
+    stream.push_back(uint8_t(i));
+  stream = concat({stream, b({0x8a, 0x02, 'o', 'k', 0x88, 0x05, 0x03, 0xe8, 'b', 'y', 'e'})});
+  endpoint client(ws_role::client);
+  for (size_t at = 0; at < stream.size(); at += 7)
+    client.feed(
+        bytes(stream.begin() + long(at), stream.begin() + long(std::min(at + 7, stream.size()))));
+  EXPECT_EQ(client.session.state(), ws_state::closed);
+  EXPECT_EQ(client.events.messages.size(), 3u);
+  const bytes recorded = b({0x8a, 0x85, 0x5a, 0x76, 0xf9, 0x4e, 0x12, 0x13, 0x95, 0x22, 0x35,
+                            0x88, 0x85, 0xd2, 0x2c, 0x48, 0x4f, 0xd1, 0xc4, 0x2a, 0x36, 0xb7});
+  EXPECT_EQ(client.take_written(), recorded);
+}
+
 TEST(ws_session, a_session_slot_is_small) {
   EXPECT_LE(sizeof(ws_session), 16u);
 }

@@ -1,0 +1,132 @@
+#include "core/echo_scenario.hh"
+
+#include <cmath>
+#include <optional>
+#include <string_view>
+
+namespace horde::core {
+
+echo_scenario::echo_scenario(const client_plan& plan, shard_metrics& metrics,
+                             proto::mask_source& random, std::span<const uint32_t> conn_ids,
+                             uint64_t end_ns)
+    : _plan(plan),
+      _metrics(metrics),
+      _random(random),
+      _ids(conn_ids),
+      _end_ns(end_ns),
+      _slots(conn_ids.size()),
+      _payload(std::max<size_t>(plan.message_size, proto::stamp_text_size)) {}
+
+void echo_scenario::on_open(uint32_t slot, scenario_port&, uint64_t now) noexcept {
+  if (_plan.message_rate <= 0 || !_sending) return;
+  // A random phase spreads connections over the first interval instead of
+  // a thundering herd of sends at upgrade time.
+  const uint64_t interval = uint64_t(1e9 / _plan.message_rate);
+  _slots[slot].next_send_ns = now + (interval ? _random.next() % interval : 0);
+}
+
+uint64_t echo_scenario::next_interval_ns() noexcept {
+  const double mean_ns = 1e9 / _plan.message_rate;
+  if (_plan.arrivals == arrival::constant) return uint64_t(mean_ns);
+  // Exponential gaps make a Poisson process; 53 random bits give (0, 1].
+  const double u = double((_random.next() >> 11) + 1) * (1.0 / 9007199254740992.0);
+  return uint64_t(-std::log(u) * mean_ns) + 1;
+}
+
+void echo_scenario::on_due(uint32_t slot, scenario_port& port, uint64_t now) noexcept {
+  slot_state& s = _slots[slot];
+  if (!_sending) s.next_send_ns = 0;
+  if (s.next_send_ns == 0) return;
+  const auto opcode = _plan.binary ? proto::ws_opcode::binary : proto::ws_opcode::text;
+  const std::span<uint8_t> body(_payload.data(), _plan.message_size);
+  unsigned sent = 0;
+  // Open loop: every message scheduled up to now is sent, stamped with its
+  // scheduled time, however late we are; a stalled server cannot slow the
+  // schedule, it can only make the measured latency grow.
+  while (s.next_send_ns <= now && sent < max_sends_per_wakeup && s.next_send_ns < _end_ns) {
+    const uint64_t scheduled = s.next_send_ns;
+    s.next_send_ns += next_interval_ns();
+    const proto::stamp st{_ids[slot], s.seq, 0, scheduled};
+    if (_plan.binary) {
+      proto::fill_payload(body, st);
+    } else {
+      proto::fill_text_payload(body, st);
+    }
+    if (!port.send(opcode, body)) return;  // the connection is gone (on_gone has run)
+    ++s.seq;
+    ++_outstanding;
+    _metrics.counters.messages_sent.add();
+    _metrics.counters.bytes_sent.add(body.size());
+    _metrics.latency.send_lag.record(now - scheduled);
+    ++sent;
+  }
+  if (s.next_send_ns >= _end_ns) s.next_send_ns = 0;
+}
+
+bool echo_scenario::first_answer(slot_state& s, uint32_t seq) noexcept {
+  if (seq >= s.highest) {
+    const uint32_t shift = seq + 1 - s.highest;
+    s.window = shift >= 64 ? 0 : s.window << shift;
+    s.window |= 1;
+    s.highest = seq + 1;
+    return true;
+  }
+  const uint32_t back = s.highest - 1 - seq;
+  if (back >= 64) return true;  // too old to tell: see the header
+  const uint64_t bit = uint64_t(1) << back;
+  if (s.window & bit) return false;
+  s.window |= bit;
+  return true;
+}
+
+void echo_scenario::on_message(uint32_t slot, scenario_port&, proto::ws_opcode opcode,
+                               std::span<const uint8_t> body, uint64_t received_ns) noexcept {
+  _metrics.counters.messages_received.add();
+  // Raw TCP hands over each message's stamp alone; the message was whole.
+  _metrics.counters.bytes_received.add(_plan.raw ? _plan.message_size : body.size());
+  record(slot, body, opcode == proto::ws_opcode::binary, received_ns);
+}
+
+void echo_scenario::record(uint32_t slot, std::span<const uint8_t> body, bool binary,
+                           uint64_t received_ns) noexcept {
+  slot_state& s = _slots[slot];
+  const std::optional<proto::stamp> st =
+      binary ? proto::read_stamp(body)
+             : proto::find_stamp_text(
+                   std::string_view(reinterpret_cast<const char*>(body.data()), body.size()));
+  if (!st || st->conn_id != _ids[slot] || st->send_ns > received_ns || st->seq >= s.seq) {
+    _metrics.counters.messages_unstamped.add();
+    return;
+  }
+  if (!first_answer(s, uint32_t(st->seq))) {
+    _metrics.counters.messages_duplicated.add();
+    return;
+  }
+  _metrics.counters.messages_answered.add();
+  if (_outstanding > 0) --_outstanding;
+  _metrics.latency.round_trip.record(received_ns - st->send_ns);
+  // Raw TCP hands over only each message's stamp: there is nothing more to check.
+  if (_plan.raw) return;
+  if (body.size() < _plan.message_size) {
+    _metrics.counters.messages_truncated.add();
+  } else if (binary ? !proto::filler_intact(body) : !proto::text_filler_intact(body)) {
+    _metrics.counters.messages_corrupted.add();
+  }
+}
+
+void echo_scenario::on_gone(uint32_t slot) noexcept {
+  slot_state& s = _slots[slot];
+  // What this connection still owed will never come: the drain stops waiting.
+  const uint64_t owed = [&] {
+    uint64_t answered = 0;
+    const uint32_t span = std::min<uint32_t>(s.highest, 64);
+    for (uint32_t k = 0; k < span; ++k)
+      answered += (s.window >> k) & 1;
+    // Sequences below the window are taken as answered (see the header).
+    return uint64_t(s.seq) - (s.highest - span) - answered;
+  }();
+  _outstanding = _outstanding > owed ? _outstanding - owed : 0;
+  s.next_send_ns = 0;
+}
+
+}  // namespace horde::core
