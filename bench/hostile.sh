@@ -23,7 +23,7 @@ hard=$(( bound + 11 ))  # the kill deadline for a run that hangs
 # mode | scheme:listener | extra flags | the reason horde should report
 table="
 stop_reading|ws:plain|--size 256KiB --rate 50/s|send_backlog
-ping_storm|ws:plain||send_backlog
+ping_storm|ws:plain||close_timeout
 silent|ws:plain|--upgrade-timeout 1s|upgrade_timeout
 silent_until_end|ws:plain|--upgrade-timeout 60s|unfinished_upgrade
 slow_drip|ws:plain|--upgrade-timeout 1s|upgrade_timeout
