@@ -111,7 +111,6 @@ result<void> probe_kernel_features() {
       {IORING_OP_ASYNC_CANCEL, "IORING_OP_ASYNC_CANCEL", "5.5"},
       {IORING_OP_URING_CMD, "IORING_OP_URING_CMD (socket setsockopt)", "6.7"},
       {uring_compat::op_bind, "IORING_OP_BIND", "6.11"},
-      {uring_compat::op_listen, "IORING_OP_LISTEN", "6.11"},
   };
   std::string missing;
   for (const auto& op : ops) {

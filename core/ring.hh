@@ -73,6 +73,10 @@ class ring {
   io_uring* raw() noexcept { return &_ring; }
   unsigned file_table_slots() const noexcept { return _file_slots; }
 
+  // Whether batched waits are bounded (IORING_FEAT_MIN_TIMEOUT, Linux 6.12+);
+  // without it every completion wakes the waiter.
+  bool bounds_batched_waits() const noexcept { return _min_timeout; }
+
  private:
   io_uring _ring{};
   bool _ready = false;

@@ -18,10 +18,10 @@ tls_failure_cause tls_failure_cause_of(const proto::tls_session& session) noexce
     case proto::tls_failure::local:
       break;
   }
-  // failure_reason() views a static, NUL-terminated text (tls_session.hh).
+  // failure_text() views a static, NUL-terminated text (tls_session.hh).
   const char* text = session.failure() == proto::tls_failure::none
                          ? "out of memory for TLS records"
-                         : session.failure_reason().data();
+                         : session.failure_text().data();
   return {reason, text};
 }
 

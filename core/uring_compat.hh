@@ -15,17 +15,13 @@
 
 namespace horde::core::uring_compat {
 
-// IORING_OP_BIND / IORING_OP_LISTEN: kernel 6.11, liburing 2.7.
+// IORING_OP_BIND: kernel 6.11, liburing 2.7.
 inline constexpr uint8_t op_bind = 56;
-inline constexpr uint8_t op_listen = 57;
 
 // IORING_FEAT_MIN_TIMEOUT: kernel 6.12, liburing 2.8. With it the `pad`
 // word of 2.3's io_uring_getevents_arg is `min_wait_usec`: a wait for many
 // completions lasts at most that long, then ends at the first one.
 inline constexpr uint32_t feat_min_timeout = 1U << 15;
-
-// IORING_TIMEOUT_MULTISHOT: kernel 6.4, liburing 2.4.
-inline constexpr unsigned timeout_multishot = 1U << 6;
 
 // SOCKET_URING_OP_SETSOCKOPT for IORING_OP_URING_CMD on sockets: kernel 6.7,
 // liburing 2.5 (io_uring_prep_cmd_sock).
@@ -35,11 +31,6 @@ inline constexpr uint32_t socket_op_setsockopt = 3;
 // which is the `off` field in 2.3's layout.
 inline void prep_bind(io_uring_sqe* sqe, int fd, const sockaddr* addr, socklen_t len) {
   io_uring_prep_rw(op_bind, sqe, fd, addr, 0, len);
-}
-
-// io_uring_prep_listen (liburing 2.7): backlog in sqe->len.
-inline void prep_listen(io_uring_sqe* sqe, int fd, int backlog) {
-  io_uring_prep_rw(op_listen, sqe, fd, nullptr, unsigned(backlog), 0);
 }
 
 // io_uring_prep_cmd_sock(SOCKET_URING_OP_SETSOCKOPT) (liburing 2.5). 2.3's sqe

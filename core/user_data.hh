@@ -19,7 +19,6 @@ enum class op : uint8_t {
   cancel,
   close,
   accept,
-  timeout_cancel,
 };
 
 struct op_tag {

@@ -36,7 +36,7 @@ enum class tls_state : uint8_t {
   open,         // application data flows both ways
   closing,      // we sent close_notify; reading until the server's
   closed,       // close_notify both ways, or no connection (before start, after reset)
-  failed,       // see failure() and failure_reason()
+  failed,       // see failure() and failure_text()
 };
 
 enum class tls_failure : uint8_t {
@@ -104,7 +104,7 @@ class tls_session {
   tls_state state() const noexcept { return _state; }
   tls_failure failure() const noexcept { return _failure; }
   // A static text naming the failure (OpenSSL's words, ours for local ones); "" when none.
-  std::string_view failure_reason() const noexcept {
+  std::string_view failure_text() const noexcept {
     return _reason == nullptr ? std::string_view() : std::string_view(_reason);
   }
   // Once open: whether the handshake resumed a session, the ALPN protocol the

@@ -128,7 +128,7 @@ TEST(tls_transport, a_wrong_name_fails_verification_and_stops_sealing) {
   ASSERT_TRUE(l.client->connect(0, "not-this-server.example"));
   l.pump(0);
   EXPECT_EQ(l.client->session(0).failure(), proto::tls_failure::verify_failed);
-  EXPECT_EQ(l.client->session(0).failure_reason(), "hostname mismatch");
+  EXPECT_EQ(l.client->session(0).failure_text(), "hostname mismatch");
   out_buffer plain;
   plain.append(test::as_bytes("never"));
   EXPECT_FALSE(l.client->seal(0, plain));

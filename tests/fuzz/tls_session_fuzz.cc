@@ -63,7 +63,7 @@ void check_state(const tls_session& session, tls_state before, tls_state returne
   if (returned == tls_state::failed) {
     HORDE_FUZZ_CHECK(session.failure() != tls_failure::none);
     HORDE_FUZZ_CHECK(session.failure() != tls_failure::local);
-    HORDE_FUZZ_CHECK(!session.failure_reason().empty());
+    HORDE_FUZZ_CHECK(!session.failure_text().empty());
   } else {
     HORDE_FUZZ_CHECK(session.failure() == tls_failure::none);
   }

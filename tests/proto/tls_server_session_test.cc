@@ -101,8 +101,8 @@ TEST(tls_server_session, handshakes_and_echoes_with_both_versions) {
     auto server_ctx = server_context();
     pair_of_sessions s(*client_ctx, *server_ctx);
     s.pump();
-    ASSERT_EQ(s.client.state(), tls_state::open) << s.client.failure_reason();
-    ASSERT_EQ(s.server.state(), tls_state::open) << s.server.failure_reason();
+    ASSERT_EQ(s.client.state(), tls_state::open) << s.client.failure_text();
+    ASSERT_EQ(s.server.state(), tls_state::open) << s.server.failure_text();
     EXPECT_EQ(s.server.alpn(), "http/1.1");
     EXPECT_EQ(s.server.version(), version == tls_version::tls1_2 ? "TLSv1.2" : "TLSv1.3");
     EXPECT_EQ(server_ctx->counters().full_handshakes, 1u);
@@ -124,7 +124,7 @@ TEST(tls_server_session, client_flights_at_every_split_point) {
     pair_of_sessions s(*client_ctx, *server_ctx);
     s.pump(split);
     ASSERT_EQ(s.server.state(), tls_state::open)
-        << "split " << split << ": " << s.server.failure_reason();
+        << "split " << split << ": " << s.server.failure_text();
     ASSERT_EQ(s.client.state(), tls_state::open) << "split " << split;
   }
 }
@@ -200,7 +200,7 @@ TEST(tls_server_session, garbage_instead_of_a_client_hello_is_a_protocol_error) 
   const std::string garbage = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
   EXPECT_EQ(server.feed(as_bytes(garbage), sink), tls_state::failed);
   EXPECT_EQ(server.failure(), tls_failure::protocol_error);
-  EXPECT_FALSE(server.failure_reason().empty());
+  EXPECT_FALSE(server.failure_text().empty());
   EXPECT_EQ(server.feed(as_bytes(garbage), sink), tls_state::failed);  // ignored from now on
 }
 

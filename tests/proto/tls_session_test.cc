@@ -91,13 +91,13 @@ TEST(tls_session, handshakes_and_echoes) {
     test::tls_test_server server(pki(), server_for(version));
     conversation c(*context, server);
     c.pump();
-    ASSERT_EQ(c.client.state(), tls_state::open) << c.client.failure_reason();
+    ASSERT_EQ(c.client.state(), tls_state::open) << c.client.failure_text();
     EXPECT_TRUE(c.server.handshake_done());
     EXPECT_EQ(c.client.version(), version_name(version));
     EXPECT_EQ(c.client.alpn(), "http/1.1");
     EXPECT_FALSE(c.client.resumed());
     EXPECT_EQ(c.client.failure(), tls_failure::none);
-    EXPECT_EQ(c.client.failure_reason(), "");
+    EXPECT_EQ(c.client.failure_text(), "");
     EXPECT_EQ(context->counters().full_handshakes, 1u);
     EXPECT_EQ(context->counters().resumed_handshakes, 0u);
     c.expect_echo("hello over TLS");
@@ -132,7 +132,7 @@ size_t handshake_with_split(tls_context& context, const test::tls_test_server& s
   }
   c.pump();
   EXPECT_EQ(c.client.state(), tls_state::open)
-      << "split at " << split << " of flight " << which << ": " << c.client.failure_reason();
+      << "split at " << split << " of flight " << which << ": " << c.client.failure_text();
   EXPECT_EQ(c.client.resumed(), resumed);
   c.expect_echo("after a split flight");
   return length;
@@ -188,7 +188,7 @@ TEST(tls_session, whole_conversation_byte_by_byte) {
         const tls_state before = c.client.state();
         const tls_state after = c.client.feed(guard.place(std::span(in).subspan(i, 1)), c.sink);
         ++fed;
-        ASSERT_NE(after, tls_state::failed) << "byte " << fed << ": " << c.client.failure_reason();
+        ASSERT_NE(after, tls_state::failed) << "byte " << fed << ": " << c.client.failure_text();
         // The handshake ends on the last byte of a flight.
         if (before == tls_state::handshaking && after == tls_state::open) {
           EXPECT_EQ(i, in.size() - 1);
@@ -273,7 +273,7 @@ TEST(tls_session, wrong_ca_fails_verification_with_a_reason) {
   c.pump();
   EXPECT_EQ(c.client.state(), tls_state::failed);
   EXPECT_EQ(c.client.failure(), tls_failure::verify_failed);
-  EXPECT_EQ(c.client.failure_reason(), "unable to get local issuer certificate");
+  EXPECT_EQ(c.client.failure_text(), "unable to get local issuer certificate");
   EXPECT_TRUE(c.server.failed) << "the client sent an alert";
   EXPECT_EQ(context->counters().full_handshakes, 0u);
 }
@@ -286,7 +286,7 @@ TEST(tls_session, system_store_does_not_trust_the_test_ca) {
   conversation c(*context, server);
   c.pump();
   EXPECT_EQ(c.client.failure(), tls_failure::verify_failed);
-  EXPECT_EQ(c.client.failure_reason(), "unable to get local issuer certificate");
+  EXPECT_EQ(c.client.failure_text(), "unable to get local issuer certificate");
 }
 
 TEST(tls_session, wrong_host_name_fails_verification) {
@@ -295,7 +295,7 @@ TEST(tls_session, wrong_host_name_fails_verification) {
   conversation c(*context, server, "other.example");
   c.pump();
   EXPECT_EQ(c.client.failure(), tls_failure::verify_failed);
-  EXPECT_EQ(c.client.failure_reason(), "hostname mismatch");
+  EXPECT_EQ(c.client.failure_text(), "hostname mismatch");
 }
 
 TEST(tls_session, ip_literals_are_verified_and_sent_without_sni) {
@@ -305,13 +305,13 @@ TEST(tls_session, ip_literals_are_verified_and_sent_without_sni) {
     SCOPED_TRACE(host);
     conversation c(*context, server, host);
     c.pump();
-    EXPECT_EQ(c.client.state(), tls_state::open) << c.client.failure_reason();
+    EXPECT_EQ(c.client.state(), tls_state::open) << c.client.failure_text();
     EXPECT_EQ(SSL_get_servername(c.server.ssl(), TLSEXT_NAMETYPE_host_name), nullptr);
   }
   conversation wrong(*context, server, "10.1.2.3");
   wrong.pump();
   EXPECT_EQ(wrong.client.failure(), tls_failure::verify_failed);
-  EXPECT_EQ(wrong.client.failure_reason(), "IP address mismatch");
+  EXPECT_EQ(wrong.client.failure_text(), "IP address mismatch");
 }
 
 TEST(tls_session, expired_certificate_fails_verification) {
@@ -322,7 +322,7 @@ TEST(tls_session, expired_certificate_fails_verification) {
   conversation c(*context, server);
   c.pump();
   EXPECT_EQ(c.client.failure(), tls_failure::verify_failed);
-  EXPECT_EQ(c.client.failure_reason(), "certificate has expired");
+  EXPECT_EQ(c.client.failure_text(), "certificate has expired");
 }
 
 TEST(tls_session, insecure_accepts_any_certificate_and_name) {
@@ -335,7 +335,7 @@ TEST(tls_session, insecure_accepts_any_certificate_and_name) {
   test::tls_test_server server(pki(), expired);
   conversation c(*context, server, "nobody.example");
   c.pump();
-  ASSERT_EQ(c.client.state(), tls_state::open) << c.client.failure_reason();
+  ASSERT_EQ(c.client.state(), tls_state::open) << c.client.failure_text();
   c.expect_echo("anything goes");
 }
 
@@ -375,7 +375,7 @@ TEST(tls_session, resumes_sessions) {
 
     conversation second(*context, server);
     second.pump();
-    ASSERT_EQ(second.client.state(), tls_state::open) << second.client.failure_reason();
+    ASSERT_EQ(second.client.state(), tls_state::open) << second.client.failure_text();
     EXPECT_TRUE(second.client.resumed());
     EXPECT_EQ(SSL_session_reused(second.server.ssl()), 1);
     EXPECT_EQ(second.client.alpn(), "http/1.1");
@@ -530,7 +530,7 @@ TEST(tls_session, garbage_instead_of_a_server_hello_fails_as_protocol_error) {
   test::guard_page_buffer guard(http.size());
   EXPECT_EQ(session.feed(guard.place(as_bytes(http)), sink), tls_state::failed);
   EXPECT_EQ(session.failure(), tls_failure::protocol_error);
-  EXPECT_EQ(session.failure_reason(), "wrong version number");
+  EXPECT_EQ(session.failure_text(), "wrong version number");
   // Failed stays failed and silent.
   sink.wire.clear();
   EXPECT_EQ(session.feed(as_bytes(http), sink), tls_state::failed);
@@ -561,7 +561,7 @@ TEST(tls_session, every_first_byte_then_noise_never_opens_or_crashes) {
     const tls_state state = session.feed(guard.place(noise), sink);
     EXPECT_TRUE(state == tls_state::failed || state == tls_state::handshaking) << first;
     if (state == tls_state::failed) {
-      EXPECT_EQ(session.failure(), tls_failure::protocol_error) << session.failure_reason();
+      EXPECT_EQ(session.failure(), tls_failure::protocol_error) << session.failure_text();
     }
     EXPECT_TRUE(sink.plaintext.empty());
   }
@@ -580,7 +580,7 @@ TEST(tls_session, a_corrupted_record_fails_the_session) {
     in[in.size() - 20] ^= 0x40;
     EXPECT_EQ(c.client.feed(in, c.sink), tls_state::failed);
     EXPECT_EQ(c.client.failure(), tls_failure::protocol_error);
-    EXPECT_EQ(c.client.failure_reason(), "decryption failed or bad record mac");
+    EXPECT_EQ(c.client.failure_text(), "decryption failed or bad record mac");
     EXPECT_TRUE(c.sink.plaintext.empty());
     EXPECT_FALSE(c.sink.wire.empty()) << "an alert for the server";
   }
@@ -596,7 +596,7 @@ TEST(tls_session, a_server_alert_is_reported_with_its_description) {
   conversation c(*context, server);
   c.pump();
   EXPECT_EQ(c.client.failure(), tls_failure::peer_alert);
-  EXPECT_EQ(c.client.failure_reason(), "protocol version");
+  EXPECT_EQ(c.client.failure_text(), "protocol version");
 }
 
 TEST(tls_session, close_notify_during_the_handshake_is_a_peer_alert) {
@@ -607,7 +607,7 @@ TEST(tls_session, close_notify_during_the_handshake_is_a_peer_alert) {
   const bytes close_notify = {0x15, 0x03, 0x03, 0x00, 0x02, 0x01, 0x00};
   EXPECT_EQ(session.feed(close_notify, sink), tls_state::failed);
   EXPECT_EQ(session.failure(), tls_failure::peer_alert);
-  EXPECT_EQ(session.failure_reason(), "close notify");
+  EXPECT_EQ(session.failure_text(), "close notify");
 }
 
 TEST(tls_session, client_certificates_for_mtls) {
@@ -622,7 +622,7 @@ TEST(tls_session, client_certificates_for_mtls) {
     auto context = make_context(options);
     conversation c(*context, server);
     c.pump();
-    ASSERT_EQ(c.client.state(), tls_state::open) << c.client.failure_reason();
+    ASSERT_EQ(c.client.state(), tls_state::open) << c.client.failure_text();
     test::openssl_ptr<X509> peer(SSL_get1_peer_certificate(c.server.ssl()));
     ASSERT_NE(peer, nullptr);
     EXPECT_EQ(X509_cmp(peer.get(), pki().client_cert.get()), 0);
@@ -634,7 +634,7 @@ TEST(tls_session, client_certificates_for_mtls) {
   conversation c(*context, server);
   c.pump();
   EXPECT_EQ(c.client.failure(), tls_failure::peer_alert);
-  EXPECT_EQ(c.client.failure_reason(), "certificate required");
+  EXPECT_EQ(c.client.failure_text(), "certificate required");
 }
 
 TEST(tls_session, writes_nothing_before_the_handshake_ends) {
@@ -667,7 +667,7 @@ TEST(tls_session, starts_again_after_any_state) {
       peer.feed(sink.take_wire());
       session.feed(peer.take_output(), sink);
     }
-    ASSERT_EQ(session.state(), tls_state::open) << session.failure_reason();
+    ASSERT_EQ(session.state(), tls_state::open) << session.failure_text();
     if (i == 1) session.feed(as_bytes("garbage that fails the session"), sink);
   }
   EXPECT_EQ(context->counters().full_handshakes + context->counters().resumed_handshakes, 3u);
