@@ -1,324 +1,76 @@
 #include "app/cli.hh"
 
+#include <fmt/format.h>
+
 #include <CLI/CLI.hpp>
 
+#include <string>
+
+#include "app/cli_commands.hh"
 #include "app/run_command.hh"
-#include "app/tune_command.hh"
 
 namespace horde::app {
 
+const char* const exit_codes_text =
+    "Exit codes:\n"
+    "  0  the run finished and its report (and --json) was written\n"
+    "  1  a shard failed (the report says why); horde serve: a shard failed; horde tune:\n"
+    "     the plan does not fit this host\n"
+    "  2  bad flags or an unknown command, a plan this host cannot carry (see horde tune),\n"
+    "     or the JSON result could not be written\n";
+
+namespace {
+
+const char* const description =
+    "horde: a WebSocket connection generator. One Linux host drives 100,000+ concurrent\n"
+    "WebSocket connections at a server and reports how it held up: connections taken and\n"
+    "lost, messages delivered, and latency measured from each message's scheduled send\n"
+    "time (coordinated omission corrected).\n\n"
+    "  horde run                       a run against the built-in reference server\n"
+    "  horde run ws://host:9000/ -c 100k --connect-rate 20k/s --duration 60s --rate 1/s\n"
+    "  horde serve --listen 127.0.0.1:9000   the reference server on its own\n";
+
+// The first word when it is not a flag and not a command: named, with the
+// commands there are (CLI11 would call it an unexpected argument).
+bool unknown_command(const CLI::App& cli, int argc, char** argv) {
+  if (argc < 2 || argv[1][0] == '-') return false;
+  std::string known;
+  for (const CLI::App* sub : cli.get_subcommands([](const CLI::App*) { return true; })) {
+    if (sub->check_name(argv[1])) return false;
+    known += (known.empty() ? "" : ", ") + sub->get_name();
+  }
+  fmt::print(stderr, "horde: '{}' is not a command; the commands are: {} (horde --help)\n", argv[1],
+             known);
+  return true;
+}
+
+}  // namespace
+
 int run_cli(int argc, char** argv) {
-  CLI::App cli{
-      "horde: a WebSocket connection generator. One Linux host drives 100,000+ concurrent\n"
-      "WebSocket connections at a server and reports how it held up: connections taken and\n"
-      "lost, messages delivered, and latency measured from each message's scheduled send\n"
-      "time (coordinated omission corrected).\n\n"
-      "  horde run                       a run against the built-in reference server\n"
-      "  horde run ws://host:9000/ -c 100k --connect-rate 20k/s --duration 60s --rate 1/s\n"
-      "  horde serve --listen 127.0.0.1:9000   the reference server on its own\n",
-      "horde"};
-  cli.require_subcommand(1);
+  CLI::App cli{description, "horde"};
+  cli.require_subcommand(0, 1);
   cli.set_version_flag("--version", "horde 0.1.0");
-
+  cli.footer(std::string("\n") + exit_codes_text);
   run_options run;
-  CLI::App* run_cmd =
-      cli.add_subcommand("run", "Open connections to a target, send on a schedule, report");
-  run_cmd->footer(
-      "\nWithout a URL, horde starts its reference echo server on 127.0.0.1 (a kernel-chosen\n"
-      "port) in the same process and tears it down after; the report then includes the\n"
-      "server's CPU and memory.\n\n"
-      "Timing: --duration is the whole run, ramp included. Each connection sends --rate\n"
-      "messages per second (or --total-rate over all), each stamped with its *scheduled*\n"
-      "time; the echo's round trip is measured from that time, so a stalled server shows as\n"
-      "latency instead of hiding behind a stalled generator. 'send lag' reports how late\n"
-      "horde itself was; the summary says when horde, not the target, was the limit.\n\n"
-      "Scale: past ~64k connections per source address, horde needs more addresses; on\n"
-      "loopback it picks 127.0.0.x itself. When RLIMIT_NOFILE caps each io_uring's\n"
-      "descriptor table (20,000 on some hosts), horde runs more shards than CPUs and says so.\n\n"
-      "Examples:\n"
-      "  horde run -c 100k --connect-rate 30k/s --duration 40s --ping-interval 10s\n"
-      "  horde run ws://127.0.0.1:9000/chat -c 1000 --rate 100/s --size 64 --json out.json\n"
-      "  horde run ws://10.0.0.5:8080/ -H 'Authorization: Bearer xyz' --subprotocol chat.v1\n"
-      "  horde run -c 100k --groups 3M --subscriptions 30 --publishers 1000 --rate 10/s\n"
-      "  horde run -c 10k --groups 1 --subscriptions 1 --publishers 1 --rate 100/s   "
-      "(broadcast)\n");
-  run_cmd->add_option("url", run.url,
-                      "Target ws://host:port/path (default: the embedded reference server)");
-  run_cmd
-      ->add_option("-c,--connections", run.connections,
-                   "Connections to open and hold (k/M suffixes)")
-      ->capture_default_str();
-  run_cmd
-      ->add_option("--connect-rate", run.connect_rate,
-                   "New connections per second, all shards; 0 = unlimited")
-      ->capture_default_str();
-  run_cmd
-      ->add_option("--max-pending", run.max_pending,
-                   "Connects in flight at once (a full accept queue drops SYNs and costs 1 s)")
-      ->capture_default_str();
-  run_cmd->add_option("-d,--duration", run.duration, "Whole run, ramp included (30s, 2m, ...)")
-      ->capture_default_str();
-  run_cmd
-      ->add_option("-r,--rate", run.rate,
-                   "Messages per second per connection (10/s, 100/m); 0 = none")
-      ->capture_default_str();
-  run_cmd->add_option("--total-rate", run.total_rate,
-                      "Messages per second over all connections (overrides --rate)");
-  run_cmd->add_flag("--poisson", run.poisson, "Poisson arrivals instead of a constant interval");
-  run_cmd
-      ->add_option("-s,--size", run.size,
-                   "Message payload size (64, 4KiB, 1MiB); a 32-byte stamp leads it")
-      ->capture_default_str();
-  run_cmd->add_flag("--text", run.text,
-                    "Send text frames (stamp as a printable token) instead of binary");
-  run_cmd
-      ->add_option("--ping-interval", run.ping_interval,
-                   "Send a ping this often per connection; 0 = never")
-      ->capture_default_str();
-  run_cmd->add_option("--connect-timeout", run.connect_timeout, "TCP connect timeout")
-      ->capture_default_str();
-  run_cmd->add_option("--upgrade-timeout", run.upgrade_timeout, "Time for the 101 answer")
-      ->capture_default_str();
-  run_cmd->add_option("--pong-timeout", run.pong_timeout, "Time for a pong after a ping")
-      ->capture_default_str();
-  run_cmd->add_option("--drain", run.drain, "After the last send, wait this long for echoes")
-      ->capture_default_str();
-  run_cmd
-      ->add_option("--close-timeout", run.close_timeout,
-                   "At the end, time for each close handshake; what still stands after twice "
-                   "this is torn down, and the run returns at most once more this later. A run "
-                   "ends by --duration + --drain + 3 x --close-timeout whatever the server does")
-      ->capture_default_str();
-  run_cmd->add_option(
-      "--send-backlog", run.send_backlog,
-      "Bytes one connection may have waiting to be sent before it counts as send_backlog (the "
-      "server stopped reading) and is closed (default: 1MiB, or 8 messages if larger)");
-  run_cmd
-      ->add_option("--wake-interval", run.wake_interval,
-                   "Timers wake a shard at most this often, so sends due close together leave "
-                   "together: on a VM each wake-up costs ~20 us of CPU, and this cut horde's "
-                   "CPU per message by 30% at 50k msg/s. A send leaves at most this late; the "
-                   "lateness is measured (send lag) and counted in its round trip. Completions "
-                   "wait at most as long for others to share a wake-up (Linux 6.12+). At most "
-                   "10ms; 0 = wake for every deadline and completion (least added latency, "
-                   "most CPU)")
-      ->capture_default_str();
-  run_cmd->add_option("-H,--header", run.headers,
-                      "Extra upgrade header, 'Name: value' (repeatable)");
-  run_cmd->add_option("--subprotocol", run.subprotocols,
-                      "Offer this Sec-WebSocket-Protocol (repeatable)");
-  run_cmd->add_option("--origin", run.origin, "Origin header");
-  run_cmd->add_option("--source-ips", run.source_ips,
-                      "Local IPv4 addresses to bind, e.g. 127.0.0.1-127.0.0.8");
-  run_cmd->add_option("--ports", run.ports, "Local port range horde binds from")
-      ->capture_default_str();
-  run_cmd->add_option("--cpus", run.cpus, "CPUs for the shards, e.g. 0-3,6 (default: all allowed)");
-  run_cmd->add_option("--shards", run.shards,
-                      "Shards (threads with their own ring); default: CPUs, more if needed");
-  run_cmd->add_option(
-      "--leave-for-target", run.leave_for_target,
-      "Keep this many CPUs (whole cores) free for a target server on this host. Default: a "
-      "target found listening on the URL's loopback port keeps the CPUs it is pinned to, or "
-      "half of them when it may run anywhere; 0 = share");
-  run_cmd->add_option("--json", run.json_path,
-                      "Write the full result (histograms included) as JSON here");
-  run_cmd->add_flag("-q,--quiet", run.quiet, "No live progress line");
-  run_cmd->add_flag("--show-secrets", run.show_secrets,
-                    "Show Authorization and Cookie values and JWTs in the report and JSON "
-                    "(redacted by default)");
-  run_cmd->add_flag("--raw", run.raw,
-                    "Plain TCP instead of WebSocket (no upgrade, no framing), against `horde serve "
-                    "--raw` or the embedded server: the same engine's ceiling without WebSocket");
-  auto& ps = run.pubsub;
-  const std::string pubsub_group = "Pub/sub (docs/pubsub.md; on with --groups)";
-  run_cmd
-      ->add_option("--groups", ps.groups,
-                   "Groups (k/M suffixes). Each connection subscribes to --subscriptions of "
-                   "them; --publishers publish at --rate each (or --total-rate over all); every "
-                   "delivery is accounted: expected, delivered, lost, duplicated, reordered")
-      ->group(pubsub_group);
-  run_cmd->add_option("--subscriptions", ps.per_connection, "Groups each connection subscribes to")
-      ->capture_default_str()
-      ->group(pubsub_group);
-  run_cmd
-      ->add_option("--zipf", ps.zipf,
-                   "Zipf popularity with this exponent (1.0 is classic): a few huge groups; "
-                   "default uniform (every group equally many subscribers)")
-      ->group(pubsub_group);
-  run_cmd
-      ->add_option("--publishers", ps.publishers,
-                   "Publishing connections, a count or N% (default 1%); each group has exactly "
-                   "one, so loss and order are checked per group")
-      ->group(pubsub_group);
-  run_cmd->add_option("--group-pattern", ps.group_pattern, "Group names, with {n}")
-      ->capture_default_str()
-      ->group(pubsub_group);
-  run_cmd
-      ->add_option("--subscribe-template", ps.subscribe_template,
-                   "The subscribe message, with {group}; e.g. '{\"type\":\"join\","
-                   "\"room\":\"{group}\"}' (other braces are literal)")
-      ->capture_default_str()
-      ->group(pubsub_group);
-  run_cmd
-      ->add_option("--subscribe-ack", ps.subscribe_ack,
-                   "The server's answer that a subscription is in force, with {group}; '' = the "
-                   "server sends none (subscriptions count as in force after --settle)")
-      ->capture_default_str()
-      ->group(pubsub_group);
-  run_cmd
-      ->add_option("--publish-template", ps.publish_template,
-                   "The publish message, with {group} and {payload} (the payload carries a "
-                   "printable stamp; deliveries are found by it wherever the server puts it)")
-      ->capture_default_str()
-      ->group(pubsub_group);
-  run_cmd->add_option("--subscribe-timeout", ps.subscribe_timeout, "Time for every acknowledgement")
-      ->capture_default_str()
-      ->group(pubsub_group);
-  run_cmd->add_option("--settle", ps.settle, "With --subscribe-ack '': wait this long instead")
-      ->capture_default_str()
-      ->group(pubsub_group);
-  run_cmd->add_option("--ca", run.tls.ca_file,
-                      "wss://: trust the CAs in this PEM file instead of the system store");
-  run_cmd->add_flag("--insecure", run.tls.insecure,
-                    "wss://: accept any certificate for any name (no verification; the report "
-                    "says so)");
-  run_cmd->add_option("--cert", run.tls.cert_file, "wss://: client certificate (PEM), for mTLS");
-  run_cmd->add_option("--key", run.tls.key_file, "wss://: the client certificate's key (PEM)");
-  run_cmd->add_option("--sni", run.tls.sni,
-                      "wss://: the name sent as SNI and verified in the certificate (default: "
-                      "the URL's host)");
-  run_cmd->add_option("--tls-timeout", run.tls.timeout, "wss://: time for the TLS handshake")
-      ->capture_default_str();
-  run_cmd->add_flag("--no-tls-resume", run.tls.no_resume,
-                    "wss://: never resume a TLS session (every handshake is full)");
-  run_cmd
-      ->add_flag("--publish-binary", ps.publish_binary,
-                 "Publish in binary frames (the payload is still the printable stamp): a server "
-                 "that keeps the opcode delivers binary, which skips UTF-8 validation on both ends")
-      ->group(pubsub_group);
-  run_cmd
-      ->add_option("--churn", ps.churn,
-                   "Subscription churn while publishing: leave-and-rejoin operations per second "
-                   "over the whole run (e.g. 500/s); a connection leaves one of its groups and "
-                   "subscribes to it again once the leave is acknowledged")
-      ->group(pubsub_group);
-  run_cmd
-      ->add_option("--unsubscribe-template", ps.unsubscribe_template,
-                   "The unsubscribe message (churn), with {group}")
-      ->capture_default_str()
-      ->group(pubsub_group);
-  run_cmd
-      ->add_option("--unsubscribe-ack", ps.unsubscribe_ack,
-                   "The server's answer that a leave took effect (churn), with {group}")
-      ->capture_default_str()
-      ->group(pubsub_group);
-  auto& setup = run.group_setup;
-  const std::string setup_group = "Groups created by REST before subscribing (docs/pubsub.md)";
-  run_cmd
-      ->add_option("--setup-url", setup.url,
-                   "POST each group here before any subscription, e.g. http://host:8080/groups; "
-                   "a group whose creation fails is never subscribed to")
-      ->group(setup_group);
-  run_cmd->add_option("--setup-template", setup.body_template, "The request body, with {group}")
-      ->capture_default_str()
-      ->group(setup_group);
-  run_cmd->add_option("--setup-batch", setup.batch, "Groups per request")
-      ->capture_default_str()
-      ->group(setup_group);
-  run_cmd
-      ->add_option(
-          "--setup-batch-template", setup.batch_template,
-          "With --setup-batch > 1: the body, with {items} = the groups' bodies joined by ','")
-      ->capture_default_str()
-      ->group(setup_group);
-  run_cmd->add_option("--setup-rate", setup.rate, "Requests per second (default: unlimited)")
-      ->group(setup_group);
-  run_cmd->add_option("--setup-concurrency", setup.concurrency, "Requests in flight at once")
-      ->capture_default_str()
-      ->group(setup_group);
-  run_cmd->add_option("--setup-timeout", setup.timeout, "Per request, connect included")
-      ->capture_default_str()
-      ->group(setup_group);
-  run_cmd->add_flag("--force", run.force,
-                    "Start even when the preflight (see horde tune) says the plan cannot fit");
-
   serve_options serve_opts;
-  CLI::App* serve_cmd = cli.add_subcommand(
-      "serve", "Run the reference WebSocket server: echo and pub/sub broker (io_uring)");
-  serve_cmd->footer(
-      "\nThe first line on stdout is 'listening ws://ADDR:PORT/ ...' (with --listen ADDR:0 the\n"
-      "kernel picks the port). Stops on SIGINT/SIGTERM or after --duration.\n");
-  serve_cmd->add_option("--listen", serve_opts.listen, "Address:port to listen on")
-      ->capture_default_str();
-  serve_cmd
-      ->add_option("--max-connections", serve_opts.max_connections, "Connections to make room for")
-      ->capture_default_str();
-  serve_cmd->add_option("--cpus", serve_opts.cpus, "CPUs for the shards");
-  serve_cmd->add_option("--shards", serve_opts.shards,
-                        "Shards; default: CPUs, more if the fd limit needs");
-  serve_cmd->add_option("--duration", serve_opts.duration, "Stop after this long");
-  serve_cmd->add_flag("--raw", serve_opts.raw, "Echo raw TCP bytes (for horde run --raw)");
-  serve_cmd->add_option("--tls-cert", serve_opts.tls_cert,
-                        "Terminate TLS (wss://) with this PEM certificate chain");
-  serve_cmd->add_option("--tls-key", serve_opts.tls_key,
-                        "The key of --tls-cert (PEM; default: in the --tls-cert file)");
-  serve_cmd->add_option("--drop-every", serve_opts.drop_every,
-                        "Testing only: drop every Nth pub/sub delivery (horde run must report "
-                        "exactly these as lost)");
-  serve_cmd->add_option("--duplicate-every", serve_opts.duplicate_every,
-                        "Testing only: send every Nth pub/sub delivery twice");
-
   tune_options tune_opts;
-  CLI::App* tune_cmd = cli.add_subcommand(
-      "tune", "What the kernel must allow for a plan: every limit, the formula, the fix");
-  tune_cmd->footer(
-      "\nReads every limit that caps a connection generator (RLIMIT_NOFILE, fs.nr_open,\n"
-      "ip_local_port_range, somaxconn, tcp_mem, TIME_WAIT buckets, conntrack, THP, ...),\n"
-      "computes what the plan needs and prints one line per knob: current, needed, the\n"
-      "formula, a verdict (ok / adapted / warn / FAIL) and the exact command that fixes it.\n"
-      "Nothing is changed without --apply. Exit 0 when the plan fits, 1 when it does not.\n\n"
-      "  horde tune -c 100k ws://127.0.0.1:9000/    loopback target on this host\n"
-      "  horde tune -c 1M --sources 16 --remote-target --write-sysctl-conf 90-horde.conf\n"
-      "  sudo horde tune -c 200k --apply\n");
-  tune_cmd->add_option("url", tune_opts.url,
-                       "Target ws://host:port/path (loopback: the target runs here)");
-  tune_cmd->add_option("-c,--connections", tune_opts.connections, "Connections the plan opens")
-      ->capture_default_str();
-  tune_cmd->add_option("--targets", tune_opts.targets, "Target endpoints")->capture_default_str();
-  tune_cmd->add_option("--source-ips", tune_opts.source_ips, "Local addresses, as for horde run");
-  tune_cmd->add_option("--sources", tune_opts.sources,
-                       "Number of local addresses (instead of --source-ips)");
-  tune_cmd->add_flag("--remote-target", tune_opts.remote_target, "The target runs on another host");
-  tune_cmd->add_flag("--tls", tune_opts.tls, "Connections use TLS (wss://)");
-  tune_cmd->add_option("--size", tune_opts.size, "Message size")->capture_default_str();
-  tune_cmd
-      ->add_option("--connect-rate", tune_opts.connect_rate,
-                   "New connections per second, as for horde run (sizes the input queue)")
-      ->capture_default_str();
-  tune_cmd->add_option("--ping-interval", tune_opts.ping_interval,
-                       "Pings per connection, as for horde run");
-  tune_cmd->add_option("--rate", tune_opts.rate, "Messages per second per connection")
-      ->capture_default_str();
-  tune_cmd
-      ->add_option("--ports", tune_opts.ports,
-                   "Local port range horde run binds from ('' = the kernel's)")
-      ->capture_default_str();
-  tune_cmd->add_flag("--apply", tune_opts.apply,
-                     "Raise what root may raise (never lowers anything)");
-  tune_cmd->add_option("--write-sysctl-conf", tune_opts.sysctl_conf_path,
-                       "Write a sysctl.d file (and limits.conf / LimitNOFILE= lines) here");
-  tune_cmd->add_option("--root", tune_opts.root, "Read /proc and /sys under this directory (tests)")
-      ->group("");
-
+  CLI::App* run_cmd = add_run_command(cli, run);
+  CLI::App* serve_cmd = add_serve_command(cli, serve_opts);
+  CLI::App* tune_cmd = add_tune_command(cli, tune_opts);
+  if (unknown_command(cli, argc, argv)) return 2;
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return cli.exit(e);
+    // --help and --version are successes; every other parse error is a usage error.
+    const int code = cli.exit(e);
+    return code == 0 ? 0 : 2;
   }
   if (run_cmd->parsed()) return run_load(run);
   if (serve_cmd->parsed()) return serve(serve_opts);
   if (tune_cmd->parsed()) return tune(tune_opts);
-  return 2;
+  // `horde` alone: what it does and how to ask.
+  fmt::print("{}", cli.help());
+  return 0;
 }
 
 }  // namespace horde::app

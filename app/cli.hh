@@ -1,8 +1,12 @@
-// The command line: `horde run`, `horde serve`; returns the exit code.
+// The command line: `horde run`, `horde serve`, `horde tune`; returns the
+// exit code (exit_codes_text says which).
 #pragma once
 
 namespace horde::app {
 
 int run_cli(int argc, char** argv);
+
+// The exit codes, as --help's footer gives them.
+extern const char* const exit_codes_text;
 
 }  // namespace horde::app

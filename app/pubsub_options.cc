@@ -48,11 +48,29 @@ result<void> churn_plan(const pubsub_options& o, core::pubsub_plan& plan) {
   return {};
 }
 
+// Publishers: a count or a percentage; by default 1% of the connections,
+// at least one, never more than the groups (each group has one owner).
+result<uint64_t> publishers_of(const std::string& flag, uint64_t connections, uint64_t groups) {
+  uint64_t publishers = std::max<uint64_t>(1, connections / 100);
+  if (!flag.empty()) {
+    if (flag.back() == '%') {
+      const double percent = std::atof(flag.c_str());
+      if (percent <= 0 || percent > 100) return make_error("--publishers N% wants 0 < N <= 100");
+      publishers = std::max<uint64_t>(1, uint64_t(double(connections) * percent / 100.0));
+    } else {
+      auto n = parse_count(flag);
+      if (!n) return make_error("--publishers: " + n.error().message);
+      if (*n == 0) return make_error("--publishers must be at least 1");
+      publishers = *n;
+    }
+  }
+  return std::min({publishers, connections, groups});
+}
+
 }  // namespace
 
 result<pubsub_setup> make_pubsub_plan(const pubsub_options& o, uint64_t connections,
-                                      double rate_per_connection, const std::string& total_rate,
-                                      uint64_t payload_size) {
+                                      const message_rate& rate, uint64_t payload_size) {
   pubsub_setup setup;
   core::pubsub_plan& plan = setup.plan;
   auto groups = parse_count(o.groups);
@@ -74,23 +92,9 @@ result<pubsub_setup> make_pubsub_plan(const pubsub_options& o, uint64_t connecti
   plan.layout.spread = o.zipf > 0 ? core::popularity::zipf : core::popularity::uniform;
   plan.layout.zipf_exponent = o.zipf > 0 ? o.zipf : 1.0;
 
-  // Publishers: a count or a percentage; by default 1% of the connections,
-  // at least one, never more than the groups (each group has one owner).
-  uint64_t publishers = std::max<uint64_t>(1, connections / 100);
-  if (!o.publishers.empty()) {
-    if (o.publishers.back() == '%') {
-      const double percent = std::atof(o.publishers.c_str());
-      if (percent <= 0 || percent > 100) return make_error("--publishers N% wants 0 < N <= 100");
-      publishers = std::max<uint64_t>(1, uint64_t(double(connections) * percent / 100.0));
-    } else {
-      auto n = parse_count(o.publishers);
-      if (!n) return make_error("--publishers: " + n.error().message);
-      if (*n == 0) return make_error("--publishers must be at least 1");
-      publishers = *n;
-    }
-  }
-  publishers = std::min({publishers, connections, *groups});
-  plan.layout.publishers = publishers;
+  auto publishers = publishers_of(o.publishers, connections, *groups);
+  if (!publishers) return make_error(publishers.error().message);
+  plan.layout.publishers = *publishers;
 
   auto names = proto::group_names::make(o.group_pattern);
   if (!names) return make_error("--group-pattern: " + names.error().message);
@@ -120,12 +124,7 @@ result<pubsub_setup> make_pubsub_plan(const pubsub_options& o, uint64_t connecti
 
   if (auto churn = churn_plan(o, plan); !churn) return make_error(churn.error().message);
 
-  plan.publish_rate = rate_per_connection;
-  if (!total_rate.empty()) {
-    auto total = parse_rate_per_second(total_rate);
-    if (!total) return make_error("--total-rate: " + total.error().message);
-    plan.publish_rate = *total / double(publishers);
-  }
+  plan.publish_rate = rate.per(*publishers);
   plan.publish_binary = o.publish_binary;
   plan.payload_size = uint32_t(std::max<uint64_t>(payload_size, proto::stamp_text_size));
 

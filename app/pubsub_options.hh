@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "app/message_rate.hh"
 #include "base/result.hh"
 #include "core/plan.hh"
 
@@ -42,11 +43,9 @@ result<proto::message_template> parse_template_flag(std::string_view flag, const
                                                     std::string_view required,
                                                     std::string_view why = {});
 
-// connections: the run's; rate_per_connection and total_rate as
-// --rate / --total-rate gave them (in a pub/sub run they are publish rates:
-// per publishing connection, or over all publishers).
+// connections: the run's; rate: --rate / --total-rate, which in a pub/sub
+// run are publish rates (per publishing connection, or over all publishers).
 result<pubsub_setup> make_pubsub_plan(const pubsub_options& options, uint64_t connections,
-                                      double rate_per_connection, const std::string& total_rate,
-                                      uint64_t payload_size);
+                                      const message_rate& rate, uint64_t payload_size);
 
 }  // namespace horde::app

@@ -19,8 +19,16 @@ namespace horde::app {
 
 inline constexpr const char* result_schema = "horde.run/1";
 
+// One interval's latency: only what was recorded since the previous series
+// point (the snapshot minus the one before it), so a late spike shows.
+struct interval_latency {
+  uint64_t count = 0;
+  uint64_t p50_ns = 0, p95_ns = 0, p99_ns = 0, max_ns = 0;
+};
+
 struct series_point {
-  double t = 0;  // seconds since the run's start
+  double t = 0;                 // seconds since the run's start
+  double interval_seconds = 0;  // since the previous point (about 1)
   uint64_t open = 0;
   uint64_t attempts = 0;           // cumulative
   uint64_t upgraded = 0;           // cumulative
@@ -28,12 +36,22 @@ struct series_point {
   uint64_t sent = 0;               // cumulative
   uint64_t received = 0;           // cumulative
   uint64_t round_trip_p50_ns = 0;  // cumulative distribution so far
-  uint64_t round_trip_p99_ns = 0;
+  uint64_t round_trip_p99_ns = 0;  // cumulative
+  interval_latency round_trip;     // this interval only
+  interval_latency fanout;         // this interval only (pub/sub)
+  interval_latency connect;        // this interval only
+  interval_latency upgrade;        // this interval only
   uint64_t rss_bytes = 0;
   uint64_t publishes = 0;  // cumulative (pub/sub)
   uint64_t expected = 0;   // cumulative
   uint64_t delivered = 0;  // cumulative, unique
 };
+
+// Below these, a figure per connection or per message is mostly noise (the
+// allocator's arenas, the process's own start-up): the report says "too few
+// to measure" and the JSON gives null.
+inline constexpr uint64_t min_connections_for_memory = 100;
+inline constexpr uint64_t min_messages_for_cpu = 10'000;
 
 struct run_result {
   std::string target;
@@ -50,6 +68,8 @@ struct run_result {
   // Extra upgrade headers as sent, credentials redacted unless --show-secrets.
   std::vector<std::pair<std::string, std::string>> headers;
   double elapsed_seconds = 0;
+  // The percentile columns of the tables and the JSON, in percent (--percentiles).
+  std::vector<double> percentiles{50, 90, 95, 99, 99.9};
 
   core::metrics_snapshot metrics;
   std::vector<series_point> series;

@@ -1,5 +1,6 @@
 #include "app/target_url.hh"
 
+#include <arpa/inet.h>
 #include <netdb.h>
 
 #include <charconv>
@@ -81,6 +82,23 @@ result<core::endpoint> resolve(const std::string& host, uint16_t port) {
   out.length = found->ai_addrlen;
   freeaddrinfo(found);
   return out;
+}
+
+result<core::endpoint> ipv4_endpoint(const std::string& address, uint16_t port) {
+  core::endpoint out;
+  auto* v4 = reinterpret_cast<sockaddr_in*>(&out.storage);
+  v4->sin_family = AF_INET;
+  v4->sin_port = htons(port);
+  if (inet_pton(AF_INET, address.c_str(), &v4->sin_addr) != 1) {
+    return make_error("'" + address + "' is not an IPv4 address");
+  }
+  out.length = sizeof(sockaddr_in);
+  return out;
+}
+
+bool is_ipv4_loopback(const core::endpoint& e) noexcept {
+  if (e.family() != AF_INET) return false;
+  return (ntohl(reinterpret_cast<const sockaddr_in*>(&e.storage)->sin_addr.s_addr) >> 24) == 127;
 }
 
 }  // namespace horde::app

@@ -27,4 +27,9 @@ result<target_url> parse_http_url(const std::string& text);
 // The host's first address (getaddrinfo), with the port.
 result<core::endpoint> resolve(const std::string& host, uint16_t port);
 
+// A dotted IPv4 address and a port, without a lookup.
+result<core::endpoint> ipv4_endpoint(const std::string& address, uint16_t port);
+// 127.0.0.0/8.
+bool is_ipv4_loopback(const core::endpoint& e) noexcept;
+
 }  // namespace horde::app

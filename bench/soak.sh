@@ -28,6 +28,7 @@ fds_start=$(ls "/proc/$run_pid/fd" 2>/dev/null | wc -l)
 sleep $(( seconds > ramp + 10 ? seconds - ramp - 5 : 1 ))
 fds_end=$(ls "/proc/$run_pid/fd" 2>/dev/null | wc -l)
 wait "$run_pid" || true
+cp "$tmp/soak.json" "$out_dir/soak-$n-run.json"
 
 python3 - "$tmp/soak.json" "$n" "$seconds" "$fds_start" "$fds_end" "$out_dir/soak-$n.json" <<'PY'
 import json, sys
@@ -62,6 +63,8 @@ print(f"soak: {n} connections for {seconds} s at {r['plan']['message_rate_per_co
 print(f"  opened {c['opened']}  failed {c['failed']}  messages {m['sent']} sent, {m['answered']} answered, pings {m['pings_sent']}/{m['pongs_received']}")
 if hold:
     print(f"  RSS {hold[0]['rss_bytes']/2**20:.1f} MiB -> {hold[-1]['rss_bytes']/2**20:.1f} MiB over the hold; slope {slope*3600/2**20:.2f} MiB/hour ({slope*3600/int(n):.1f} B per connection-hour)")
+    quarters = [hold[min(len(hold) - 1, len(hold) * q // 4)] for q in range(5)]
+    print("  RSS at each quarter of the hold: " + ", ".join(f"{p['t']:.0f} s {p['rss_bytes']/2**20:.1f} MiB" for p in quarters))
 print(f"  descriptors {fds_start} -> {fds_end}")
 print(f"  slots in use at the end {leak['slots_live_at_end']}, open or opening {leak['open_or_opening_at_end']}; framing contexts left {leak['framing_contexts_left']}, source ports left {leak['source_ports_left']}")
 print(f"  figures: {out}")

@@ -1,7 +1,8 @@
 // The pub/sub broker's pure parts (docs/pubsub.md), one shard's worth; no
 // I/O, no io_uring — the server shard drives them.
 //
-// - parse_command: the reference protocol's `sub G`, `unsub G`, `pub G P`.
+// - the reference protocol's `sub G`, `unsub G`, `pub G P`: parsed by
+//   proto::parse_command (proto/broker_protocol.hh).
 // - group_table: group name -> this shard's local subscribers, and slot ->
 //   the groups it is in. Both sides of a subscription point at each other
 //   (position in the other's list), so subscribe, unsubscribe and removing a
@@ -34,24 +35,16 @@
 #include <string_view>
 #include <vector>
 
+#include "proto/broker_protocol.hh"
+
 namespace horde::core {
 
-// ---- the commands -------------------------------------------------------------
+// ---- the commands: parsed in proto/broker_protocol.hh ------------------------
 
-inline constexpr size_t max_group_bytes = 200;
-
-enum class command_kind : uint8_t { none, sub, unsub, pub };
-
-struct command {
-  command_kind kind = command_kind::none;  // none: not a command (echo it)
-  std::string_view error;                  // non-empty: malformed (answer "err " + error)
-  std::string_view group;
-  std::span<const uint8_t> payload;  // pub only; every byte after "pub G "
-};
-
-// Classifies a message: `sub `, `unsub ` and `pub ` prefixes make a command;
-// anything else is kind none. Views the message's bytes.
-command parse_command(std::span<const uint8_t> message) noexcept;
+using proto::command;
+using proto::command_kind;
+using proto::max_group_bytes;
+using proto::parse_command;
 
 // ---- the group table ----------------------------------------------------------
 

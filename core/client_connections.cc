@@ -18,8 +18,7 @@ namespace {
 
 constexpr unsigned max_bind_retries = 16;
 constexpr uint64_t context_keep_ns = 50'000'000;  // keep a wslay context if work is this close
-constexpr size_t max_pooled_parsers = 64;
-constexpr size_t large_send_bytes = 64 * 1024;  // a send that may complete short
+constexpr size_t large_send_bytes = 64 * 1024;    // a send that may complete short
 const int one = 1;
 
 // Why a session failed, as the report names it.
@@ -175,10 +174,10 @@ client_connections::client_connections(parts p, size_t slots)
 }
 
 client_connections::~client_connections() {
-  for (auto& c : _conns)
+  for (auto& c : _conns) {
     c.session.reset(_ws_env);
-  for (auto* parser : _parser_pool)
-    delete parser;
+    _parsers.give(c.upgrade);
+  }
 }
 
 // ---- the lifecycle table ----------------------------------------------------
@@ -207,10 +206,7 @@ uint64_t client_connections::slots_in_use() const noexcept {
 // ---- submissions ------------------------------------------------------------
 
 io_uring_sqe* client_connections::sqe_for(connection& c, op operation) noexcept {
-  io_uring_sqe* e = _uring.sqe();
-  io_uring_sqe_set_data64(e, pack({slot_of(c), c.generation, operation}));
-  ++c.pending;
-  return e;
+  return slot_sqe(_uring, slot_of(c), c.generation, c.pending, operation);
 }
 
 void client_connections::launch(uint32_t slot, uint8_t target_index, uint64_t now) noexcept {
@@ -257,7 +253,7 @@ void client_connections::prepare_upgrade(connection& c, const client_target& tar
   proto::encode_ws_key(key_random, key);
   char accept[proto::ws_accept_length];
   proto::accept_key_for(std::string_view(key, sizeof key), accept);
-  c.upgrade = take_parser();
+  c.upgrade = _parsers.take();
   c.upgrade->reset(std::string_view(accept, sizeof accept), &target.subprotocols);
   uint8_t* request = c.out.prepare(uint32_t(target.request.size()));
   if (request == nullptr) return;  // no memory: the empty send fails the upgrade by timeout
@@ -300,25 +296,6 @@ void client_connections::launch_chain(connection& c, const client_target& target
     e->flags |= IOSQE_FIXED_FILE;
   }
   schedule(c);
-}
-
-proto::upgrade_response_parser* client_connections::take_parser() {
-  if (_parser_pool.empty()) return new proto::upgrade_response_parser();
-  auto* parser = _parser_pool.back();
-  _parser_pool.pop_back();
-  return parser;
-}
-
-void client_connections::return_parser(connection& c) noexcept {
-  if (c.upgrade == nullptr) return;
-  // Parsers (8 KiB each) are needed only during handshakes: keep a few for
-  // the next ones and give the rest back, so a finished ramp holds nothing.
-  if (_parser_pool.size() < max_pooled_parsers) {
-    _parser_pool.push_back(c.upgrade);
-  } else {
-    delete c.upgrade;
-  }
-  c.upgrade = nullptr;
 }
 
 void client_connections::arm_recv(connection& c) noexcept {
@@ -569,7 +546,7 @@ void client_connections::settle_failed_chain(connection& c, uint64_t now) noexce
   const int error = c.chain_error;
   c.out.release();
   _transport.release(slot_of(c));
-  return_parser(c);
+  _parsers.give(c.upgrade);
   const bool port_busy =
       (c.chain_failed_op == op::bind && error == -EADDRINUSE) || error == -EADDRNOTAVAIL;
   if (c.abort_after_chain) {
@@ -714,7 +691,7 @@ bool client_connections::feed_upgrade(connection& c, std::span<const uint8_t>& b
     teardown(slot_of(c), reason);
     return false;
   }
-  return_parser(c);
+  _parsers.give(c.upgrade);
   _metrics.latency.upgrade.record(now - c.phase_start_ns);
   move(c, conn_event::upgraded);
   opened(c, now);
@@ -860,23 +837,10 @@ void client_connections::teardown(uint32_t slot, std::optional<failure_reason> r
   move(c, conn_event::tear_down);
   c.deadline_ns = 0;
   _wheel.cancel(c.timer);
-  // Cancel first: a pending multishot recv holds the socket open even after
-  // its table slot is closed, and a send blocked on a full socket (a server
-  // that stopped reading) would never complete, so the slot would never
-  // settle and the run never end. Cancel each by its exact user_data, a
-  // hash lookup: cancelling by descriptor walks every pending request of
-  // the ring, which made closing 15k connections per shard quadratic. Hard
-  // links, so the close runs even when there was nothing to cancel.
-  io_uring_sqe* e = sqe_for(c, op::cancel);
-  io_uring_prep_cancel64(e, pack({slot, c.generation, op::recv}), 0);
-  e->flags |= IOSQE_IO_HARDLINK;
-  if (_transport.wire(slot, c.out).sending()) {
-    e = sqe_for(c, op::cancel);
-    io_uring_prep_cancel64(e, pack({slot, c.generation, op::send}), 0);
-    e->flags |= IOSQE_IO_HARDLINK;
-  }
-  e = sqe_for(c, op::close);
-  io_uring_prep_close_direct(e, slot);
+  // A send blocked on a full socket (a server that stopped reading) would
+  // never complete, so the slot would never settle and the run never end:
+  // it is cancelled with the receive.
+  submit_slot_close(_uring, slot, c.generation, c.pending, _transport.wire(slot, c.out).sending());
 }
 
 std::optional<failure_reason> client_connections::recorded_failure(const connection& c) noexcept {
@@ -901,7 +865,7 @@ void client_connections::finish(connection& c) noexcept {
   _scenario->on_gone(slot_of(c));
   c.out.release();
   _transport.release(slot_of(c));
-  return_parser(c);
+  _parsers.give(c.upgrade);
   c.session.reset(_ws_env);
   if (c.port.port != 0) _ports.release(c.port);
   c.port = {};

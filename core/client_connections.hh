@@ -32,6 +32,7 @@
 #include "core/raw_messages.hh"
 #include "core/ring.hh"
 #include "core/scenario.hh"
+#include "core/slot_io.hh"
 #include "core/timer_wheel.hh"
 #include "core/user_data.hh"
 #include "proto/mask_source.hh"
@@ -139,8 +140,6 @@ class client_connections final {
   void launch_chain(connection& c, const client_target& target, const endpoint& bind_to,
                     bool with_request) noexcept;
   void prepare_upgrade(connection& c, const client_target& target) noexcept;
-  proto::upgrade_response_parser* take_parser();
-  void return_parser(connection& c) noexcept;
   void arm_recv(connection& c) noexcept;
   void flush(connection& c) noexcept;
   void send_wire(connection& c) noexcept;
@@ -187,7 +186,7 @@ class client_connections final {
   std::vector<raw_messages> _raw;         // raw TCP only, one per slot
   std::vector<endpoint> _bind_addresses;  // one per connect in flight; the kernel reads it late
   std::vector<uint16_t> _free_bind_slots;
-  std::vector<proto::upgrade_response_parser*> _parser_pool;
+  parser_pool<proto::upgrade_response_parser> _parsers;
   // Every receive is a multishot recvmsg carrying the kernel's receive
   // timestamp (core/received_bytes.hh).
   msghdr _receive_header;

@@ -1,5 +1,6 @@
 #include "core/histogram.hh"
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 
@@ -60,6 +61,26 @@ void histogram::add(const histogram& other) noexcept {
   store(_overflows, load(_overflows) + other.overflows());
   if (other.min() < min()) store(_min, other.min());
   if (other.max() > max()) store(_max, other.max());
+}
+
+void histogram::subtract(const histogram& earlier) noexcept {
+  uint64_t left = 0, lowest = UINT64_MAX, highest = 0;
+  for (uint32_t i = 0; i < bucket_count; ++i) {
+    const uint64_t now = load(_buckets[i]), before = load(earlier._buckets[i]);
+    const uint64_t n = now > before ? now - before : 0;
+    store(_buckets[i], n);
+    if (n == 0) continue;
+    left += n;
+    if (lowest == UINT64_MAX) lowest = lowest_in(i);
+    highest = highest_in(i);
+  }
+  const uint64_t sum = load(_sum), earlier_sum = load(earlier._sum);
+  store(_sum, left == 0 || sum < earlier_sum ? 0 : sum - earlier_sum);
+  const uint64_t over = overflows(), earlier_over = earlier.overflows();
+  store(_overflows, over > earlier_over ? over - earlier_over : 0);
+  store(_count, left);
+  store(_min, left == 0 ? UINT64_MAX : std::max(lowest, min()));
+  store(_max, left == 0 ? 0 : std::min(highest, max()));
 }
 
 void histogram::snapshot_from(const histogram& live) noexcept {

@@ -31,7 +31,13 @@ class histogram {
   void record(uint64_t value) noexcept { record_n(value, 1); }
   void record_n(uint64_t value, uint64_t n) noexcept;
 
-  void add(const histogram& other) noexcept;           // merge
+  void add(const histogram& other) noexcept;  // merge
+  // Takes away an earlier snapshot of the same histogram, bucket by bucket:
+  // what was recorded between the two (an interval histogram, as
+  // HdrHistogram's interval recorder gives). A bucket never goes below 0
+  // (a live snapshot may be a few records behind); min and max become the
+  // bounds of the lowest and highest buckets left, within the later ones.
+  void subtract(const histogram& earlier) noexcept;
   void snapshot_from(const histogram& live) noexcept;  // replace with a copy
   void add_bucket(uint32_t index, uint64_t count) noexcept;
   void reset() noexcept;

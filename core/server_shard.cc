@@ -18,9 +18,11 @@
 #include "core/clock.hh"
 #include "core/out_buffer.hh"
 #include "core/ring.hh"
+#include "core/slot_io.hh"
 #include "core/tls_transport.hh"
 #include "core/uring_compat.hh"
 #include "core/user_data.hh"
+#include "proto/broker_protocol.hh"
 #include "proto/mask_source.hh"
 #include "proto/upgrade_server.hh"
 #include "proto/ws_session.hh"
@@ -65,31 +67,6 @@ std::span<const uint8_t> bytes_of(std::string_view text) noexcept {
 
 std::string_view text_of(std::span<const uint8_t> bytes) noexcept {
   return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
-}
-
-// One unmasked frame with FIN set (RFC 6455 5.2; a server never masks), its
-// payload the parts one after another. Server frames are the same bytes for
-// every receiver, which is what lets a delivery be encoded once and copied.
-void encode_frame(std::vector<uint8_t>& out, proto::ws_opcode opcode,
-                  std::initializer_list<std::span<const uint8_t>> parts) {
-  uint64_t length = 0;
-  for (const auto& part : parts)
-    length += part.size();
-  out.clear();
-  out.push_back(uint8_t(0x80 | uint8_t(opcode)));
-  if (length < 126) {
-    out.push_back(uint8_t(length));
-  } else if (length <= 0xffff) {
-    out.push_back(126);
-    out.push_back(uint8_t(length >> 8));
-    out.push_back(uint8_t(length));
-  } else {
-    out.push_back(127);
-    for (int shift = 56; shift >= 0; shift -= 8)
-      out.push_back(uint8_t(length >> shift));
-  }
-  for (const auto& part : parts)
-    out.insert(out.end(), part.begin(), part.end());
 }
 
 }  // namespace
@@ -178,7 +155,7 @@ struct server_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
   proto::mask_source masks;
   proto::ws_shard_env ws_env;
   std::vector<peer> peers;
-  std::vector<proto::upgrade_request_parser*> parser_pool;
+  parser_pool<proto::upgrade_request_parser> parsers;
   bool accept_armed = false;
   unsigned last_batch = 0;  // completions the last loop turn handled
   uint64_t accept_retry_ns = 0;
@@ -224,19 +201,16 @@ struct server_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
   }
 
   ~impl() {
-    for (auto& p : peers)
+    for (auto& p : peers) {
       p.session.reset(ws_env);
-    for (auto* parser : parser_pool)
-      delete parser;
+      parsers.give(p.handshake);
+    }
   }
 
   uint32_t slot_of(const peer& p) const noexcept { return uint32_t(&p - peers.data()); }
 
   io_uring_sqe* sqe_for(peer& p, op operation) noexcept {
-    io_uring_sqe* e = uring.sqe();
-    io_uring_sqe_set_data64(e, pack({slot_of(p), p.generation, operation}));
-    ++p.pending;
-    return e;
+    return slot_sqe(uring, slot_of(p), p.generation, p.pending, operation);
   }
 
   void arm_accept() noexcept {
@@ -298,38 +272,14 @@ struct server_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
     p.state = peer_state::tearing;
     const uint32_t slot = slot_of(p);
     groups.remove_peer(slot, p.generation);  // no delivery reaches it from now on
-    io_uring_sqe* e = nullptr;
-    if (abort_send && wire_of(p).sending()) {
-      e = sqe_for(p, op::cancel);
-      io_uring_prep_cancel64(e, pack({slot, p.generation, op::send}), 0);
-      e->flags |= IOSQE_IO_HARDLINK;
-    }
-    // A pending multishot recv keeps the socket alive after its slot closes:
-    // cancel it first (by exact user_data, a hash lookup; by descriptor would
-    // walk every pending request), hard-linked so the close runs either way.
-    e = sqe_for(p, op::cancel);
-    io_uring_prep_cancel64(e, pack({slot, p.generation, op::recv}), 0);
-    e->flags |= IOSQE_IO_HARDLINK;
-    e = sqe_for(p, op::close);
-    io_uring_prep_close_direct(e, slot);
-  }
-
-  // Parsers (8 KiB) serve handshakes only: a few are kept, the rest freed.
-  void return_parser(peer& p) noexcept {
-    if (p.handshake == nullptr) return;
-    if (parser_pool.size() < 64) {
-      parser_pool.push_back(p.handshake);
-    } else {
-      delete p.handshake;
-    }
-    p.handshake = nullptr;
+    submit_slot_close(uring, slot, p.generation, p.pending, abort_send && wire_of(p).sending());
   }
 
   void release(peer& p) noexcept {
     p.out.release();
     if (tls) tls->release(slot_of(p));
     p.session.reset(ws_env);
-    return_parser(p);
+    parsers.give(p.handshake);
     p.close_after_send = false;
     p.state = peer_state::free;
     ++p.generation;
@@ -355,7 +305,7 @@ struct server_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
   // written between its calls.
   void answer(peer& p, proto::ws_opcode opcode, std::string_view head,
               std::string_view tail) noexcept {
-    encode_frame(reply, opcode, {bytes_of(head), bytes_of(tail)});
+    proto::encode_server_frame(reply, opcode, {bytes_of(head), bytes_of(tail)});
     if (!p.out.append(reply)) p.close_after_send = true;
     relaxed_add(counters.messages_out);
   }
@@ -366,7 +316,8 @@ struct server_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
                std::span<const uint8_t> payload) noexcept {
     const auto subscribers = groups.subscribers(group, hash);
     if (subscribers.empty()) return;
-    encode_frame(frame, opcode, {bytes_of("msg "), bytes_of(group), bytes_of(" "), payload});
+    proto::encode_server_frame(frame, opcode,
+                               {bytes_of("msg "), bytes_of(group), bytes_of(" "), payload});
     uint64_t delivered = 0, dropped = 0, duplicated = 0;
     for (const auto& s : subscribers) {
       peer& q = peers[s.slot];
@@ -552,9 +503,7 @@ struct server_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
       teardown(p);
       return;
     }
-    if (parser_pool.empty()) parser_pool.push_back(new proto::upgrade_request_parser());
-    p.handshake = parser_pool.back();
-    parser_pool.pop_back();
+    p.handshake = parsers.take();
     p.handshake->reset();
     arm_recv(p);
   }
@@ -661,7 +610,7 @@ struct server_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
         relaxed_add(counters.open_now);
         p.state = peer_state::open;
       }
-      return_parser(p);
+      parsers.give(p.handshake);
       p.out.append({reinterpret_cast<const uint8_t*>(answer.data()), answer.size()});
       flush(p);
       if (p.state != peer_state::open) return;

@@ -255,5 +255,54 @@ TEST(histogram, reset_empties) {
   EXPECT_EQ(h.max(), 42u);
 }
 
+// An interval histogram: a later snapshot minus an earlier one holds
+// exactly what was recorded in between, so a late spike shows in its
+// interval however long the run before it.
+TEST(histogram, subtract_leaves_what_was_recorded_between_two_snapshots) {
+  histogram live;
+  for (uint64_t v = 1; v <= 1000; ++v)
+    live.record(v * 1000);  // 1 us .. 1 ms
+  const histogram earlier = live;
+  histogram between;
+  for (uint64_t v : {5'000'000ull, 7'000'000ull, 9'000'000ull, 3000ull})
+    between.record(v);
+  live.add(between);
+
+  histogram interval = live;
+  interval.subtract(earlier);
+  EXPECT_EQ(buckets_of(interval), buckets_of(between));
+  EXPECT_EQ(interval.count(), 4u);
+  EXPECT_EQ(interval.value_at_quantile(0.5), between.value_at_quantile(0.5));
+  EXPECT_EQ(interval.value_at_quantile(0.99), between.value_at_quantile(0.99));
+  EXPECT_EQ(interval.max(), 9'000'000ull);  // the live max, inside the top bucket left
+  EXPECT_LE(interval.min(), 3000u);
+  EXPECT_GE(histogram::index_of(interval.min()), histogram::index_of(3000));
+  EXPECT_DOUBLE_EQ(interval.mean(), between.mean());
+}
+
+TEST(histogram, subtract_of_itself_is_empty_and_never_goes_below_zero) {
+  histogram h;
+  for (uint64_t v : boundary_sweep())
+    h.record(v);
+  histogram same = h;
+  same.subtract(h);
+  EXPECT_TRUE(buckets_of(same).empty());
+  EXPECT_EQ(same.count(), 0u);
+  EXPECT_EQ(same.max(), 0u);
+  EXPECT_EQ(same.min(), UINT64_MAX);
+  EXPECT_EQ(same.value_at_quantile(0.99), 0u);
+
+  // A snapshot a few records behind the "earlier" one (a torn read) leaves
+  // no negative bucket.
+  histogram behind;
+  behind.record(10);
+  histogram ahead;
+  ahead.record(10);
+  ahead.record(10);
+  behind.subtract(ahead);
+  EXPECT_EQ(behind.count(), 0u);
+  EXPECT_TRUE(buckets_of(behind).empty());
+}
+
 }  // namespace
 }  // namespace horde::core

@@ -1,0 +1,16 @@
+// Each subcommand's flags, added to the CLI11 app (app/cli.cc parses).
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include "app/run_plan.hh"
+#include "app/serve_command.hh"
+#include "app/tune_command.hh"
+
+namespace horde::app {
+
+CLI::App* add_run_command(CLI::App& cli, run_options& run);
+CLI::App* add_serve_command(CLI::App& cli, serve_options& serve);
+CLI::App* add_tune_command(CLI::App& cli, tune_options& tune);
+
+}  // namespace horde::app
