@@ -145,10 +145,13 @@ void run_engine(const run_options& options, const run_plan& plan, core::server_e
   // buffer rings and heaps, and no connection slot exists yet.
   if (!engine.wait_ready(10'000'000'000))
     result.notes.push_back("some shards took over 10 s to set up; memory per connection is rough");
+  // ... and the controller's own reading buffers are made (docs/decisions.md).
+  watch_snapshots snapshots;
+  snapshots.touch(engine);
   result.rss_before_connections = read_self_usage().rss_bytes;
   const uint64_t start = core::now_ns();
   engine.go(start);
-  watch_run(engine, plan.client, options.quiet, server, start, result);
+  watch_run(engine, plan.client, options.quiet, server, start, snapshots, result);
   if (!result.shards_stuck) result.errors = engine.join();
   result.elapsed_seconds = double(core::now_ns() - start) / 1e9;
   if (plan.pubsub_shared) {

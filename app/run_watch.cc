@@ -145,7 +145,8 @@ series_point series_point_of(const core::metrics_snapshot& now,
 }
 
 void watch_run(core::client_engine& engine, const core::client_plan& plan, bool quiet,
-               core::server_engine* server, uint64_t start, run_result& result) {
+               core::server_engine* server, uint64_t start, watch_snapshots& snapshots,
+               run_result& result) {
   const bool tty = isatty(STDERR_FILENO) && !quiet;
   run_ending ending;
   ending.deadline =
@@ -154,7 +155,8 @@ void watch_run(core::client_engine& engine, const core::client_plan& plan, bool 
   stalls.turned_at.assign(stalls.turns.size(), start);
   stalls.named.assign(stalls.turns.size(), false);
   // The previous second's snapshot: each point's interval is the difference.
-  auto before = std::make_unique<core::metrics_snapshot>();
+  auto& before = snapshots.before;
+  auto& snapshot = snapshots.now;
   series_point previous;
   uint64_t next_tick = start + second;
   while (engine.running()) {
@@ -164,7 +166,7 @@ void watch_run(core::client_engine& engine, const core::client_plan& plan, bool 
     stalls.check(engine.loop_turns(), now, start, result);
     if (now < next_tick) continue;
     next_tick += second;
-    auto snapshot = std::make_unique<core::metrics_snapshot>();
+    snapshot->reset();
     engine.snapshot(*snapshot);
     const double t = double(now - start) / 1e9;
     series_point point = series_point_of(*snapshot, *before, t, t - previous.t);
@@ -180,7 +182,7 @@ void watch_run(core::client_engine& engine, const core::client_plan& plan, bool 
       }
     }
     previous = point;
-    before = std::move(snapshot);
+    std::swap(before, snapshot);
   }
   if (tty) fmt::print(stderr, "\n");
 }

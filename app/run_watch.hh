@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 
 #include "app/run_result.hh"
 #include "core/engine.hh"
@@ -14,8 +15,25 @@
 
 namespace horde::app {
 
+// The two snapshots the controller reads shards into, made once before the
+// run (so their memory is in the baseline of memory per connection, not
+// counted against the connections) and reused every second.
+struct watch_snapshots {
+  std::unique_ptr<core::metrics_snapshot> before = std::make_unique<core::metrics_snapshot>();
+  std::unique_ptr<core::metrics_snapshot> now = std::make_unique<core::metrics_snapshot>();
+
+  // Reads every (idle) shard into both once, so their pages are resident.
+  void touch(const core::client_engine& engine) {
+    engine.snapshot(*before);
+    engine.snapshot(*now);
+    before->reset();
+    now->reset();
+  }
+};
+
 void watch_run(core::client_engine& engine, const core::client_plan& plan, bool quiet,
-               core::server_engine* server, uint64_t start, run_result& result);
+               core::server_engine* server, uint64_t start, watch_snapshots& snapshots,
+               run_result& result);
 
 // The interval's percentiles: `now` minus `before`, two snapshots of one histogram.
 interval_latency interval_between(const core::histogram& now, const core::histogram& before);

@@ -223,9 +223,26 @@ void metrics_snapshot::add_shard(const shard_metrics& live) {
   counter_values values;
   live.counters.read_into(values);
   counters.add(values);
-  latency_set copy;
-  copy.snapshot_from(live.latency);
-  latency.add(copy);
+  _shard.snapshot_from(live.latency);
+  latency.add(_shard);
+}
+
+void metrics_snapshot::reset() noexcept {
+  counters = counter_values{};
+  latency.reset();
+}
+
+void latency_set::reset() noexcept {
+  connect.reset();
+  tls_handshake.reset();
+  upgrade.reset();
+  round_trip.reset();
+  send_lag.reset();
+  subscribe.reset();
+  fanout.reset();
+  fanout_last.reset();
+  unsubscribe.reset();
+  resubscribe.reset();
 }
 
 }  // namespace horde::core

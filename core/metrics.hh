@@ -276,6 +276,7 @@ struct latency_set {
 
   void add(const latency_set& other) noexcept;
   void snapshot_from(const latency_set& live) noexcept;
+  void reset() noexcept;
 };
 
 struct shard_metrics {
@@ -289,6 +290,12 @@ struct metrics_snapshot {
   latency_set latency;
 
   void add_shard(const shard_metrics& live);  // snapshot one live shard and add it
+  // Back to empty, keeping its memory: the controller reuses two snapshots
+  // for the whole run instead of allocating ~2.4 MB of histograms a second.
+  void reset() noexcept;
+
+ private:
+  latency_set _shard;  // one shard's copy, reused by add_shard
 };
 
 }  // namespace horde::core
