@@ -243,7 +243,7 @@ CLI::App* add_run_command(CLI::App& cli, run_options& run) {
       "loopback it picks 127.0.0.x itself. When RLIMIT_NOFILE caps each io_uring's\n"
       "descriptor table (20,000 on some hosts), horde runs more shards than CPUs and says so.\n\n"
       "Examples:\n"
-      "  horde run -c 100k --connect-rate 30k/s --duration 40s --ping-interval 10s\n"
+      "  horde run -c 100k --connect-rate 30k/s --duration 40s --ping-interval 10s --rate 0\n"
       "  horde run ws://127.0.0.1:9000/chat -c 1000 --rate 100/s --size 64 --json out.json\n"
       "  horde run ws://10.0.0.5:8080/ -H 'Authorization: Bearer xyz' --subprotocol chat.v1\n"
       "  horde run -c 100k --groups 3M --subscriptions 30 --publishers 1000 --rate 10/s\n"
