@@ -9,6 +9,7 @@
 #include <cstring>
 #include <string_view>
 
+#include "core/clock.hh"
 #include "core/received_bytes.hh"
 #include "core/uring_compat.hh"
 #include "proto/accept_key.hh"
@@ -83,7 +84,9 @@ class client_connections::session_sink final : public proto::ws_sink {
   void on_message(proto::ws_opcode opcode, std::span<const uint8_t> body) override;
   void on_pong(std::span<const uint8_t>) override {
     _self._metrics.counters.pongs_received.add();
-    if (_c.ping_outstanding) {
+    // Only an open connection's deadline is its pong's: a closing one's is
+    // the close handshake's, which a late pong must not erase.
+    if (_c.ping_outstanding && _c.state == conn_state::open) {
       _c.ping_outstanding = false;
       _c.deadline_ns = 0;
     }
@@ -113,6 +116,7 @@ class client_connections::port final : public scenario_port {
 
   bool send(proto::ws_opcode opcode, std::span<const uint8_t> body) noexcept override {
     if (_c.state != conn_state::open) return false;
+    refuse_inside_feed("sent");
     if (!_self._transport.websocket()) {
       if (!_c.out.append(body)) {
         _self.teardown(_self.slot_of(_c), failure_reason::io_error);
@@ -132,15 +136,22 @@ class client_connections::port final : public scenario_port {
   }
   void close(uint16_t code) noexcept override {
     if (_c.state != conn_state::open) return;
-    session_sink sink(_self, _c, 0);
-    _c.session.close(_self._ws_env, code, "", sink);
-    _self.move(_c, conn_event::close_sent);
-    ++_self._closing_now;
-    _self.flush(_c);
+    refuse_inside_feed("closed");
+    _self.start_close(_c, code, "", now_ns());
   }
   void fail(failure_reason reason) noexcept override { _self.teardown(_self.slot_of(_c), reason); }
 
  private:
+  // wslay is mid-read for this shard: a session call now would clear the
+  // read's context under it. Scenarios send and close from on_due or shard
+  // work (pub/sub queues its rejoins for the end of the turn).
+  void refuse_inside_feed(const char* what) const noexcept {
+    if (!_self._feeding) return;
+    std::fprintf(stderr, "horde: bug: a scenario %s from inside on_message (slot %u)\n", what,
+                 _self.slot_of(_c));
+    std::abort();
+  }
+
   client_connections& _self;
   connection& _c;
   bool _flush_each_send;
@@ -350,9 +361,11 @@ void client_connections::schedule(connection& c) noexcept {
   auto consider = [&](uint64_t t) {
     if (t != 0 && (when == 0 || t < when)) when = t;
   };
-  if (c.state == conn_state::open && _sending) {
+  if (c.state == conn_state::open) {
+    // The scenario's own deadlines hold in every phase (a subscription's
+    // wait still settles after sending stops); pings only while sending.
     consider(_scenario->next_due_ns(slot_of(c)));
-    consider(c.next_ping_ns);
+    if (_sending) consider(c.next_ping_ns);
   }
   if (when == 0) {
     _wheel.cancel(c.timer);
@@ -409,7 +422,6 @@ void client_connections::on_timer(timer_node& node, uint64_t now) noexcept {
 }
 
 void client_connections::on_open_timer(connection& c, uint64_t now) noexcept {
-  if (!_sending) return;
   port p(*this, c);
   _scenario->on_due(slot_of(c), p, now);
   if (c.state != conn_state::open) return;
@@ -428,13 +440,14 @@ void client_connections::ping_due(connection& c, uint64_t now) noexcept {
     return;
   }
   _metrics.counters.pings_sent.add();
+  // The deadline is the oldest unanswered ping's: later pings do not push it.
+  if (!c.ping_outstanding) c.deadline_ns = now + _plan.pong_timeout_ns;
   c.ping_outstanding = true;
-  c.deadline_ns = now + _plan.pong_timeout_ns;
 }
 
 void client_connections::maybe_release_context(connection& c, uint64_t now) noexcept {
   if (!c.session.has_context()) return;
-  const uint64_t next = _sending ? _scenario->next_due_ns(slot_of(c)) : 0;
+  const uint64_t next = _scenario->next_due_ns(slot_of(c));
   if (next != 0 && next < now + context_keep_ns) return;
   c.session.release_context(_ws_env);
 }
@@ -562,8 +575,8 @@ void client_connections::settle_failed_chain(connection& c, uint64_t now) noexce
     move(c, conn_event::retry);
     _ports.release(c.port);
     c.port = {};
+    _metrics.counters.attempts.sub();  // the relaunch counts it again
     launch(slot_of(c), c.target, now);
-    _metrics.counters.attempts.sub();
     return;
   }
   failure_reason reason = failure_reason::connect_error;
@@ -636,6 +649,7 @@ void client_connections::on_end_of_stream(connection& c) noexcept {
 
 void client_connections::feed(connection& c, std::span<const uint8_t> bytes, uint64_t received_ns,
                               uint64_t now) noexcept {
+  if (!has_socket(c.state)) return;  // bytes that arrived before the teardown's cancel
   const uint32_t slot = slot_of(c);
   const auto r = _transport.feed(slot, bytes, c.state == conn_state::tls_handshaking);
   using status = client_transport::received::status;
@@ -703,7 +717,9 @@ void client_connections::feed_frames(connection& c, std::span<const uint8_t> byt
                                      uint64_t received_ns, uint64_t now) noexcept {
   const uint32_t slot = slot_of(c);
   session_sink sink(*this, c, received_ns);
+  _feeding = true;
   const auto state = c.session.feed(_ws_env, bytes, sink);
+  _feeding = false;
   if (!has_socket(c.state)) return;  // the scenario ended it
   flush(c);
   if (!has_socket(c.state)) return;
@@ -785,12 +801,20 @@ void client_connections::begin_close(uint32_t slot, uint64_t now) noexcept {
     teardown(slot, std::nullopt);
     return;
   }
+  start_close(c, 1000, "horde: run complete", now);
+}
+
+// Our close frame, and its deadline: a server that never answers costs
+// close_timeout, whatever else arrives meanwhile.
+void client_connections::start_close(connection& c, uint16_t code, std::string_view reason,
+                                     uint64_t now) noexcept {
   session_sink sink(*this, c, 0);
-  const auto state = c.session.close(_ws_env, 1000, "horde: run complete", sink);
+  const auto state = c.session.close(_ws_env, code, reason, sink);
   move(c, conn_event::close_sent);
   ++_closing_now;
+  c.ping_outstanding = false;
   if (state == proto::ws_state::failed || sink.failed) {
-    teardown(slot, sink.failed ? failure_reason::io_error : failure_of(c.session));
+    teardown(slot_of(c), sink.failed ? failure_reason::io_error : failure_of(c.session));
     return;
   }
   c.deadline_ns = now + _plan.close_timeout_ns;

@@ -166,6 +166,7 @@ class client_connections final {
   void opened(connection& c, uint64_t now) noexcept;
   void secured(connection& c, uint64_t now) noexcept;
   void transport_failed(connection& c, failure_reason reason) noexcept;
+  void start_close(connection& c, uint16_t code, std::string_view reason, uint64_t now) noexcept;
 
   void finish_failed(connection& c, std::optional<failure_reason> reason) noexcept;
   void finish(connection& c) noexcept;
@@ -199,6 +200,7 @@ class client_connections final {
   size_t _closing_now = 0;
   unsigned _sends_to_watch = 0;
   bool _sending = true;
+  bool _feeding = false;  // inside a session's feed: scenarios must not send
 };
 
 }  // namespace horde::core

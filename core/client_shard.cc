@@ -165,8 +165,12 @@ struct client_shard::impl final : scenario::shard_access {
   // some completions never came. A second signal (abort) skips to the end.
   void advance_phase(uint64_t now) noexcept {
     const bool stopping = control.stop.load(std::memory_order_relaxed);
-    if (control.abort.load(std::memory_order_relaxed) && hard_stop_ns == 0) {
-      abort_all(now);
+    if (control.abort.load(std::memory_order_relaxed)) {
+      if (hard_stop_ns == 0) {
+        abort_all(now);
+      } else {
+        hard_stop_ns = std::min(hard_stop_ns, now + 1'000'000'000);  // already in the last resort
+      }
       return;
     }
     if (run_phase == phase::running && (now >= end_ns || stopping)) {

@@ -42,7 +42,9 @@ class scenario {
   // The connection in `slot` is open (a verified 101, or a raw TCP connect).
   virtual void on_open(uint32_t slot, scenario_port& port, uint64_t now) noexcept = 0;
   // A complete message from the server, received at received_ns (the
-  // kernel's stamp).
+  // kernel's stamp). It may fail or close the connection through the port,
+  // but not send: the session is mid-read (queue the answer and send it from
+  // on_due or on_shard_due, as pub/sub does with its rejoins).
   virtual void on_message(uint32_t slot, scenario_port& port, proto::ws_opcode opcode,
                           std::span<const uint8_t> body, uint64_t received_ns) noexcept = 0;
   // The next time this connection has something to do; 0 = nothing.
