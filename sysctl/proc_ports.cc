@@ -16,6 +16,7 @@
 #include <iterator>
 
 #include "sysctl/proc_file.hh"
+#include "sysctl/sock_diag.hh"
 
 namespace horde::sysctl {
 namespace {
@@ -208,6 +209,23 @@ std::vector<uint16_t> ports_in_spans(const std::vector<port_span>& spans, uint32
   return ports;
 }
 
+result<std::vector<listening_socket>> read_listening_sockets(const std::string& root) {
+  // The real host's: the kernel lists only listeners (sysctl/sock_diag.hh).
+  if (root == "/") {
+    if (auto listeners = listening_sockets_from_kernel()) return std::move(*listeners);
+  }
+  std::vector<listening_socket> listeners;
+  for (const bool ipv6 : {false, true}) {
+    const std::string path = under_root(root, ipv6 ? "proc/net/tcp6" : "proc/net/tcp");
+    auto text = read_small_file(path);
+    if (!text) continue;
+    auto parsed = parse_listening_sockets(*text, ipv6);
+    if (!parsed) return make_error(path + ": " + parsed.error().message);
+    listeners.insert(listeners.end(), parsed->begin(), parsed->end());
+  }
+  return listeners;
+}
+
 result<avoided_ports> ports_to_avoid(const std::string& root,
                                      const std::vector<std::string>& sources, uint32_t low,
                                      uint32_t high) {
@@ -227,17 +245,10 @@ result<avoided_ports> ports_to_avoid(const std::string& root,
   }
   const std::vector<uint16_t> reserved = ports_in_spans(reserved_spans, low, high);
 
-  std::vector<listening_socket> listeners;
-  for (const bool ipv6 : {false, true}) {
-    const std::string path = under_root(root, ipv6 ? "proc/net/tcp6" : "proc/net/tcp");
-    auto text = read_small_file(path);
-    if (!text) continue;
-    auto parsed = parse_listening_sockets(*text, ipv6);
-    if (!parsed) return make_error(path + ": " + parsed.error().message);
-    listeners.insert(listeners.end(), parsed->begin(), parsed->end());
-  }
+  auto listeners = read_listening_sockets(root);
+  if (!listeners) return listeners.error();
   std::vector<uint16_t> listening;
-  for (uint16_t port : colliding_listen_ports(listeners, addresses)) {
+  for (uint16_t port : colliding_listen_ports(*listeners, addresses)) {
     if (port >= low && port <= high && !std::binary_search(reserved.begin(), reserved.end(), port))
       listening.push_back(port);
   }
@@ -254,12 +265,8 @@ result<avoided_ports> ports_to_avoid(const std::string& root,
 std::optional<listener_process> find_listener_process(const std::string& root, uint16_t port,
                                                       size_t max_fds) {
   std::vector<uint64_t> inodes;
-  for (const bool ipv6 : {false, true}) {
-    auto text = read_small_file(under_root(root, ipv6 ? "proc/net/tcp6" : "proc/net/tcp"));
-    if (!text) continue;
-    auto parsed = parse_listening_sockets(*text, ipv6);
-    if (!parsed) continue;
-    for (const listening_socket& socket : *parsed)
+  if (auto listeners = read_listening_sockets(root)) {
+    for (const listening_socket& socket : *listeners)
       if (socket.port == port && socket.inode != 0) inodes.push_back(socket.inode);
   }
   if (inodes.empty()) return std::nullopt;

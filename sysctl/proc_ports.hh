@@ -88,6 +88,11 @@ result<avoided_ports> ports_to_avoid(const std::string& root,
                                      const std::vector<std::string>& sources, uint32_t low,
                                      uint32_t high);
 
+// Every listening TCP socket under `root`: from the kernel's sock_diag when
+// root is "/" (only listeners, whatever else the host holds), else, or when
+// netlink is refused, from <root>/proc/net/tcp{,6}.
+result<std::vector<listening_socket>> read_listening_sockets(const std::string& root);
+
 // The process listening on a local TCP port (on any address), as found by its
 // socket's inode among /proc/<pid>/fd links: a local target's server, so
 // `horde run` can leave it its CPUs.
