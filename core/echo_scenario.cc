@@ -4,6 +4,8 @@
 #include <optional>
 #include <string_view>
 
+#include "core/open_loop.hh"
+
 namespace horde::core {
 
 echo_scenario::echo_scenario(const client_plan& plan, shard_metrics& metrics,
@@ -36,31 +38,22 @@ uint64_t echo_scenario::next_interval_ns() noexcept {
 void echo_scenario::on_due(uint32_t slot, scenario_port& port, uint64_t now) noexcept {
   slot_state& s = _slots[slot];
   if (!_sending) s.next_send_ns = 0;
-  if (s.next_send_ns == 0) return;
   const auto opcode = _plan.binary ? proto::ws_opcode::binary : proto::ws_opcode::text;
   const std::span<uint8_t> body(_payload.data(), _plan.message_size);
-  unsigned sent = 0;
-  // Open loop: every message scheduled up to now is sent, stamped with its
-  // scheduled time, however late we are; a stalled server cannot slow the
-  // schedule, it can only make the measured latency grow.
-  while (s.next_send_ns <= now && sent < max_sends_per_wakeup && s.next_send_ns < _end_ns) {
-    const uint64_t scheduled = s.next_send_ns;
-    s.next_send_ns += next_interval_ns();
-    const proto::stamp st{_ids[slot], s.seq, 0, scheduled};
-    if (_plan.binary) {
-      proto::fill_payload(body, st);
-    } else {
-      proto::fill_text_payload(body, st);
-    }
-    if (!port.send(opcode, body)) return;  // the connection is gone (on_gone has run)
-    ++s.seq;
-    ++_outstanding;
-    _metrics.counters.messages_sent.add();
-    _metrics.counters.bytes_sent.add(body.size());
-    _metrics.latency.send_lag.record(now - scheduled);
-    ++sent;
-  }
-  if (s.next_send_ns >= _end_ns) s.next_send_ns = 0;
+  send_due(
+      s.next_send_ns, now, _end_ns, _metrics, [&] { return next_interval_ns(); },
+      [&](uint64_t scheduled) -> std::optional<size_t> {
+        const proto::stamp st{_ids[slot], s.seq, 0, scheduled};
+        if (_plan.binary) {
+          proto::fill_payload(body, st);
+        } else {
+          proto::fill_text_payload(body, st);
+        }
+        if (!port.send(opcode, body)) return std::nullopt;  // gone (on_gone has run)
+        ++s.seq;
+        ++_outstanding;
+        return body.size();
+      });
 }
 
 bool echo_scenario::first_answer(slot_state& s, uint32_t seq) noexcept {

@@ -40,10 +40,6 @@ class echo_scenario final : public scenario {
   void stop_sending() noexcept override { _sending = false; }
   bool all_answered() const noexcept override { return _outstanding == 0; }
 
-  // The bound on a catch-up burst: at most this many late sends per
-  // connection per wake-up.
-  static constexpr unsigned max_sends_per_wakeup = 64;
-
  private:
   struct slot_state {
     uint64_t next_send_ns = 0;  // 0: nothing scheduled

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "core/echo_scenario.hh"
+#include "core/open_loop.hh"
 
 namespace horde::core {
 
@@ -72,25 +72,19 @@ void pubsub_scenario::on_due(uint32_t slot, scenario_port& port, uint64_t now) n
 }
 
 void pubsub_scenario::publish_due(uint32_t slot, scenario_port& port, uint64_t now) noexcept {
-  uint64_t& next = _next_publish_ns[slot];
-  if (next == 0 || _plan.pubsub.publish_rate <= 0) return;
+  if (_plan.pubsub.publish_rate <= 0) return;
   const uint64_t interval = uint64_t(1e9 / _plan.pubsub.publish_rate);
   const auto opcode =
       _plan.pubsub.publish_binary ? proto::ws_opcode::binary : proto::ws_opcode::text;
-  unsigned sent = 0;
-  // Open loop, as the echo: late publishes go out stamped with their
-  // scheduled time.
-  while (next <= now && sent < echo_scenario::max_sends_per_wakeup && next < _end_ns) {
-    const uint64_t scheduled = next;
-    next += interval;
-    const std::string_view text = _client.publish_message(_ids[slot], scheduled, _random.next());
-    if (!port.send(opcode, {reinterpret_cast<const uint8_t*>(text.data()), text.size()})) return;
-    _metrics.counters.messages_sent.add();
-    _metrics.counters.bytes_sent.add(text.size());
-    _metrics.latency.send_lag.record(now - scheduled);
-    ++sent;
-  }
-  if (next >= _end_ns) next = 0;
+  send_due(
+      _next_publish_ns[slot], now, _end_ns, _metrics, [&] { return interval; },
+      [&](uint64_t scheduled) -> std::optional<size_t> {
+        const std::string_view text =
+            _client.publish_message(_ids[slot], scheduled, _random.next());
+        if (!port.send(opcode, {reinterpret_cast<const uint8_t*>(text.data()), text.size()}))
+          return std::nullopt;
+        return text.size();
+      });
 }
 
 void pubsub_scenario::on_gone(uint32_t slot) noexcept {
@@ -156,7 +150,7 @@ void pubsub_scenario::start_publishing(shard_access& shard, uint64_t now) noexce
 // subscribed connection leaves one of its groups; it rejoins when the leave
 // is acknowledged.
 void pubsub_scenario::churn(shard_access& shard, uint64_t now) noexcept {
-  for (unsigned n = 0; n < echo_scenario::max_sends_per_wakeup && _client.churn_due(now); ++n) {
+  for (unsigned n = 0; n < max_sends_per_wakeup && _client.churn_due(now); ++n) {
     const uint32_t slot = uint32_t(_random.next() % _ids.size());
     scenario_port* port = shard.port_of(slot);
     if (port == nullptr || !_subscribed[slot]) continue;

@@ -19,9 +19,8 @@ tls_failure_cause tls_failure_cause_of(const proto::tls_session& session) noexce
       break;
   }
   // failure_text() views a static, NUL-terminated text (tls_session.hh).
-  const char* text = session.failure() == proto::tls_failure::none
-                         ? "out of memory for TLS records"
-                         : session.failure_text().data();
+  const char* text = session.failure() == proto::tls_failure::none ? "out of memory for TLS records"
+                                                                   : session.failure_text().data();
   return {reason, text};
 }
 

@@ -6,26 +6,15 @@
 #include <vector>
 
 #include "tests/support/event_recorder.hh"
+#include "tests/support/frame_bytes.hh"
 #include "tests/support/guard_page.hh"
 
 namespace horde::proto {
 namespace {
 
-using bytes = std::vector<uint8_t>;
-
-bytes b(std::initializer_list<int> values) {
-  bytes out;
-  for (int v : values)
-    out.push_back(uint8_t(v));
-  return out;
-}
-
-bytes concat(std::initializer_list<bytes> parts) {
-  bytes out;
-  for (const auto& p : parts)
-    out.insert(out.end(), p.begin(), p.end());
-  return out;
-}
+using test::b;
+using test::bytes;
+using test::concat;
 
 struct recorder final : test::event_recorder {
   bytes written;
