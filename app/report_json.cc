@@ -231,6 +231,26 @@ json latency_json(const run_result& r) {
           {"send_lag", histogram_json(l.send_lag, pct)}};
 }
 
+// What the scenario declared (core::named_metrics): its counters and
+// histograms by name, with the lifecycle's reconnect figures.
+json scenario_json(const run_result& r) {
+  const auto& names = r.plan->named;
+  const auto& c = r.metrics.counters;
+  json counters = json::object();
+  for (size_t i = 0; i < names.counters.size() && i < c.named.size(); ++i)
+    counters[names.counters[i]] = c.named[i];
+  json latency = json::object();
+  const auto& l = r.metrics.latency;
+  for (size_t i = 0; i < names.histograms.size() && i < l.named.size(); ++i)
+    latency[names.histograms[i]] = histogram_json(l.named[i], r.percentiles);
+  return {{"reconnects", c.reconnects},
+          {"reconnects_abandoned", c.reconnects_abandoned},
+          {"lifetimes_ended", c.lifetimes_ended},
+          {"chaos_drops", c.chaos_drops},
+          {"counters", counters},
+          {"latency", latency}};
+}
+
 // A figure, or null when there was too little to measure it.
 json figure_or_null(std::optional<double> figure) {
   return figure ? json(*figure) : json(nullptr);
@@ -353,6 +373,7 @@ json to_json(const run_result& r) {
   j["counters"] = counters_json(c);
   if (r.plan && r.plan->pubsub.enabled()) j["pubsub"] = pubsub_json(r);
   j["latency"] = latency_json(r);
+  if (r.plan) j["scenario"] = scenario_json(r);
   if (tls_run(r)) j["tls"] = tls_json(r);
   if (r.kernel_network) j["kernel_network"] = kernel_network_json(*r.kernel_network, r);
   j["self"] = self_json(r);

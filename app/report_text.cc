@@ -239,6 +239,11 @@ void print_latency(std::FILE* out, const run_result& r) {
   latency_row(out, "upgrade", l.upgrade, p);
   latency_row(out, "round trip", l.round_trip, p);
   latency_row(out, "send lag", l.send_lag, p);
+  if (r.plan) {
+    const auto& names = r.plan->named.histograms;
+    for (size_t i = 0; i < names.size() && i < l.named.size(); ++i)
+      latency_row(out, names[i].c_str(), l.named[i], p);
+  }
   if (!r.plan || !r.plan->pubsub.enabled()) return;
   latency_row(out, "subscribe", l.subscribe, p);
   latency_row(out, "fan-out", l.fanout, p);
@@ -248,6 +253,37 @@ void print_latency(std::FILE* out, const run_result& r) {
     latency_row(out, "unsubscribe", l.unsubscribe, p);
     latency_row(out, "resubscribe", l.resubscribe, p);
   }
+}
+
+// The scenario's own counts: reconnects, and what each step declared
+// (requests by name, HTTP steps, streams, heartbeats), "-" never shown.
+void print_scenario(std::FILE* out, const run_result& r) {
+  const auto& c = r.metrics.counters;
+  if (c.reconnects || c.lifetimes_ended || c.chaos_drops || c.reconnects_abandoned) {
+    fmt::print(out, "  lifecycle    reconnects {}  lifetimes ended {}  chaos drops {}{}\n",
+               grouped(c.reconnects), grouped(c.lifetimes_ended), grouped(c.chaos_drops),
+               c.reconnects_abandoned
+                   ? fmt::format("  given up {}", grouped(c.reconnects_abandoned))
+                   : "");
+  }
+  if (!r.plan) return;
+  const auto& names = r.plan->named.counters;
+  std::string line;
+  for (size_t i = 0; i < names.size() && i < c.named.size(); ++i) {
+    // One line per step: "request.add.sent" and its siblings share "request.add".
+    const std::string& name = names[i];
+    const size_t dot = name.rfind('.');
+    const std::string step = dot == std::string::npos ? name : name.substr(0, dot);
+    const std::string what = dot == std::string::npos ? name : name.substr(dot + 1);
+    const bool same_step = i > 0 && names[i - 1].rfind(step + ".", 0) == 0 &&
+                           names[i - 1].find('.', step.size() + 1) == std::string::npos;
+    if (!same_step) {
+      if (!line.empty()) fmt::print(out, "{}\n", line);
+      line = fmt::format("  {:<12} ", step);
+    }
+    line += fmt::format(" {} {}", what, grouped(c.named[i]));
+  }
+  if (!line.empty()) fmt::print(out, "{}\n", line);
 }
 
 // horde's own cost: CPU, memory per connection, CPU per million messages
@@ -309,6 +345,7 @@ void print_summary(std::FILE* out, const run_result& r) {
   print_failures(out, c);
   if (tls_run(r)) print_tls(out, r);
   print_messages(out, r);
+  print_scenario(out, r);
   if (r.plan && r.plan->pubsub.enabled()) print_pubsub(out, r);
   print_latency(out, r);
   print_self(out, r);

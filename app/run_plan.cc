@@ -12,6 +12,7 @@
 
 #include "app/cpu_placement.hh"
 #include "app/redact.hh"
+#include "app/scenario_plan.hh"
 #include "app/units.hh"
 #include "proto/stamp.hh"
 #include "proto/ws_session.hh"
@@ -320,8 +321,24 @@ result<void> add_target(const run_options& o, run_plan& out) {
   proto::upgrade_target where{out.url.host, out.url.port, out.url.secure, out.url.path_and_query};
   auto request = proto::upgrade_request_template::make(where, out.upgrade);
   if (!request) return make_error(request.error().message);
-  out.client.targets.push_back(
-      core::client_target{out.address, std::move(*request), o.subprotocols, {}});
+  core::client_target target;
+  target.address = out.address;
+  target.request = std::move(*request);
+  target.subprotocols = o.subprotocols;
+  // {variables} in the URL or a header: rendered per connection.
+  const auto& names = out.client.vars.names;
+  auto before = proto::var_template::parse(target.request.before_key(), names);
+  if (!before) return make_error("the URL: " + before.error().message);
+  auto after = proto::var_template::parse(target.request.after_key(), names);
+  if (!after) return make_error("a header: " + after.error().message);
+  if (!before->constant() || !after->constant()) {
+    target.per_connection = true;
+    target.before_key = std::move(*before);
+    target.after_key = std::move(*after);
+    for (char ch : target.before_key.source() + target.after_key.source())
+      target.line_breaks += ch == '\r' || ch == '\n';
+  }
+  out.client.targets.push_back(std::move(target));
   return {};
 }
 
@@ -380,6 +397,7 @@ result<run_plan> build_run_plan(const run_options& o, const host_facts& host) {
     return make_error("--setup-url creates groups: it needs --groups");
   }
   if (auto done = shard_plan(o, host, out); !done) return done.error();
+  if (auto done = scenario_into(o, out); !done) return done.error();
   if (auto done = target_into(o, out); !done) return done.error();
   if (auto done = sources_into(o, host, out); !done) return done.error();
   if (auto done = upgrade_into(o, out); !done) return done.error();

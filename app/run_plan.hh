@@ -15,6 +15,7 @@
 #include "app/group_setup.hh"
 #include "app/message_rate.hh"
 #include "app/pubsub_options.hh"
+#include "app/scenario_spec.hh"
 #include "app/target_url.hh"
 #include "app/tls_flags.hh"
 #include "base/result.hh"
@@ -61,6 +62,7 @@ struct run_options {
   pubsub_options pubsub;
   tls_flags tls;  // wss:// only
   group_setup_options group_setup;
+  scenario_spec scenario;  // per-connection steps: a scenario file, or the flags for them
 };
 
 // What the host gives a plan: found once by the caller (run_command.cc).

@@ -225,6 +225,11 @@ void client_connections::launch(uint32_t slot, uint8_t target_index, uint64_t no
   c.target = target_index;
   move(c, conn_event::launch);
   const client_target& target = _plan.targets[c.target];
+  if (!prepare_identity(c, target, now)) {
+    _metrics.counters.attempts.add();
+    finish_failed(c, failure_reason::bad_variable_value);
+    return;
+  }
   auto pair = _ports.acquire();
   if (!pair) {
     finish_failed(c, failure_reason::ports_exhausted);
@@ -242,6 +247,8 @@ void client_connections::launch(uint32_t slot, uint8_t target_index, uint64_t no
   bind_to = _plan.sources[c.port.source_index];
   bind_to.storage.sin6_port = htons(c.port.port);  // same offset in sockaddr_in
 
+  c.was_open = false;
+  c.life_end_ns = 0;
   c.chain_error = 0;
   c.chain_failed_op = op::connect;
   c.timed_out = false;
@@ -266,10 +273,67 @@ void client_connections::prepare_upgrade(connection& c, const client_target& tar
   proto::accept_key_for(std::string_view(key, sizeof key), accept);
   c.upgrade = _parsers.take();
   c.upgrade->reset(std::string_view(accept, sizeof accept), &target.subprotocols);
-  uint8_t* request = c.out.prepare(uint32_t(target.request.size()));
+  // Per connection: rendered by prepare_identity, with a blank for the key.
+  const uint32_t size =
+      uint32_t(target.per_connection ? _rendered_request.size() : target.request.size());
+  uint8_t* request = c.out.prepare(size);
   if (request == nullptr) return;  // no memory: the empty send fails the upgrade by timeout
-  target.request.write(reinterpret_cast<char*>(request), std::string_view(key, sizeof key));
-  c.out.commit(uint32_t(target.request.size()));
+  if (target.per_connection) {
+    std::memcpy(request, _rendered_request.data(), size);
+    std::memcpy(request + _key_offset_in_rendered, key, sizeof key);
+  } else {
+    target.request.write(reinterpret_cast<char*>(request), std::string_view(key, sizeof key));
+  }
+  c.out.commit(size);
+}
+
+bool client_connections::prepare_identity(connection& c, const client_target& target,
+                                          uint64_t now) noexcept {
+  if (_vars == nullptr) return true;
+  const uint32_t slot = slot_of(c);
+  proto::var_values values;
+  values.conn = _vars->conn_id(slot);
+  values.realtime_ns = int64_t(realtime_ns());
+  values.random_state = &_random_state;
+  _vars->clear(slot);
+  if (const jwt_plan& jwt = _plan.jwt; jwt.signer) {
+    // Claims rendered back to back, then viewed: no allocation once warm.
+    values.user = _vars->values(slot);
+    _claim_text.clear();
+    _claim_ends.clear();
+    for (const auto& value : jwt.claim_values) {
+      value.render(_claim_text, values);
+      _claim_ends.push_back(_claim_text.size());
+    }
+    _claim_views.clear();
+    size_t begin = 0;
+    for (size_t i = 0; i < jwt.claim_names.size(); ++i) {
+      _claim_views.push_back(proto::jwt_claim_view{
+          jwt.claim_names[i], std::string_view(_claim_text).substr(begin, _claim_ends[i] - begin),
+          jwt.claim_is_string[i] ? proto::jwt_value_type::string : proto::jwt_value_type::infer});
+      begin = _claim_ends[i];
+    }
+    _scratch.clear();
+    proto::encode_claims(_scratch, _claim_views);
+    _claim_text.clear();
+    jwt.signer->sign(_claim_text, _scratch);
+    _vars->set(slot, jwt.stored_index, _claim_text);
+  }
+  (void)now;
+  if (!target.per_connection) return true;
+  values.user = _vars->values(slot);
+  _rendered_request.clear();
+  target.before_key.render(_rendered_request, values);
+  _key_offset_in_rendered = _rendered_request.size();
+  _rendered_request.append(proto::ws_key_length, '?');
+  target.after_key.render(_rendered_request, values);
+  // A value with a line break would end a header early (or inject one).
+  size_t breaks = 0;
+  for (char ch : _rendered_request) {
+    if (ch == '\0') return false;
+    breaks += ch == '\r' || ch == '\n';
+  }
+  return breaks == target.line_breaks;
 }
 
 // socket -> setsockopt x3 -> bind -> connect [-> send the first bytes],
@@ -365,7 +429,10 @@ void client_connections::schedule(connection& c) noexcept {
     // The scenario's own deadlines hold in every phase (a subscription's
     // wait still settles after sending stops); pings only while sending.
     consider(_scenario->next_due_ns(slot_of(c)));
-    if (_sending) consider(c.next_ping_ns);
+    if (_sending) {
+      consider(c.next_ping_ns);
+      consider(c.life_end_ns);
+    }
   }
   if (when == 0) {
     _wheel.cancel(c.timer);
@@ -401,9 +468,19 @@ void client_connections::on_timer(timer_node& node, uint64_t now) noexcept {
         return;
       }
       break;
+    case conn_state::idle:
+      if (c->waiting_relaunch && expired) {
+        relaunch(*c, now);
+        return;
+      }
+      break;
     case conn_state::open:
       if (expired) {  // a ping went unanswered
         teardown(slot_of(*c), failure_reason::pong_timeout);
+        return;
+      }
+      if (c->life_end_ns != 0 && now >= c->life_end_ns && _sending) {
+        lifetime_over(*c, now);
         return;
       }
       on_open_timer(*c, now);
@@ -454,6 +531,15 @@ void client_connections::maybe_release_context(connection& c, uint64_t now) noex
 
 void client_connections::stop_sending() noexcept {
   _sending = false;
+  // Connections waiting to reconnect are done: the run is ending.
+  for (auto& c : _conns) {
+    if (!c.waiting_relaunch) continue;
+    c.waiting_relaunch = false;
+    c.deadline_ns = 0;
+    _wheel.cancel(c.timer);
+    move(c, conn_event::abandon);
+    --_live;
+  }
 }
 
 // ---- completions ------------------------------------------------------------
@@ -752,6 +838,13 @@ void client_connections::opened(connection& c, uint64_t now) noexcept {
   if (_metrics.counters.open_now.get() > _metrics.counters.open_peak.get())
     _metrics.counters.open_peak.set(_metrics.counters.open_now.get());
   c.deadline_ns = 0;
+  c.was_open = true;
+  c.failures_in_row = 0;
+  if (const auto& life = _plan.lifecycle; life.lifetime_ns != 0) {
+    const uint64_t jitter = life.lifetime_jitter_ns;
+    c.life_end_ns = now + life.lifetime_ns - std::min(jitter, life.lifetime_ns - 1) +
+                    (jitter ? _masks.next() % (2 * jitter + 1) : 0);
+  }
   if (_plan.ping_interval_ns != 0 && _transport.websocket()) {
     c.next_ping_ns =
         now + _plan.ping_interval_ns / 2 + _masks.next() % (_plan.ping_interval_ns / 2 + 1);
@@ -894,8 +987,74 @@ void client_connections::finish(connection& c) noexcept {
   if (c.port.port != 0) _ports.release(c.port);
   c.port = {};
   c.ping_outstanding = false;
+  c.life_end_ns = 0;
   ++c.generation;
-  --_live;
+  if (!wait_to_relaunch(c, now_ns())) --_live;
+}
+
+bool client_connections::wait_to_relaunch(connection& c, uint64_t now) noexcept {
+  const lifecycle_plan& life = _plan.lifecycle;
+  if (!life.reconnect || !_sending) return false;
+  if (!c.was_open && c.failures_in_row < 255) ++c.failures_in_row;
+  if (life.max_attempts != 0 && c.failures_in_row >= life.max_attempts) {
+    _metrics.counters.reconnects_abandoned.add();
+    return false;
+  }
+  // Full jitter: uniform in [0, min(cap, base * 2^failures)].
+  const uint32_t doublings = std::min<uint32_t>(c.failures_in_row, 40);
+  const uint64_t ceiling =
+      std::min<uint64_t>(life.backoff_cap_ns, life.backoff_base_ns << std::min(doublings, 20u));
+  const uint64_t wait = ceiling ? _masks.next() % (ceiling + 1) : 0;
+  if (life.backoff_histogram != no_metric)
+    _metrics.latency.named[life.backoff_histogram].record(wait);
+  move(c, conn_event::relaunch);
+  c.waiting_relaunch = true;
+  c.deadline_ns = now + wait;
+  c.retries = 0;
+  schedule(c);
+  return true;
+}
+
+void client_connections::relaunch(connection& c, uint64_t now) noexcept {
+  if (_pending_connects >= _max_pending) {
+    // The shard's connects in flight are at their cap: try again shortly.
+    c.deadline_ns = now + 1'000'000;
+    schedule(c);
+    return;
+  }
+  c.waiting_relaunch = false;
+  c.deadline_ns = 0;
+  _metrics.counters.reconnects.add();
+  launch(slot_of(c), c.target, now);
+}
+
+// --lifetime: a clean close from our side; the reconnect follows its end.
+void client_connections::lifetime_over(connection& c, uint64_t now) noexcept {
+  c.life_end_ns = 0;
+  _metrics.counters.lifetimes_ended.add();
+  if (!_transport.websocket()) {
+    teardown(slot_of(c), std::nullopt);
+    return;
+  }
+  start_close(c, 1000, "horde: lifetime", now);
+}
+
+bool client_connections::chaos_drop(uint32_t slot, uint64_t now) noexcept {
+  connection& c = _conns[slot];
+  if (c.state != conn_state::open) return false;
+  _metrics.counters.chaos_drops.add();
+  if (_plan.lifecycle.chaos_reset || !_transport.websocket()) {
+    // SO_LINGER 0: close() sends an RST, as a crashed client or a cut
+    // network would look to the server.
+    static const linger abortive{1, 0};
+    io_uring_sqe* e = sqe_for(c, op::setsockopt);
+    uring_compat::prep_setsockopt(e, int(slot), SOL_SOCKET, SO_LINGER, &abortive, sizeof abortive);
+    e->flags |= IOSQE_FIXED_FILE;
+    teardown(slot, std::nullopt);
+    return true;
+  }
+  start_close(c, 1001, "horde: chaos", now);
+  return true;
 }
 
 }  // namespace horde::core

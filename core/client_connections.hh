@@ -25,6 +25,7 @@
 #include "core/buffer_pool.hh"
 #include "core/client_transport.hh"
 #include "core/connection_state.hh"
+#include "core/connection_vars.hh"
 #include "core/metrics.hh"
 #include "core/out_buffer.hh"
 #include "core/plan.hh"
@@ -52,6 +53,9 @@ struct connection {
   uint64_t phase_start_ns = 0;                        // connect start, then TLS, then upgrade
   uint64_t deadline_ns = 0;                           // the current state's timeout; 0 = none
   uint64_t next_ping_ns = 0;
+  // Open: when its --lifetime ends (0 = never). Waiting to reconnect: unused
+  // (deadline_ns holds the relaunch time).
+  uint64_t life_end_ns = 0;
   source_port port{};
   uint16_t generation = 0;
   uint16_t bind_slot = 0;
@@ -61,6 +65,9 @@ struct connection {
   uint8_t failure = no_failure;
   uint8_t target = 0;
   uint8_t retries = 0;
+  uint8_t failures_in_row = 0;     // attempts that never opened, since the last open
+  bool was_open = false;           // this attempt opened
+  bool waiting_relaunch = false;   // done, idle until deadline_ns, then launched again
   bool timed_out = false;          // the connect timed out (its cancel was sent)
   bool ping_outstanding = false;   // deadline_ns is the pong's
   bool abort_after_chain = false;  // ended while connecting: finish once the chain reports
@@ -89,6 +96,8 @@ class client_connections final {
   client_connections& operator=(const client_connections&) = delete;
 
   void set_scenario(scenario& s) noexcept { _scenario = &s; }
+  // Per-connection variables (URL, headers, the JWT); before the first launch.
+  void set_vars(connection_vars& v) noexcept { _vars = &v; }
   size_t size() const noexcept { return _conns.size(); }
   connection& at(uint32_t slot) noexcept { return _conns[slot]; }
 
@@ -106,6 +115,9 @@ class client_connections final {
   void cut_short(uint32_t slot) noexcept;
   // Ends the connection now (no close handshake), counted under `reason`.
   void teardown(uint32_t slot, std::optional<failure_reason> reason) noexcept;
+  // --chaos-rate: drops an open connection on purpose (RST or a clean 1001);
+  // false when the slot is not open.
+  bool chaos_drop(uint32_t slot, uint64_t now) noexcept;
 
   // The slot's scenario port for work of the whole shard; sends flush at once.
   scenario_port* port_of(uint32_t slot) noexcept;
@@ -140,6 +152,10 @@ class client_connections final {
   void launch_chain(connection& c, const client_target& target, const endpoint& bind_to,
                     bool with_request) noexcept;
   void prepare_upgrade(connection& c, const client_target& target) noexcept;
+  // The connection's own values: a fresh JWT; then its upgrade request when
+  // the URL or headers have {variables}. False when a value cannot go in the
+  // request (counted bad_variable_value).
+  bool prepare_identity(connection& c, const client_target& target, uint64_t now) noexcept;
   void arm_recv(connection& c) noexcept;
   void flush(connection& c) noexcept;
   void send_wire(connection& c) noexcept;
@@ -170,6 +186,11 @@ class client_connections final {
 
   void finish_failed(connection& c, std::optional<failure_reason> reason) noexcept;
   void finish(connection& c) noexcept;
+  // After an end while the run goes on: wait a backoff and launch again, or
+  // (no --reconnect, or --max-attempts reached) the connection is done.
+  bool wait_to_relaunch(connection& c, uint64_t now) noexcept;
+  void relaunch(connection& c, uint64_t now) noexcept;
+  void lifetime_over(connection& c, uint64_t now) noexcept;
   static std::optional<failure_reason> recorded_failure(const connection& c) noexcept;
 
   const client_plan& _plan;
@@ -182,6 +203,14 @@ class client_connections final {
   proto::ws_shard_env& _ws_env;
   client_transport& _transport;
   scenario* _scenario = nullptr;
+  connection_vars* _vars = nullptr;
+  std::string _scratch;           // a rendered request or JWT claims
+  std::string _rendered_request;  // this launch's upgrade request, when per connection
+  size_t _key_offset_in_rendered = 0;
+  std::string _claim_text;  // a JWT's claims rendered back to back, then the token
+  std::vector<size_t> _claim_ends;
+  std::vector<proto::jwt_claim_view> _claim_views;
+  uint64_t _random_state = 0;  // {rand:N}, {uuid} in the request and the claims
 
   std::vector<connection> _conns;
   std::vector<raw_messages> _raw;         // raw TCP only, one per slot

@@ -17,10 +17,12 @@
 #include "core/client_connections.hh"
 #include "core/client_transport.hh"
 #include "core/clock.hh"
+#include "core/connection_vars.hh"
 #include "core/echo_scenario.hh"
 #include "core/port_allocator.hh"
 #include "core/pubsub_scenario.hh"
 #include "core/received_bytes.hh"
+#include "core/request_scenario.hh"
 #include "core/ring.hh"
 #include "core/thread_cpu.hh"
 #include "core/timer_wheel.hh"
@@ -61,11 +63,14 @@ struct client_shard::impl final : scenario::shard_access {
   std::unique_ptr<client_transport> transport;
   std::unique_ptr<client_connections> conns;
   std::vector<uint32_t> ids;  // run-wide id of the connection in each slot
+  std::unique_ptr<connection_vars> vars;
   std::unique_ptr<scenario> work;
 
   uint64_t launched = 0;
   uint64_t next_launch_ns = 0;
   uint64_t launch_interval_ns = 0;
+  uint64_t next_chaos_ns = 0;  // --chaos-rate: the next drop; 0 = none
+  uint64_t chaos_interval_ns = 0;
   uint64_t last_turn_ns = 0;  // when the last loop turn began
   unsigned last_drained = 0;  // completions the last loop turn took
   uint64_t drain_until_ns = 0;
@@ -84,6 +89,8 @@ struct client_shard::impl final : scenario::shard_access {
               std::span<const uint16_t>(p.excluded_ports)),
         ws_env(proto::ws_role::client, proto::ws_limits{}, masks, max_pooled_ws_contexts) {
     if (p.connect_rate > 0) launch_interval_ns = uint64_t(1e9 * p.shards / p.connect_rate);
+    if (p.lifecycle.chaos_rate > 0)
+      chaos_interval_ns = std::max<uint64_t>(1, uint64_t(1e9 * p.shards / p.lifecycle.chaos_rate));
   }
 
   uint64_t share() const noexcept {
@@ -125,6 +132,7 @@ struct client_shard::impl final : scenario::shard_access {
   void make_slots(uint64_t t0) {
     end_ns = t0 + plan.duration_ns;
     next_launch_ns = t0;
+    if (chaos_interval_ns != 0) next_chaos_ns = t0 + chaos_interval_ns;
     ids.resize(share());
     for (size_t k = 0; k < ids.size(); ++k)
       ids[k] = uint32_t(index + k * plan.shards);
@@ -132,8 +140,12 @@ struct client_shard::impl final : scenario::shard_access {
         client_connections::parts{plan, metrics, uring, buffers, wheel, ports, masks, ws_env,
                                   *transport},
         ids.size());
+    vars = std::make_unique<connection_vars>(plan.vars, ids);
+    conns->set_vars(*vars);
     if (plan.pubsub.enabled()) {
       work = std::make_unique<pubsub_scenario>(plan, metrics, masks, ids, end_ns);
+    } else if (plan.steps.enabled()) {
+      work = std::make_unique<request_scenario>(plan, metrics, masks, ids, *vars, end_ns);
     } else {
       work = std::make_unique<echo_scenario>(plan, metrics, masks, ids, end_ns);
     }
@@ -149,6 +161,19 @@ struct client_shard::impl final : scenario::shard_access {
       const uint32_t slot = uint32_t(launched++);
       conns->launch(slot, uint8_t(ids[slot] % plan.targets.size()), now);
       next_launch_ns += launch_interval_ns;
+    }
+  }
+
+  // --chaos-rate: drops open connections at random at the plan's pace. A
+  // drop that finds no open connection after a few tries is skipped (the
+  // server may have dropped them all already).
+  void chaos_due(uint64_t now) noexcept {
+    if (run_phase != phase::running || next_chaos_ns == 0) return;
+    while (next_chaos_ns <= now) {
+      next_chaos_ns += chaos_interval_ns;
+      for (int tries = 0; tries < 16; ++tries) {
+        if (conns->chaos_drop(uint32_t(masks.next() % ids.size()), now)) break;
+      }
     }
   }
 
@@ -209,6 +234,7 @@ struct client_shard::impl final : scenario::shard_access {
   }
 
   double send_rate() const noexcept {
+    if (plan.steps.enabled()) return plan.steps.requests.empty() ? 0 : 1;
     return plan.pubsub.enabled() ? plan.pubsub.publish_rate : plan.message_rate;
   }
 
@@ -284,6 +310,7 @@ struct client_shard::impl final : scenario::shard_access {
     if (run_phase == phase::running && launched < ids.size() &&
         conns->pending_connects() < conns->max_pending())
       consider(next_launch_ns);
+    if (run_phase == phase::running) consider(next_chaos_ns);
     consider(work->shard_due_ns());
     return wait;
   }
@@ -297,6 +324,7 @@ struct client_shard::impl final : scenario::shard_access {
       }
       wheel.advance(now, [&](timer_node& node) { conns->on_timer(node, now); });
       launch_due(now);
+      chaos_due(now);
       work->on_shard_due(*this, now);
       advance_phase(now);
       if (conns->live() == 0) break;

@@ -10,7 +10,8 @@
 //                         '--chain_failed--> done
 //   upgrading, tls_handshaking, open, closing --tear_down--> tearing --settled--> done
 //   open --close_sent--> closing
-//   done --relaunch--> idle   (where a reconnect will start)
+//   done --relaunch--> idle   (waiting to reconnect: --reconnect's backoff)
+//   idle --abandon--> done    (the run ended while it waited)
 #pragma once
 
 #include <array>
@@ -44,6 +45,7 @@ enum class conn_event : uint8_t {
   tear_down,
   settled,  // nothing left in flight: the slot may be reused
   relaunch,
+  abandon,  // a reconnect that will not happen: the run is ending
   count
 };
 
@@ -74,6 +76,7 @@ constexpr table_type make_transitions() {
     allow(live, conn_event::tear_down, conn_state::tearing);
   allow(conn_state::tearing, conn_event::settled, conn_state::done);
   allow(conn_state::done, conn_event::relaunch, conn_state::idle);
+  allow(conn_state::idle, conn_event::abandon, conn_state::done);
   return t;
 }
 

@@ -120,6 +120,10 @@ void echo_scenario::on_gone(uint32_t slot) noexcept {
   }();
   _outstanding = _outstanding > owed ? _outstanding - owed : 0;
   s.next_send_ns = 0;
+  // A reconnect opens the slot again: its sequence goes on, and what this
+  // connection owed is written off (counted unanswered once, above).
+  s.highest = s.seq;
+  s.window = ~uint64_t(0);
 }
 
 }  // namespace horde::core

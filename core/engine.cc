@@ -19,8 +19,10 @@ int cpu_for(const std::vector<int>& cpus, uint32_t shard) {
 }  // namespace
 
 client_engine::client_engine(const client_plan& plan) : _plan(plan) {
-  for (uint32_t i = 0; i < plan.shards; ++i)
+  for (uint32_t i = 0; i < plan.shards; ++i) {
     _metrics.push_back(std::make_unique<shard_metrics>());
+    _metrics.back()->declare(plan.named.counters.size(), plan.named.histograms.size());
+  }
   if (plan.pubsub.shared != nullptr) {
     plan.pubsub.shared->metrics.clear();
     for (const auto& m : _metrics)

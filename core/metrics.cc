@@ -176,6 +176,9 @@ void counter_values::add(const counter_values& o) {
   add_each(connect_errnos, o.connect_errnos);
   pubsub.add(o.pubsub);
   tls.add(o.tls);
+  if (named.size() < o.named.size()) named.resize(o.named.size());
+  for (size_t i = 0; i < o.named.size(); ++i)
+    named[i] += o.named[i];
 }
 
 void shard_counters::read_into(counter_values& out) const {
@@ -191,6 +194,9 @@ void shard_counters::read_into(counter_values& out) const {
   read_each(out.connect_errnos, connect_errnos);
   pubsub.read_into(out.pubsub);
   tls.read_into(out.tls);
+  out.named.resize(named.size());
+  for (size_t i = 0; i < named.size(); ++i)
+    out.named[i] = named[i].get();
 }
 
 void latency_set::add(const latency_set& o) noexcept {
@@ -204,6 +210,9 @@ void latency_set::add(const latency_set& o) noexcept {
   fanout_last.add(o.fanout_last);
   unsubscribe.add(o.unsubscribe);
   resubscribe.add(o.resubscribe);
+  if (named.size() < o.named.size()) named.resize(o.named.size());
+  for (size_t i = 0; i < o.named.size(); ++i)
+    named[i].add(o.named[i]);
 }
 
 void latency_set::snapshot_from(const latency_set& live) noexcept {
@@ -217,6 +226,9 @@ void latency_set::snapshot_from(const latency_set& live) noexcept {
   fanout_last.snapshot_from(live.fanout_last);
   unsubscribe.snapshot_from(live.unsubscribe);
   resubscribe.snapshot_from(live.resubscribe);
+  if (named.size() != live.named.size()) named.resize(live.named.size());
+  for (size_t i = 0; i < live.named.size(); ++i)
+    named[i].snapshot_from(live.named[i]);
 }
 
 void metrics_snapshot::add_shard(const shard_metrics& live) {
@@ -243,6 +255,8 @@ void latency_set::reset() noexcept {
   fanout_last.reset();
   unsubscribe.reset();
   resubscribe.reset();
+  for (auto& h : named)
+    h.reset();
 }
 
 }  // namespace horde::core

@@ -56,7 +56,8 @@ namespace horde::core {
   X(tls_verify_failed, "the server's certificate chain or name did not verify")            \
   X(tls_peer_alert, "the server sent a fatal TLS alert")                                   \
   X(tls_protocol_error, "the server's bytes broke TLS")                                    \
-  X(tls_error, "TLS failed on our side (memory, a name OpenSSL refused)")
+  X(tls_error, "TLS failed on our side (memory, a name OpenSSL refused)")                  \
+  X(bad_variable_value, "a variable's value had CR, LF or NUL where the request needs a line")
 
 enum class failure_reason : uint8_t {
 #define HORDE_REASON_ENUM(name, text) name,
@@ -144,13 +145,17 @@ struct tls_values {
 // image, merging and reading all follow from this list (a new counter is one
 // line here). Grouped by who writes them together, each group on its own
 // cache lines.
-#define HORDE_CONNECTION_COUNTERS(X)                                      \
-  X(attempts) /* connect attempts (including bind retries' relaunches) */ \
-  X(tcp_connected)                                                        \
-  X(upgraded) /* 101 received and verified: a WebSocket is open */        \
-  X(open_now) /* gauge: open WebSockets right now */                      \
-  X(open_peak)                                                            \
-  X(closed_clean) /* close handshake completed at the end of the run */
+#define HORDE_CONNECTION_COUNTERS(X)                                            \
+  X(attempts) /* connect attempts (including bind retries' relaunches) */       \
+  X(tcp_connected)                                                              \
+  X(upgraded) /* 101 received and verified: a WebSocket is open */              \
+  X(open_now) /* gauge: open WebSockets right now */                            \
+  X(open_peak)                                                                  \
+  X(closed_clean)         /* close handshake completed at the end of the run */ \
+  X(reconnects)           /* launches again after an end (--reconnect) */       \
+  X(reconnects_abandoned) /* --max-attempts failed in a row: given up */        \
+  X(lifetimes_ended)      /* closed by horde at the end of --lifetime */        \
+  X(chaos_drops)          /* dropped on purpose by --chaos-rate */
 #define HORDE_MESSAGE_COUNTERS(X)                                               \
   X(messages_sent)                                                              \
   X(messages_received)                                                          \
@@ -196,6 +201,9 @@ struct counter_values {
   std::array<uint64_t, max_errno> connect_errnos{};      // connect_error by errno
   pubsub_values pubsub;
   tls_values tls;
+  // A scenario's own counters (per request name, per HTTP step...), named in
+  // the plan (client_plan::named), in that order.
+  std::vector<uint64_t> named;
 
   // Connections that failed; those the run's end cut short are apart.
   uint64_t failures_total() const noexcept;
@@ -244,6 +252,7 @@ struct alignas(64) shard_counters {
   std::array<counter, max_errno> connect_errnos;
   pubsub_counters pubsub;
   tls_counters tls;
+  std::vector<counter> named;  // sized once, before the shard starts
 
   void fail(failure_reason reason) noexcept {
     failures[size_t(reason)].add();
@@ -273,6 +282,10 @@ struct latency_set {
   histogram fanout_last;    // publish's *scheduled* time -> its delivery to the last subscriber
   histogram unsubscribe;    // churn: unsubscribe sent -> acknowledged
   histogram resubscribe;    // churn: subscribe again sent -> acknowledged
+  // A scenario's own histograms (per request name, per HTTP step, stream
+  // gaps...), named in the plan (client_plan::named), in that order; none
+  // unless the scenario declares them (each is ~240 KB).
+  std::vector<histogram> named;
 
   void add(const latency_set& other) noexcept;
   void snapshot_from(const latency_set& live) noexcept;
@@ -282,6 +295,12 @@ struct latency_set {
 struct shard_metrics {
   shard_counters counters;
   latency_set latency;
+
+  // Room for the plan's named counters and histograms; before the shard runs.
+  void declare(size_t named_counters, size_t named_histograms) {
+    counters.named = std::vector<counter>(named_counters);
+    latency.named.resize(named_histograms);
+  }
 };
 
 // A merged, plain copy: what the controller and reports use.

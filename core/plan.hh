@@ -12,13 +12,18 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
 
 #include "core/group_assignment.hh"
 #include "core/group_ledger.hh"
 #include "core/publish_timer.hh"
+#include "proto/csv_table.hh"
+#include "proto/json_fields.hh"
+#include "proto/jwt.hh"
 #include "proto/message_template.hh"
 #include "proto/tls_context.hh"
 #include "proto/upgrade_request.hh"
+#include "proto/var_template.hh"
 
 namespace horde::core {
 
@@ -34,6 +39,11 @@ struct endpoint {
 struct client_target {
   endpoint address;
   proto::upgrade_request_template request;
+  // With {variables} in the URL or headers, the request is rendered per
+  // connection from these two (around the key); otherwise `request` is copied.
+  bool per_connection = false;
+  proto::var_template before_key, after_key;
+  size_t line_breaks = 0;  // CR and LF in the request: a value may add none
   std::vector<std::string> subprotocols;
   // wss://: the name sent as SNI and checked in the certificate (the URL's
   // host, or --sni). Unused unless the plan's tls is on.
@@ -81,6 +91,112 @@ struct pubsub_plan {
   bool enabled() const noexcept { return layout.groups > 0; }
 };
 
+// Counters and histograms a scenario declares beyond the fixed ones (per
+// request name, per HTTP step, stream gaps, reconnect backoff): the app
+// names them while building the plan, and each shard's metrics keep them in
+// this order (shard_metrics::declare). Names are dotted: "request.add.sent".
+struct named_metrics {
+  std::vector<std::string> counters;
+  std::vector<std::string> histograms;
+
+  uint32_t counter(std::string name) {
+    counters.push_back(std::move(name));
+    return uint32_t(counters.size() - 1);
+  }
+  uint32_t histogram(std::string name) {
+    histograms.push_back(std::move(name));
+    return uint32_t(histograms.size() - 1);
+  }
+};
+
+inline constexpr uint32_t no_metric = UINT32_MAX;
+
+// Connections that end on their own and come back (the lifecycle layer).
+struct lifecycle_plan {
+  uint64_t lifetime_ns = 0;         // an open connection is closed (1000) after this; 0 = never
+  uint64_t lifetime_jitter_ns = 0;  // +/- uniformly
+  // On any end before the run's (server close, error, lifetime, chaos): launch
+  // again after a backoff, full jitter (AWS's "exponential backoff and
+  // jitter"): uniform in [0, min(cap, base * 2^failures in a row)].
+  bool reconnect = false;
+  uint64_t backoff_base_ns = 100'000'000;
+  uint64_t backoff_cap_ns = 10'000'000'000;
+  uint32_t max_attempts = 0;               // failed attempts in a row before giving up; 0 = never
+  double chaos_rate = 0;                   // open connections dropped per second, all shards
+  bool chaos_reset = true;                 // RST (SO_LINGER 0); false: a clean close 1001
+  uint32_t backoff_histogram = no_metric;  // named histogram of backoff waits
+};
+
+// Per-connection variables ({user}, {token}, {jwt}): the user names in
+// order — a feeder's columns first (values from its row for the
+// connection, read-only and shared), then values a connection stores for
+// itself (HTTP captures, its minted JWT).
+struct vars_plan {
+  std::vector<std::string> names;
+  std::shared_ptr<const proto::csv_table> feeder;  // null: no feeder
+  enum class feeder_order : uint8_t { cycle, once, random } order = feeder_order::cycle;
+  size_t feeder_columns() const noexcept { return feeder ? feeder->column_count() : 0; }
+  size_t stored() const noexcept { return names.size() - feeder_columns(); }
+};
+
+// A JWT minted per connection into {jwt} (a stored variable).
+struct jwt_plan {
+  std::optional<proto::jwt_signer> signer;  // none: no JWT
+  std::vector<std::string> claim_names;
+  std::vector<proto::var_template> claim_values;
+  std::vector<bool> claim_is_string;  // forced to a JSON string
+  size_t stored_index = 0;            // its index among the stored variables
+};
+
+// One kind of request a connection sends on its own open-loop schedule, and
+// the reply (or, for a stream, the frames) it expects: a reply is matched to
+// its request when the JSON field `match` equals `match_value` rendered for
+// that request (JSON-RPC 2.0: /id and {seq}).
+struct request_kind {
+  std::string name;
+  proto::var_template send;         // {seq}: the request's number on its connection
+  proto::var_template match_value;  // the correlation key, rendered per request
+  proto::json_pointer match;
+  bool binary = false;
+  bool has_error = false;  // a reply with this field is an error reply
+  proto::json_pointer error;
+  double rate = 0;  // per connection per second
+  uint64_t timeout_ns = 10'000'000'000;
+  // A stream: frames until one matches `end`, or `count` frames.
+  bool stream = false;
+  bool has_end = false;
+  proto::json_predicate end;
+  uint32_t count = 0;
+  // Named metrics (client_plan::named).
+  uint32_t latency = no_metric;  // request: scheduled send -> reply; stream: -> its end
+  uint32_t first_frame = no_metric, frame_gap = no_metric;
+  uint32_t sent = no_metric, answered = no_metric, errors = no_metric, timeouts = no_metric,
+           lost = no_metric, frames = no_metric;
+};
+
+// An application heartbeat: `send` every `every_ns`, a reply matching
+// `expect` (any message, without one) within `timeout_ns`.
+struct heartbeat_plan {
+  uint64_t every_ns = 0;  // 0: none
+  proto::var_template send;
+  bool has_expect = false;
+  proto::json_predicate expect;
+  uint64_t timeout_ns = 5'000'000'000;
+  uint32_t latency = no_metric, sent = no_metric, answered = no_metric, missed = no_metric;
+};
+
+// What open connections do when it is not the stamped echo or pub/sub.
+struct steps_plan {
+  std::vector<request_kind> requests;
+  heartbeat_plan heartbeat;
+  bool listen_only = false;  // never send: count and time what the server pushes
+  uint32_t pushes = no_metric, push_gap = no_metric, unmatched = no_metric;
+
+  bool enabled() const noexcept {
+    return !requests.empty() || heartbeat.every_ns != 0 || listen_only;
+  }
+};
+
 struct client_plan {
   std::vector<client_target> targets;
   std::vector<endpoint> sources;  // local addresses to bind; ports come from the allocator
@@ -103,6 +219,11 @@ struct client_plan {
   bool raw = false;
 
   pubsub_plan pubsub;
+  lifecycle_plan lifecycle;
+  vars_plan vars;
+  jwt_plan jwt;
+  steps_plan steps;
+  named_metrics named;
 
   // wss:// (core/tls_transport.hh): every shard makes its own context from
   // these options, so resumption is per shard.

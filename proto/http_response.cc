@@ -1,6 +1,7 @@
 #include "proto/http_response.hh"
 
 #include <algorithm>
+#include <new>
 
 #include "proto/http_token.hh"
 
@@ -61,6 +62,9 @@ void http_response_parser::reset(http_response_limits limits) noexcept {
   _failure = http_failure::none;
   _keep_alive = true;
   _size_digits = _chunk_cr = false;
+  _header_read = false;
+  _kept_header.clear();
+  _body.clear();
 }
 
 parse_status http_response_parser::feed(std::string_view input, size_t& consumed) noexcept {
@@ -114,7 +118,7 @@ parse_status http_response_parser::header_complete() noexcept {
     if (!split_header_field(line, name, value)) return fail(http_failure::malformed);
     if (equals_ignore_case(name, "content-length")) {
       uint64_t n = 0;
-      if (!parse_length(value, _limits.max_body_bytes, n)) return fail(http_failure::bad_length);
+      if (!parse_length(value, body_limit(), n)) return fail(http_failure::bad_length);
       if (length_seen && n != length) return fail(http_failure::bad_length);
       length_seen = true;
       length = n;
@@ -138,12 +142,30 @@ parse_status http_response_parser::header_complete() noexcept {
   if ((coding_seen && !chunked) || (chunked && length_seen)) {
     return fail(http_failure::bad_framing);
   }
+  if (_limits.keep) {
+    // The block may view the caller's bytes, which they reuse once feed()
+    // returns; header() must outlive that.
+    try {
+      _kept_header.assign(_block.text());
+    } catch (const std::bad_alloc&) {
+      return fail(http_failure::too_large);
+    }
+  }
+  _header_read = true;
   if (_status == 204 || _status == 304 || _status == 101) {
     _stage = stage::done;
   } else if (chunked) {
     _stage = stage::chunk_size;
   } else if (length_seen) {
-    if (length > _limits.max_body_bytes) return fail(http_failure::too_large);
+    if (length > body_limit()) return fail(http_failure::too_large);
+    if (_limits.keep) {
+      try {
+        _body.reserve(
+            size_t(length));  // within the kept cap: one allocation, not a doubling series
+      } catch (const std::bad_alloc&) {
+        return fail(http_failure::too_large);
+      }
+    }
     _remaining = length;
     _body_bytes = length;
     _stage = length == 0 ? stage::done : stage::body_length;
@@ -156,7 +178,32 @@ parse_status http_response_parser::header_complete() noexcept {
 
 bool http_response_parser::count_body(uint64_t n) noexcept {
   _body_bytes += n;
-  return _body_bytes <= _limits.max_body_bytes;
+  return _body_bytes <= body_limit();
+}
+
+// False only when memory ran out: the length was checked against the cap
+// before any byte of it is kept.
+bool http_response_parser::keep_body(std::string_view bytes) noexcept {
+  if (!_limits.keep) return true;
+  try {
+    _body.append(bytes);
+  } catch (const std::bad_alloc&) {
+    return false;
+  }
+  return true;
+}
+
+std::optional<std::string_view> http_response_parser::header(std::string_view name) const noexcept {
+  if (!_header_read) return std::nullopt;
+  header_lines lines(_limits.keep ? std::string_view(_kept_header) : _block.text());
+  std::string_view line;
+  if (!lines.next(line)) return std::nullopt;  // the status line
+  while (lines.next(line)) {
+    std::string_view field, value;
+    // Every line was checked when the header was read.
+    if (split_header_field(line, field, value) && equals_ignore_case(field, name)) return value;
+  }
+  return std::nullopt;
 }
 
 parse_status http_response_parser::read_body(std::string_view input, size_t& consumed) noexcept {
@@ -171,6 +218,7 @@ parse_status http_response_parser::read_body(std::string_view input, size_t& con
     if (_stage == stage::body_until_close) {
       consumed = input.size();
       if (!count_body(input.size() - i)) return fail(http_failure::too_large);
+      if (!keep_body(input.substr(i))) return fail(http_failure::too_large);
       return parse_status::need_more;
     }
     if (i == input.size()) {
@@ -182,6 +230,7 @@ parse_status http_response_parser::read_body(std::string_view input, size_t& con
       case stage::body_length:
       case stage::chunk_data: {
         const uint64_t take = std::min<uint64_t>(_remaining, input.size() - i);
+        if (!keep_body(input.substr(i, size_t(take)))) return refuse(http_failure::too_large);
         i += size_t(take);
         _remaining -= take;
         if (_remaining == 0) _stage = _stage == stage::body_length ? stage::done : stage::chunk_end;
@@ -208,7 +257,7 @@ parse_status http_response_parser::read_body(std::string_view input, size_t& con
         if (digit < 0) return refuse(http_failure::malformed);
         _size_digits = true;
         _remaining = _remaining * 16 + uint64_t(digit);
-        if (_remaining > _limits.max_body_bytes) return refuse(http_failure::too_large);
+        if (_remaining > body_limit()) return refuse(http_failure::too_large);
         break;
       }
       case stage::chunk_end:

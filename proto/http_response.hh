@@ -1,13 +1,18 @@
 // A plain HTTP/1.1 response (RFC 9112), read incrementally from arbitrary
 // splits of what the server sent: status line, headers, and a body framed by
-// Content-Length, chunked transfer coding, or the connection's close. The
-// body is counted and skipped, never stored: horde's REST setup calls need
-// only the status. Hard limits on the header, the body and every chunk line,
-// so a peer cannot make it hold or wait for more than they allow.
+// Content-Length, chunked transfer coding, or the connection's close. By
+// default the body is counted and skipped, never stored: horde's REST setup
+// calls need only the status. A scenario step that captures values from the
+// answer (a session id from the JSON body, a token from a header) sets
+// `keep`: the final header block and the dechunked body are then copied into
+// the parser, up to a cap. Hard limits on the header, the body and every
+// chunk line, so a peer cannot make it hold or wait for more than they allow.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <string_view>
 
 #include "proto/header_block.hh"
@@ -30,6 +35,12 @@ struct http_response_limits {
       8192;  // status line and trailer included; capped at header_block_capacity
   size_t max_headers = 64;
   uint64_t max_body_bytes = 1 << 20;
+  // Keep the final header block and the body (chunked coding removed) for
+  // header() and body(). A kept body over max_kept_body_bytes (or over
+  // max_body_bytes, whichever is smaller) is too_large: what is kept is
+  // memory a peer chooses, so it has its own, smaller cap.
+  bool keep = false;
+  uint64_t max_kept_body_bytes = 64 * 1024;
 };
 
 class http_response_parser {
@@ -49,6 +60,16 @@ class http_response_parser {
   uint64_t body_bytes() const noexcept { return _body_bytes; }
   http_failure failure() const noexcept { return _failure; }
 
+  // The first field named `name` (ASCII case-insensitive) of the final
+  // header, its value trimmed; nullopt before the header is read or when
+  // absent. With `keep` the view is valid until reset(); without it, it views
+  // the bytes the header arrived in when it arrived whole in one feed (valid
+  // only while the caller keeps those bytes), the parser's own copy otherwise.
+  std::optional<std::string_view> header(std::string_view name) const noexcept;
+  // The body read so far, dechunked, when `keep` is set (empty otherwise);
+  // once done, body().size() == body_bytes(). Valid until the next feed or reset().
+  std::string_view body() const noexcept { return _body; }
+
  private:
   enum class stage : uint8_t {
     header,
@@ -67,6 +88,12 @@ class http_response_parser {
   parse_status header_complete() noexcept;
   parse_status read_body(std::string_view input, size_t& consumed) noexcept;
   bool count_body(uint64_t n) noexcept;
+  bool keep_body(std::string_view bytes) noexcept;
+  uint64_t body_limit() const noexcept {
+    return _limits.keep && _limits.max_kept_body_bytes < _limits.max_body_bytes
+               ? _limits.max_kept_body_bytes
+               : _limits.max_body_bytes;
+  }
   parse_status fail(http_failure why) noexcept {
     _failure = why;
     _stage = stage::failed;
@@ -75,6 +102,8 @@ class http_response_parser {
 
   header_block _block;
   http_response_limits _limits;
+  std::string _kept_header;  // keep: the final header block; capacity reused across resets
+  std::string _body;         // keep: the body so far, dechunked
   uint64_t _remaining = 0;   // body_length, chunk_data: bytes still to skip
   uint64_t _body_bytes = 0;  // body bytes so far (chunk payloads only, when chunked)
   uint32_t _line_bytes = 0;  // chunk size line or trailer line so far
@@ -85,6 +114,7 @@ class http_response_parser {
   bool _keep_alive = true;
   bool _size_digits = false;  // chunk_size: a hex digit seen
   bool _chunk_cr = false;     // chunk_end: the CR seen
+  bool _header_read = false;  // the final header was read and accepted
 };
 
 }  // namespace horde::proto

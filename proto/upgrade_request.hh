@@ -41,6 +41,14 @@ class upgrade_request_template {
   // Writes size() bytes to out with `key` (ws_key_length characters) in place.
   void write(char* out, std::string_view key) const noexcept;
   std::string render(std::string_view key) const;
+  // The request around the key: what comes before it and after it (a
+  // scenario renders per-connection {variables} in each).
+  std::string_view before_key() const noexcept {
+    return std::string_view(_text).substr(0, _key_offset);
+  }
+  std::string_view after_key() const noexcept {
+    return std::string_view(_text).substr(_key_offset + ws_key_length);
+  }
 
  private:
   std::string _text;  // with a blank where the key goes

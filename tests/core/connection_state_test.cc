@@ -28,6 +28,7 @@ TEST(ConnectionState, TheTableAllowsExactlyTheLifecycle) {
       {conn_state::closing, conn_event::tear_down, conn_state::tearing},
       {conn_state::tearing, conn_event::settled, conn_state::done},
       {conn_state::done, conn_event::relaunch, conn_state::idle},
+      {conn_state::idle, conn_event::abandon, conn_state::done},
   };
   size_t allowed_count = 0;
   for (size_t s = 0; s < size_t(conn_state::count); ++s) {

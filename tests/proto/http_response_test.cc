@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -137,6 +139,122 @@ TEST(HttpResponse, LimitsOnHeaderBodyAndChunkLines) {
   size_t used = 0;
   EXPECT_EQ(parser.feed("HTTP/1.1 200 OK\r\n\r\n0123456789", used), parse_status::need_more);
   EXPECT_EQ(parser.feed("x", used), parse_status::invalid);  // until close, over the limit
+}
+
+http_response_limits keep_limits(uint64_t cap = 64 * 1024) {
+  http_response_limits limits;
+  limits.keep = true;
+  limits.max_kept_body_bytes = cap;
+  return limits;
+}
+
+// Feeds `input` split at `split`, from a buffer overwritten after each feed
+// (as a socket's receive buffer is), and returns the kept body and a header.
+struct kept {
+  parse_status status;
+  std::string body;
+  std::optional<std::string> header;
+};
+
+kept feed_kept_split(std::string_view input, size_t split, std::string_view name,
+                     http_response_limits limits = keep_limits()) {
+  http_response_parser parser;
+  parser.reset(limits);
+  std::string buffer(input.substr(0, split));
+  size_t used = 0;
+  parse_status status = parser.feed(buffer, used);
+  std::fill(buffer.begin(), buffer.end(), '#');
+  if (status == parse_status::need_more) {
+    buffer.assign(input.substr(split));
+    status = parser.feed(buffer, used);
+    std::fill(buffer.begin(), buffer.end(), '#');
+  }
+  kept k{status, std::string(parser.body()), std::nullopt};
+  if (status == parse_status::done) {
+    EXPECT_EQ(parser.body().size(), parser.body_bytes());
+  }
+  if (auto value = parser.header(name)) k.header = std::string(*value);
+  return k;
+}
+
+TEST(HttpResponse, KeepsTheBodyAndHeadersAtEverySplit) {
+  const std::string r =
+      "HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nX-Token: abc.def\r\n"
+      "x-token: second\r\nContent-Length: 28\r\n\r\n{\"session_id\":\"s-1\",\"n\":2}\r\n";
+  for (size_t split = 0; split <= r.size(); ++split) {
+    const kept k = feed_kept_split(r, split, "x-TOKEN");
+    ASSERT_EQ(k.status, parse_status::done) << "split at " << split;
+    EXPECT_EQ(k.body, "{\"session_id\":\"s-1\",\"n\":2}\r\n") << "split at " << split;
+    EXPECT_EQ(k.header, "abc.def") << "split at " << split;  // the first one
+  }
+}
+
+TEST(HttpResponse, KeptChunkedBodyIsDechunked) {
+  const std::string r =
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "5;note=x\r\nhello\r\n1A\r\nabcdefghijklmnopqrstuvwxyz\r\n0\r\nX-Trailer: 1\r\n\r\n";
+  for (size_t split = 0; split <= r.size(); ++split) {
+    const kept k = feed_kept_split(r, split, "transfer-encoding");
+    ASSERT_EQ(k.status, parse_status::done) << "split at " << split;
+    EXPECT_EQ(k.body, "helloabcdefghijklmnopqrstuvwxyz") << "split at " << split;
+    EXPECT_EQ(k.header, "chunked");
+  }
+  // Trailer fields are not header fields.
+  EXPECT_EQ(feed_kept_split(r, 3, "x-trailer").header, std::nullopt);
+}
+
+TEST(HttpResponse, KeptBodyUntilCloseAndInterimHeadersAreNotKept) {
+  http_response_parser parser;
+  parser.reset(keep_limits());
+  size_t used = 0;
+  EXPECT_EQ(parser.header("server"), std::nullopt);  // nothing read yet
+  EXPECT_EQ(parser.feed("HTTP/1.1 100 Continue\r\nX-Interim: 1\r\n\r\nHTTP/1.0 200 OK\r\n", used),
+            parse_status::need_more);
+  EXPECT_EQ(parser.header("x-interim"), std::nullopt);
+  EXPECT_EQ(parser.feed("Server:  t  \r\n\r\nab", used), parse_status::need_more);
+  EXPECT_EQ(parser.feed("cd", used), parse_status::need_more);
+  EXPECT_EQ(parser.finish_at_close(), parse_status::done);
+  EXPECT_EQ(parser.body(), "abcd");
+  EXPECT_EQ(parser.header("server"), "t");
+  EXPECT_EQ(parser.header("x-interim"), std::nullopt);
+  parser.reset(keep_limits());
+  EXPECT_EQ(parser.body(), "");
+  EXPECT_EQ(parser.header("server"), std::nullopt);
+}
+
+TEST(HttpResponse, KeptBodyOverTheCapIsTooLarge) {
+  const std::string over_length = "HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\n";
+  const std::string over_chunks =
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n6\r\naaaaaa\r\n5\r\n";
+  const std::string over_close = "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n0123456789x";
+  for (const std::string& r : {over_length, over_chunks, over_close}) {
+    http_response_parser parser;
+    parser.reset(keep_limits(10));
+    size_t used = 0;
+    EXPECT_EQ(parser.feed(r, used), parse_status::invalid) << r;
+    EXPECT_EQ(parser.failure(), http_failure::too_large) << r;
+  }
+  // At the cap exactly is fine; the default cap is 64 KiB.
+  EXPECT_EQ(feed_kept_split("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n0123456789", 7, "x",
+                            keep_limits(10))
+                .status,
+            parse_status::done);
+  const std::string big = "HTTP/1.1 200 OK\r\nContent-Length: 65537\r\n\r\n";
+  EXPECT_EQ(feed_kept_split(big, 0, "x").status, parse_status::invalid);
+  EXPECT_EQ(feed_split(big, 0).status, parse_status::need_more);  // not kept: 1 MiB limit
+}
+
+TEST(HttpResponse, HeaderWithoutKeepAndNoBodyKept) {
+  http_response_parser parser;
+  parser.reset();
+  size_t used = 0;
+  const std::string r = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nETag: \"x\"\r\n\r\nok";
+  EXPECT_EQ(parser.feed(r, used), parse_status::done);
+  EXPECT_EQ(parser.header("etag"), "\"x\"");  // views `r`, still alive
+  EXPECT_EQ(parser.header("content-length"), "2");
+  EXPECT_EQ(parser.header("content"), std::nullopt);
+  EXPECT_EQ(parser.body(), "");
+  EXPECT_EQ(parser.body_bytes(), 2u);
 }
 
 }  // namespace
