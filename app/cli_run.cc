@@ -1,8 +1,15 @@
 // `horde run`'s flags: every one with what it means (horde run --help).
 #include <CLI/CLI.hpp>
 
+#include <memory>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "app/cli.hh"
 #include "app/cli_commands.hh"
+#include "app/scenario_file.hh"
 
 namespace horde::app {
 namespace {
@@ -225,6 +232,226 @@ void add_group_setup_flags(CLI::App* run_cmd, run_options& run) {
       ->group(setup_group);
 }
 
+// What the Scenario flags say before they become scenario_spec entries: the
+// file to read, and the one-liner's feeders, request and heartbeat.
+struct scenario_flags {
+  std::string file;
+  std::vector<std::string> feeders;
+  request_spec request;
+  heartbeat_spec heartbeat;
+};
+
+// A scenario file's error is a usage error (run_cli exits 2), its message
+// already naming file:line:column.
+class scenario_error : public CLI::ParseError {
+ public:
+  explicit scenario_error(std::string message)
+      : CLI::ParseError("ScenarioError", std::move(message), CLI::ExitCodes::ValidationError) {}
+};
+
+void add_scenario_flags(CLI::App* run_cmd, run_options& run, scenario_flags& flags) {
+  auto& life = run.scenario.lifecycle;
+  const std::string group = "Scenario (docs/scenarios.md; examples/ has one per kind of test)";
+  run_cmd
+      ->add_option("--scenario", flags.file,
+                   "Read the run from a YAML file. Every flag here has its key, the long name "
+                   "without dashes (connections: 100k, connect-rate: 5000/s, header: [...]), "
+                   "and blocks describe what each connection does: feeders, http steps, jwt, "
+                   "requests, heartbeat, lifecycle. Flags given on the command line override "
+                   "the file's values. e.g. horde run --scenario examples/003-jsonrpc-calls.yaml")
+      ->type_name("FILE")
+      ->group(group);
+  run_cmd
+      ->add_option("--feeder", flags.feeders,
+                   "A CSV file whose header row names variables; connection i takes row i "
+                   "(cycling), so a file 'user,password' gives {user} and {password} to the URL, "
+                   "headers and templates, e.g. --feeder users.csv -H 'X-User: {user}' "
+                   "(repeatable)")
+      ->type_name("FILE")
+      ->group(group);
+  run_cmd
+      ->add_option("--lifetime", life.lifetime,
+                   "Close each connection after this long (e.g. 60s), as clients that come and "
+                   "go do; with --reconnect it comes back. Default: it lives for the whole run")
+      ->group(group);
+  run_cmd
+      ->add_option("--lifetime-jitter", life.lifetime_jitter,
+                   "Spread lifetimes uniformly by +/- this, so closes do not come in waves: "
+                   "--lifetime 60s --lifetime-jitter 10s lives 50-70 s")
+      ->group(group);
+  run_cmd
+      ->add_flag("--reconnect", life.reconnect,
+                 "Reopen a connection that the server closed, that failed or whose lifetime "
+                 "ended, after an exponential backoff with full jitter (a wait drawn from 0 to "
+                 "min(cap, base x 2^attempt)), re-running its HTTP steps, upgrade and "
+                 "subscriptions, so the live count returns to the plan")
+      ->group(group);
+  run_cmd
+      ->add_option("--backoff-base", life.backoff_base,
+                   "With --reconnect: the first attempt's wait is drawn from 0 to this; each "
+                   "failed attempt doubles the bound")
+      ->capture_default_str()
+      ->group(group);
+  run_cmd
+      ->add_option("--backoff-cap", life.backoff_cap,
+                   "With --reconnect: the bound stops doubling here (e.g. 30s)")
+      ->capture_default_str()
+      ->group(group);
+  run_cmd
+      ->add_option("--max-attempts", life.max_attempts,
+                   "With --reconnect: give a connection up after this many failed attempts in "
+                   "a row (e.g. 5); 0 = never")
+      ->capture_default_str()
+      ->group(group);
+  run_cmd
+      ->add_option("--chaos-rate", life.chaos_rate,
+                   "Drop this many live connections per second over all shards (e.g. 100/s) to "
+                   "measure the server's reconnect storm; with --reconnect they come back")
+      ->group(group);
+  run_cmd
+      ->add_option("--chaos-mode", life.chaos_mode,
+                   "How --chaos-rate drops a connection: reset (abortive, the server sees a "
+                   "TCP RST) or close (a clean close frame, 1001 going away)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"reset", "close"}))
+      ->group(group);
+  run_cmd
+      ->add_flag("--listen-only", run.scenario.listen_only,
+                 "Never send (no echo messages, no requests): count and time every message the "
+                 "server pushes on its own (per-connection gaps, messages/s), for servers that "
+                 "push unprompted, e.g. a ticker or a notification feed")
+      ->group(group);
+  run_cmd
+      ->add_option("--request", flags.request.send,
+                   "Send this template at --rate on each connection and time the reply whose "
+                   "--match field equals the request's {seq}, from the scheduled send; many "
+                   "may be in flight. JSON-RPC 2.0: --request "
+                   "'{\"jsonrpc\":\"2.0\",\"id\":{seq},\"method\":\"add\",\"params\":[1,2]}'. "
+                   "Several kinds, streams and per-request rates: 'requests:' in a --scenario")
+      ->type_name("TEMPLATE")
+      ->group(group);
+  run_cmd
+      ->add_option("--match", flags.request.match,
+                   "The JSON pointer of the reply field that must equal the request's {seq} "
+                   "(JSON-RPC: /id; a nested one: /meta/request_id)")
+      ->capture_default_str()
+      ->type_name("PTR")
+      ->group(group);
+  run_cmd
+      ->add_option("--error-field", flags.request.error,
+                   "A reply carrying this JSON pointer is an error reply, counted by its value, "
+                   "e.g. /error/code for JSON-RPC")
+      ->type_name("PTR")
+      ->group(group);
+  run_cmd
+      ->add_option("--request-timeout", flags.request.timeout,
+                   "A reply later than this (from the scheduled send) counts as a timeout")
+      ->capture_default_str()
+      ->group(group);
+  run_cmd
+      ->add_option("--heartbeat-every", flags.heartbeat.every,
+                   "Send --heartbeat-send this often on each connection (e.g. 25s), as chat "
+                   "clients do to keep their session alive; misses are counted")
+      ->group(group);
+  run_cmd
+      ->add_option("--heartbeat-send", flags.heartbeat.send,
+                   "The heartbeat, a template, e.g. '{\"type\":\"ping\",\"t\":{now_ms}}'")
+      ->type_name("TEMPLATE")
+      ->group(group);
+  run_cmd
+      ->add_option("--heartbeat-expect", flags.heartbeat.expect,
+                   "The reply that answers a heartbeat, a JSON predicate, e.g. "
+                   "'/type == \"pong\"'; none within --heartbeat-timeout is a miss. Default: "
+                   "any message answers")
+      ->type_name("PREDICATE")
+      ->group(group);
+  run_cmd
+      ->add_option("--heartbeat-timeout", flags.heartbeat.timeout, "Time for a heartbeat's reply")
+      ->capture_default_str()
+      ->group(group);
+}
+
+// Where a block set by flags came from: the file's block, else the first of
+// its flags the file gave, else the command line.
+spec_origin block_origin(const scenario_file& file, const spec_origin& block,
+                         const std::vector<std::string>& flags) {
+  if (block.line > 0) return block;
+  for (const flag_value& value : file.flags)
+    for (const std::string& flag : flags)
+      if (value.flag == flag) return value.origin;
+  return spec_origin{"", 0, 0, "--" + flags.front()};
+}
+
+// After every flag: the scenario file's values go under the command line's,
+// then the one-liner's feeders, request and heartbeat become spec entries.
+void finish_scenario(CLI::App& run_cmd, run_options& run, scenario_flags& flags) {
+  std::set<const CLI::Option*> given;  // on the command line
+  for (const CLI::Option* opt : run_cmd.get_options())
+    if (opt->count() > 0) given.insert(opt);
+  auto on_command_line = [&](const char* flag) {
+    return given.count(run_cmd.get_option(flag)) > 0;
+  };
+  auto set_anywhere = [&](const char* flag) { return run_cmd.get_option(flag)->count() > 0; };
+
+  scenario_file file;
+  if (!flags.file.empty()) {
+    auto read = read_scenario_file(flags.file, flag_keys(run_cmd));
+    if (!read) throw scenario_error(read.error().message);
+    if (auto applied = apply_flag_values(*read, run_cmd, given); !applied)
+      throw scenario_error(applied.error().message);
+    file = std::move(*read);
+  }
+
+  scenario_spec& spec = run.scenario;
+  spec.source_file = flags.file;
+  spec.feeders = std::move(file.spec.feeders);
+  if (on_command_line("--feeder")) {
+    spec.feeders.clear();
+    for (const std::string& feeder : flags.feeders)
+      spec.feeders.push_back(feeder_spec{feeder, "cycle", spec_origin{"", 0, 0, "--feeder"}});
+  }
+  spec.http_steps = std::move(file.spec.http_steps);
+  spec.jwt = std::move(file.spec.jwt);
+
+  if (!flags.request.send.empty()) {  // the one-liner's (a file's `request:` and
+                                      // `requests:` together were refused)
+    request_spec request = flags.request;
+    request.origin = block_origin(file, {}, {"request"});
+    spec.requests = {std::move(request)};
+  } else {
+    // A file's requests: --match, --error-field and --request-timeout given
+    // on the command line override every entry; as top-level keys of the
+    // file they fill what an entry left out.
+    spec.requests = std::move(file.spec.requests);
+    struct override_field {
+      const char* flag;
+      const char* key;
+      std::string request_spec::*field;
+    };
+    const override_field fields[] = {{"--match", "match", &request_spec::match},
+                                     {"--error-field", "error", &request_spec::error},
+                                     {"--request-timeout", "timeout", &request_spec::timeout}};
+    for (size_t i = 0; i < spec.requests.size(); ++i)
+      for (const override_field& f : fields)
+        if (on_command_line(f.flag) ||
+            (set_anywhere(f.flag) && file.request_keys[i].count(f.key) == 0))
+          spec.requests[i].*f.field = flags.request.*f.field;
+  }
+
+  spec.heartbeats.clear();
+  if (set_anywhere("--heartbeat-every") || set_anywhere("--heartbeat-send") ||
+      set_anywhere("--heartbeat-expect") || set_anywhere("--heartbeat-timeout")) {
+    heartbeat_spec heartbeat = flags.heartbeat;
+    heartbeat.origin = block_origin(
+        file, file.heartbeat_origin,
+        {"heartbeat-every", "heartbeat-send", "heartbeat-expect", "heartbeat-timeout"});
+    spec.heartbeats.push_back(std::move(heartbeat));
+  }
+  spec.lifecycle.origin = block_origin(file, file.lifecycle_origin,
+                                       {"lifetime", "lifetime-jitter", "reconnect", "backoff-base",
+                                        "backoff-cap", "max-attempts", "chaos-rate", "chaos-mode"});
+}
+
 }  // namespace
 
 CLI::App* add_run_command(CLI::App& cli, run_options& run) {
@@ -248,12 +475,20 @@ CLI::App* add_run_command(CLI::App& cli, run_options& run) {
       "  horde run ws://10.0.0.5:8080/ -H 'Authorization: Bearer xyz' --subprotocol chat.v1\n"
       "  horde run -c 100k --groups 3M --subscriptions 30 --publishers 1000 --rate 10/s\n"
       "  horde run -c 10k --groups 1 --subscriptions 1 --publishers 1 --rate 100/s   "
-      "(broadcast)\n");
+      "(broadcast)\n"
+      "  horde run ws://127.0.0.1:9000/ -c 1000 --rate 10/s --error-field /error/code \\\n"
+      "      --request '{\"jsonrpc\":\"2.0\",\"id\":{seq},\"method\":\"add\",\"params\":[1,2]}'\n"
+      "  horde run --scenario examples/004-jwt-token-stream.yaml -c 5000   (file, flag wins)\n");
   run_cmd->footer(run_cmd->get_footer() + "\n" + exit_codes_text);
   add_load_flags(run_cmd, run);
   add_host_flags(run_cmd, run);
   add_pubsub_flags(run_cmd, run);
   add_group_setup_flags(run_cmd, run);
+  // The scenario flags' values outlive add_run_command: the callback that
+  // reads them owns them, and the options write into them.
+  auto flags = std::make_shared<scenario_flags>();
+  add_scenario_flags(run_cmd, run, *flags);
+  run_cmd->final_callback([run_cmd, &run, flags] { finish_scenario(*run_cmd, run, *flags); });
   return run_cmd;
 }
 

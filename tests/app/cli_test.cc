@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -43,6 +45,31 @@ TEST(Cli, UsageErrorsExitTwoAndHelpZero) {
   const std::string help = testing::internal::GetCapturedStdout();
   EXPECT_NE(help.find("--percentiles"), std::string::npos);
   EXPECT_NE(help.find("Exit codes:"), std::string::npos);
+}
+
+// A scenario file's mistake is a usage error: exit 2, the place on stderr.
+TEST(Cli, ABadScenarioFileExitsTwoAndSaysWhere) {
+  const std::string path = testing::TempDir() + "cli_test_bad_scenario.yaml";
+  std::ofstream(path) << "connections: 10\nconections: 20\n";
+  testing::internal::CaptureStderr();
+  EXPECT_EQ(cli({"horde", "run", "--scenario", path}), 2);
+  const std::string err = testing::internal::GetCapturedStderr();
+  EXPECT_NE(err.find(path + ":2:1: unknown key 'conections' (did you mean 'connections'?)"),
+            std::string::npos)
+      << err;
+  std::remove(path.c_str());
+}
+
+TEST(Cli, RunHelpTeachesTheScenarioFlags) {
+  testing::internal::CaptureStdout();
+  EXPECT_EQ(cli({"horde", "run", "--help"}), 0);
+  const std::string help = testing::internal::GetCapturedStdout();
+  for (const char* flag :
+       {"--scenario FILE", "--feeder FILE", "--lifetime", "--lifetime-jitter", "--reconnect",
+        "--backoff-base", "--backoff-cap", "--max-attempts", "--chaos-rate", "--chaos-mode",
+        "--listen-only", "--request TEMPLATE", "--match PTR", "--error-field PTR",
+        "--request-timeout", "--heartbeat-every", "--heartbeat-send", "--heartbeat-expect"})
+    EXPECT_NE(help.find(flag), std::string::npos) << flag;
 }
 
 }  // namespace
