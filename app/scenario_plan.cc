@@ -2,12 +2,14 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <fstream>
 #include <memory>
 #include <sstream>
 
 #include "app/units.hh"
 #include "proto/csv_table.hh"
+#include "proto/http_request.hh"
 #include "proto/json_fields.hh"
 #include "proto/jwt.hh"
 #include "proto/var_template.hh"
@@ -163,6 +165,102 @@ result<void> jwt_into(const scenario_spec& spec, run_plan& out) {
 }
 
 result<proto::json_pointer> pointer_at(const std::string& text, const spec_origin& origin,
+                                       const char* flag);
+
+// "http://host:port" and the path template after it.
+std::pair<std::string, std::string> split_origin(const std::string& url) {
+  const size_t scheme_end = url.find("://");
+  const size_t path = url.find('/', scheme_end == std::string::npos ? 0 : scheme_end + 3);
+  if (path == std::string::npos) return {url, "/"};
+  return {url.substr(0, path), url.substr(path)};
+}
+
+// Captures become stored variables (before {jwt}, whose claims may use them).
+result<void> capture_names_into(const scenario_spec& spec, run_plan& out) {
+  for (const http_step_spec& step : spec.http_steps) {
+    for (const capture_spec& c : step.captures) {
+      auto& names = out.client.vars.names;
+      if (std::find(names.begin(), names.end(), c.variable) != names.end())
+        return make_error(where(c.origin, "capture") + "{" + c.variable +
+                          "} is already a variable (a feeder column or another capture)");
+      names.push_back(c.variable);
+    }
+  }
+  return {};
+}
+
+result<void> http_steps_into(const run_options& o, const scenario_spec& spec, run_plan& out) {
+  if (spec.http_steps.empty()) return {};
+  if (o.url.empty())
+    return make_error(where(spec.http_steps[0].origin, "http") +
+                      "HTTP steps need the server's URL (the embedded server has no HTTP API)");
+  const auto [ws_origin, ws_path] = split_origin(o.url);
+  (void)ws_path;
+  std::string ws_as_http = ws_origin;
+  if (ws_as_http.rfind("ws://", 0) == 0) ws_as_http = "http://" + ws_as_http.substr(5);
+  if (ws_as_http.rfind("wss://", 0) == 0) ws_as_http = "https://" + ws_as_http.substr(6);
+  auto ws_url = proto::parse_http_url(ws_as_http + "/");
+  if (!ws_url) return make_error("the URL: " + ws_url.error().message);
+  size_t stored = out.client.vars.feeder_columns();
+  for (size_t i = 0; i < spec.http_steps.size(); ++i) {
+    const http_step_spec& step = spec.http_steps[i];
+    core::http_step_plan plan;
+    plan.name = step.name.empty() ? fmt::format("http{}", i) : step.name;
+    const auto [origin, path] = split_origin(step.url);
+    auto url = proto::parse_http_url(origin + "/");
+    if (!url) return make_error(where(step.origin, "http.url") + url.error().message);
+    if (url->scheme != ws_url->scheme || url->host != ws_url->host || url->port != ws_url->port)
+      return make_error(where(step.origin, "http.url") +
+                        fmt::format("{} is not the WebSocket's origin ({}): the steps run on the "
+                                    "connection's own socket, which then upgrades",
+                                    origin, ws_as_http));
+    plan.host = url->host_header();
+    plan.method = step.method;
+    auto target = template_at(path, out, step.origin, "http.url");
+    if (!target) return target.error();
+    plan.target = std::move(*target);
+    for (const std::string& header : step.headers) {
+      auto h = template_at(header, out, step.origin, "http.headers");
+      if (!h) return h.error();
+      plan.headers.push_back(std::move(*h));
+    }
+    auto body = template_at(step.body, out, step.origin, "http.body");
+    if (!body) return body.error();
+    plan.body = std::move(*body);
+    plan.expect = step.expect_status;
+    auto timeout = duration_at(step.timeout, step.origin, "http.timeout");
+    if (!timeout) return timeout.error();
+    plan.timeout_ns = *timeout;
+    for (const capture_spec& c : step.captures) {
+      core::http_capture capture;
+      const auto& names = out.client.vars.names;
+      capture.stored_index =
+          size_t(std::find(names.begin(), names.end(), c.variable) - names.begin()) -
+          out.client.vars.feeder_columns();
+      if (!c.header.empty()) {
+        capture.from_header = true;
+        capture.header = c.header;
+      } else {
+        auto pointer = pointer_at(c.json, c.origin, "capture");
+        if (!pointer) return pointer.error();
+        capture.json = std::move(*pointer);
+      }
+      plan.captures.push_back(std::move(capture));
+    }
+    auto& named = out.client.named;
+    plan.latency = named.histogram("http." + plan.name);
+    plan.ok = named.counter("http." + plan.name + ".ok");
+    plan.failed = named.counter("http." + plan.name + ".failed");
+    out.client.http_steps.push_back(std::move(plan));
+  }
+  (void)stored;
+  out.notes.push_back(fmt::format(
+      "http: {} step(s) per connection before the upgrade, on its own socket (kept alive)",
+      spec.http_steps.size()));
+  return {};
+}
+
+result<proto::json_pointer> pointer_at(const std::string& text, const spec_origin& origin,
                                        const char* flag) {
   auto parsed = proto::json_pointer::parse(text);
   if (!parsed) return make_error(where(origin, flag) + parsed.error().message);
@@ -290,7 +388,9 @@ result<void> scenario_into(const run_options& options, run_plan& out) {
   const scenario_spec& spec = options.scenario;
   if (auto done = lifecycle_into(spec.lifecycle, out); !done) return done;
   if (auto done = feeder_into(spec, out); !done) return done;
+  if (auto done = capture_names_into(spec, out); !done) return done;
   if (auto done = jwt_into(spec, out); !done) return done;
+  if (auto done = http_steps_into(options, spec, out); !done) return done;
   if (auto done = steps_into(options, out); !done) return done;
   return {};
 }

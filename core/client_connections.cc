@@ -258,7 +258,12 @@ void client_connections::launch(uint32_t slot, uint8_t target_index, uint64_t no
   c.deadline_ns = now + _plan.connect_timeout_ns;
   ++_pending_connects;
   _metrics.counters.attempts.add();
-  if (_transport.websocket()) prepare_upgrade(c, target);
+  if (steps_first()) {
+    c.http_step = 0;
+    if (!send_step(c, now)) return;
+  } else if (_transport.websocket()) {
+    prepare_upgrade(c, target);
+  }
   launch_chain(c, target, bind_to, _transport.websocket());
 }
 
@@ -287,6 +292,77 @@ void client_connections::prepare_upgrade(connection& c, const client_target& tar
   c.out.commit(size);
 }
 
+// The HTTP step c.http_step's request, into c.out (sent with the connect
+// chain for the first, at once for the next).
+bool client_connections::send_step(connection& c, uint64_t now) noexcept {
+  _scratch.clear();
+  if (!_steps->render(slot_of(c), c.http_step, _scratch)) {
+    if (c.state == conn_state::connecting) {
+      finish_failed(c, failure_reason::bad_variable_value);
+    } else {
+      teardown(slot_of(c), failure_reason::bad_variable_value);
+    }
+    return false;
+  }
+  if (c.http == nullptr) c.http = _http_parsers.take();
+  proto::http_response_limits limits;
+  limits.keep = true;
+  c.http->reset(limits);
+  uint8_t* request = c.out.prepare(uint32_t(_scratch.size()));
+  if (request != nullptr) {
+    std::memcpy(request, _scratch.data(), _scratch.size());
+    c.out.commit(uint32_t(_scratch.size()));
+  }
+  c.phase_start_ns = now;
+  return true;
+}
+
+void client_connections::feed_http(connection& c, std::span<const uint8_t> bytes,
+                                   uint64_t now) noexcept {
+  size_t consumed = 0;
+  const auto status = c.http->feed(
+      std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), consumed);
+  if (status == proto::parse_status::need_more) return;
+  if (status == proto::parse_status::invalid) {
+    _steps->count_failed(c.http_step);
+    teardown(slot_of(c), failure_reason::http_step_invalid);
+    return;
+  }
+  if (auto failed = _steps->judge(slot_of(c), c.http_step, *c.http, now - c.phase_start_ns)) {
+    teardown(slot_of(c), *failed);
+    return;
+  }
+  if (!c.http->keep_alive()) {
+    teardown(slot_of(c), failure_reason::http_not_kept_alive);
+    return;
+  }
+  if (++c.http_step < _steps->count()) {
+    if (!send_step(c, now)) return;
+    c.deadline_ns = now + _steps->timeout_ns(c.http_step);
+    schedule(c);
+    flush(c);
+    return;
+  }
+  steps_done(c, now);
+}
+
+// The steps answered: the connection's JWT and upgrade request (which may
+// use the captures) go out on the same socket.
+void client_connections::steps_done(connection& c, uint64_t now) noexcept {
+  _http_parsers.give(c.http);
+  const client_target& target = _plan.targets[c.target];
+  move(c, conn_event::steps_done);
+  if (!prepare_identity(c, target, now)) {
+    teardown(slot_of(c), failure_reason::bad_variable_value);
+    return;
+  }
+  prepare_upgrade(c, target);
+  c.phase_start_ns = now;
+  c.deadline_ns = now + _plan.upgrade_timeout_ns;
+  schedule(c);
+  flush(c);
+}
+
 bool client_connections::prepare_identity(connection& c, const client_target& target,
                                           uint64_t now) noexcept {
   if (_vars == nullptr) return true;
@@ -295,7 +371,8 @@ bool client_connections::prepare_identity(connection& c, const client_target& ta
   values.conn = _vars->conn_id(slot);
   values.realtime_ns = int64_t(realtime_ns());
   values.random_state = &_random_state;
-  _vars->clear(slot);
+  if (c.state == conn_state::connecting) _vars->clear(slot);  // launched: captures come later
+  if (steps_first() && c.state == conn_state::connecting) return true;  // after the steps
   if (const jwt_plan& jwt = _plan.jwt; jwt.signer) {
     // Claims rendered back to back, then viewed: no allocation once warm.
     values.user = _vars->values(slot);
@@ -468,6 +545,13 @@ void client_connections::on_timer(timer_node& node, uint64_t now) noexcept {
         return;
       }
       break;
+    case conn_state::requesting:
+      if (expired) {
+        _steps->count_failed(c->http_step);
+        teardown(slot_of(*c), failure_reason::http_step_timeout);
+        return;
+      }
+      break;
     case conn_state::idle:
       if (c->waiting_relaunch && expired) {
         relaunch(*c, now);
@@ -610,7 +694,7 @@ void client_connections::on_connect(connection& c, int res, uint64_t now) noexce
       move(c, conn_event::connected_tls);
       break;
     case client_transport::kind::plain:
-      move(c, conn_event::connected_plain);
+      move(c, steps_first() ? conn_event::connected_http : conn_event::connected_plain);
       break;
   }
   if (c.abort_after_chain) {
@@ -626,6 +710,7 @@ void client_connections::on_connect(connection& c, int res, uint64_t now) noexce
   }
   c.phase_start_ns = now;
   c.deadline_ns = now + (c.state == conn_state::tls_handshaking ? _plan.tls_timeout_ns
+                         : c.state == conn_state::requesting    ? _steps->timeout_ns(c.http_step)
                                                                 : _plan.upgrade_timeout_ns);
   schedule(c);
 }
@@ -646,6 +731,7 @@ void client_connections::settle_failed_chain(connection& c, uint64_t now) noexce
   c.out.release();
   _transport.release(slot_of(c));
   _parsers.give(c.upgrade);
+  _http_parsers.give(c.http);
   const bool port_busy =
       (c.chain_failed_op == op::bind && error == -EADDRINUSE) || error == -EADDRNOTAVAIL;
   if (c.abort_after_chain) {
@@ -769,6 +855,10 @@ void client_connections::feed_plain(connection& c, std::span<const uint8_t> byte
     });
     return;
   }
+  if (c.state == conn_state::requesting) {
+    feed_http(c, bytes, now);
+    return;
+  }
   if (c.state == conn_state::upgrading && !feed_upgrade(c, bytes, now)) return;
   if (bytes.empty()) return;
   if (c.state == conn_state::open || c.state == conn_state::closing)
@@ -866,9 +956,10 @@ void client_connections::secured(connection& c, uint64_t now) noexcept {
   } else {
     _metrics.counters.tls.full_handshakes.add();
   }
-  move(c, conn_event::secured);
+  move(c, steps_first() ? conn_event::secured_http : conn_event::secured);
   c.phase_start_ns = now;
-  c.deadline_ns = now + _plan.upgrade_timeout_ns;
+  c.deadline_ns =
+      now + (steps_first() ? _steps->timeout_ns(c.http_step) : _plan.upgrade_timeout_ns);
   schedule(c);
 }
 
@@ -933,6 +1024,9 @@ void client_connections::cut_short(uint32_t slot) noexcept {
     case conn_state::upgrading:
       teardown(slot, failure_reason::unfinished_upgrade);
       break;
+    case conn_state::requesting:
+      teardown(slot, failure_reason::unfinished_http);
+      break;
     default:
       break;
   }
@@ -983,6 +1077,7 @@ void client_connections::finish(connection& c) noexcept {
   c.out.release();
   _transport.release(slot_of(c));
   _parsers.give(c.upgrade);
+  _http_parsers.give(c.http);
   c.session.reset(_ws_env);
   if (c.port.port != 0) _ports.release(c.port);
   c.port = {};

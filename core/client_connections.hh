@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <vector>
@@ -26,6 +27,7 @@
 #include "core/client_transport.hh"
 #include "core/connection_state.hh"
 #include "core/connection_vars.hh"
+#include "core/http_steps.hh"
 #include "core/metrics.hh"
 #include "core/out_buffer.hh"
 #include "core/plan.hh"
@@ -36,6 +38,7 @@
 #include "core/slot_io.hh"
 #include "core/timer_wheel.hh"
 #include "core/user_data.hh"
+#include "proto/http_response.hh"
 #include "proto/mask_source.hh"
 #include "proto/upgrade_response.hh"
 #include "proto/ws_session.hh"
@@ -50,6 +53,7 @@ struct connection {
   out_buffer out;    // plaintext waiting for the one send in flight
   proto::ws_session session;
   proto::upgrade_response_parser* upgrade = nullptr;  // only during the handshake
+  proto::http_response_parser* http = nullptr;        // only during the HTTP steps
   uint64_t phase_start_ns = 0;                        // connect start, then TLS, then upgrade
   uint64_t deadline_ns = 0;                           // the current state's timeout; 0 = none
   uint64_t next_ping_ns = 0;
@@ -65,6 +69,7 @@ struct connection {
   uint8_t failure = no_failure;
   uint8_t target = 0;
   uint8_t retries = 0;
+  uint8_t http_step = 0;           // the HTTP step in flight (requesting)
   uint8_t failures_in_row = 0;     // attempts that never opened, since the last open
   bool was_open = false;           // this attempt opened
   bool waiting_relaunch = false;   // done, idle until deadline_ns, then launched again
@@ -97,7 +102,10 @@ class client_connections final {
 
   void set_scenario(scenario& s) noexcept { _scenario = &s; }
   // Per-connection variables (URL, headers, the JWT); before the first launch.
-  void set_vars(connection_vars& v) noexcept { _vars = &v; }
+  void set_vars(connection_vars& v) {
+    _vars = &v;
+    _steps = std::make_unique<http_steps>(_plan, _metrics, v);
+  }
   size_t size() const noexcept { return _conns.size(); }
   connection& at(uint32_t slot) noexcept { return _conns[slot]; }
 
@@ -156,6 +164,11 @@ class client_connections final {
   // the URL or headers have {variables}. False when a value cannot go in the
   // request (counted bad_variable_value).
   bool prepare_identity(connection& c, const client_target& target, uint64_t now) noexcept;
+  // HTTP steps: the next request into c.out, and each answer.
+  bool send_step(connection& c, uint64_t now) noexcept;
+  void feed_http(connection& c, std::span<const uint8_t> bytes, uint64_t now) noexcept;
+  void steps_done(connection& c, uint64_t now) noexcept;
+  bool steps_first() const noexcept { return _steps && _steps->any(); }
   void arm_recv(connection& c) noexcept;
   void flush(connection& c) noexcept;
   void send_wire(connection& c) noexcept;
@@ -204,6 +217,8 @@ class client_connections final {
   client_transport& _transport;
   scenario* _scenario = nullptr;
   connection_vars* _vars = nullptr;
+  std::unique_ptr<http_steps> _steps;
+  parser_pool<proto::http_response_parser> _http_parsers;
   std::string _scratch;           // a rendered request or JWT claims
   std::string _rendered_request;  // this launch's upgrade request, when per connection
   size_t _key_offset_in_rendered = 0;

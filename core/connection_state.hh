@@ -4,6 +4,8 @@
 // that never settles. Pure: unit-tested without sockets.
 //
 //   idle --launch--> connecting --connected_plain--> upgrading --upgraded--> open
+//                         |      --connected_http--> requesting --steps_done--> upgrading
+//   tls_handshaking --secured_http--> requesting   (HTTP steps before the upgrade)
 //                         |      --connected_tls--> tls_handshaking --secured--> upgrading
 //                         |      --connected_raw--> open
 //                         |--retry--> idle (a busy port: the next pair)
@@ -24,6 +26,7 @@ enum class conn_state : uint8_t {
   idle,             // not launched yet (or waiting to launch again)
   connecting,       // socket/bind/connect[/send] chain in flight
   tls_handshaking,  // wss://: ClientHello sent with the chain, waiting for the handshake to end
+  requesting,       // HTTP steps before the upgrade (a login): request sent, answer awaited
   upgrading,        // request sent, waiting for 101
   open,
   closing,  // our close frame sent, waiting for the server's
@@ -39,7 +42,10 @@ enum class conn_event : uint8_t {
   connected_tls,
   connected_raw,
   chain_failed,
-  secured,  // TLS handshake finished
+  secured,         // TLS handshake finished
+  connected_http,  // connected, HTTP steps first
+  secured_http,    // TLS up, HTTP steps first
+  steps_done,      // the HTTP steps answered: the upgrade request goes out
   upgraded,
   close_sent,
   tear_down,
@@ -69,10 +75,13 @@ constexpr table_type make_transitions() {
   allow(conn_state::connecting, conn_event::connected_raw, conn_state::open);
   allow(conn_state::connecting, conn_event::chain_failed, conn_state::done);
   allow(conn_state::tls_handshaking, conn_event::secured, conn_state::upgrading);
+  allow(conn_state::connecting, conn_event::connected_http, conn_state::requesting);
+  allow(conn_state::tls_handshaking, conn_event::secured_http, conn_state::requesting);
+  allow(conn_state::requesting, conn_event::steps_done, conn_state::upgrading);
   allow(conn_state::upgrading, conn_event::upgraded, conn_state::open);
   allow(conn_state::open, conn_event::close_sent, conn_state::closing);
-  for (conn_state live :
-       {conn_state::tls_handshaking, conn_state::upgrading, conn_state::open, conn_state::closing})
+  for (conn_state live : {conn_state::tls_handshaking, conn_state::requesting,
+                          conn_state::upgrading, conn_state::open, conn_state::closing})
     allow(live, conn_event::tear_down, conn_state::tearing);
   allow(conn_state::tearing, conn_event::settled, conn_state::done);
   allow(conn_state::done, conn_event::relaunch, conn_state::idle);
@@ -94,13 +103,13 @@ constexpr std::optional<conn_state> next_state(conn_state from, conn_event event
 // Handshake states: launched, not yet open, not ended.
 constexpr bool is_handshaking(conn_state s) noexcept {
   return s == conn_state::connecting || s == conn_state::tls_handshaking ||
-         s == conn_state::upgrading;
+         s == conn_state::requesting || s == conn_state::upgrading;
 }
 
 // States in which the connection holds a socket the server may write to.
 constexpr bool has_socket(conn_state s) noexcept {
-  return s == conn_state::tls_handshaking || s == conn_state::upgrading || s == conn_state::open ||
-         s == conn_state::closing;
+  return s == conn_state::tls_handshaking || s == conn_state::requesting ||
+         s == conn_state::upgrading || s == conn_state::open || s == conn_state::closing;
 }
 
 }  // namespace horde::core

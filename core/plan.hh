@@ -139,6 +139,30 @@ struct vars_plan {
   size_t stored() const noexcept { return names.size() - feeder_columns(); }
 };
 
+// A value an HTTP step keeps from its answer, into a stored variable.
+struct http_capture {
+  size_t stored_index = 0;
+  bool from_header = false;
+  std::string header;        // from_header
+  proto::json_pointer json;  // otherwise: a field of the JSON body
+};
+
+// One HTTP/1.1 request a connection makes before its upgrade, on its own
+// socket (kept alive), to the WebSocket's origin; the upgrade follows on
+// the same socket, as a browser's page would log in and then open it.
+struct http_step_plan {
+  std::string name;
+  std::string method;
+  proto::var_template target;                // path and query
+  std::string host;                          // the Host header
+  std::vector<proto::var_template> headers;  // "Name: value" lines
+  proto::var_template body;
+  std::vector<int> expect;  // empty: any 2xx
+  std::vector<http_capture> captures;
+  uint64_t timeout_ns = 10'000'000'000;
+  uint32_t latency = no_metric, ok = no_metric, failed = no_metric;
+};
+
 // A JWT minted per connection into {jwt} (a stored variable).
 struct jwt_plan {
   std::optional<proto::jwt_signer> signer;  // none: no JWT
@@ -221,6 +245,7 @@ struct client_plan {
   pubsub_plan pubsub;
   lifecycle_plan lifecycle;
   vars_plan vars;
+  std::vector<http_step_plan> http_steps;  // before the upgrade, in order
   jwt_plan jwt;
   steps_plan steps;
   named_metrics named;

@@ -29,6 +29,10 @@ TEST(ConnectionState, TheTableAllowsExactlyTheLifecycle) {
       {conn_state::tearing, conn_event::settled, conn_state::done},
       {conn_state::done, conn_event::relaunch, conn_state::idle},
       {conn_state::idle, conn_event::abandon, conn_state::done},
+      {conn_state::connecting, conn_event::connected_http, conn_state::requesting},
+      {conn_state::tls_handshaking, conn_event::secured_http, conn_state::requesting},
+      {conn_state::requesting, conn_event::steps_done, conn_state::upgrading},
+      {conn_state::requesting, conn_event::tear_down, conn_state::tearing},
   };
   size_t allowed_count = 0;
   for (size_t s = 0; s < size_t(conn_state::count); ++s) {
@@ -54,8 +58,9 @@ TEST(ConnectionState, NothingLeavesTearingButSettling) {
 
 TEST(ConnectionState, EveryLaunchedConnectionCanEnd) {
   // From every state a connection can be in after launch, some path leads to done.
-  for (conn_state s : {conn_state::connecting, conn_state::tls_handshaking, conn_state::upgrading,
-                       conn_state::open, conn_state::closing, conn_state::tearing}) {
+  for (conn_state s :
+       {conn_state::connecting, conn_state::tls_handshaking, conn_state::requesting,
+        conn_state::upgrading, conn_state::open, conn_state::closing, conn_state::tearing}) {
     conn_state at = s;
     for (int steps = 0; steps < 4 && at != conn_state::done; ++steps) {
       if (auto next = next_state(at, conn_event::tear_down)) {
