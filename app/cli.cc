@@ -21,8 +21,8 @@ const char* const exit_codes_text =
     "  2  bad flags, a bad --threshold or an unknown command, or the JSON or CSV result could\n"
     "     not be written\n"
     "  3  horde run: the run is invalid: the preflight refused the plan (see horde tune),\n"
-    "     horde could not keep its own schedule (it, not the target, was the limit), or a\n"
-    "     shard failed\n";
+    "     horde could not keep its own schedule for want of CPU (saturated or starved: it,\n"
+    "     not the target, was the limit), or a shard failed\n";
 
 const char* const thresholds_text =
     "Thresholds (--threshold 'NAME OP VALUE[:abort]'):\n"

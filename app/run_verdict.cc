@@ -25,7 +25,11 @@ run_verdict judge_run(const run_result& r) {
   for (const auto& e : r.errors)
     verdict.reasons.push_back("a shard failed: " + e);
   if (r.shards_stuck) verdict.reasons.push_back("a shard never returned");
-  if (const auto schedule = judge_schedule(r); !schedule.kept)
+  // Saturated or starved, horde's own CPUs were the limit. Behind with CPU
+  // to spare is most often the target pushing back (a full send buffer when
+  // it reads slowly): a finding about the target, not an invalid run.
+  if (const auto schedule = judge_schedule(r);
+      !schedule.kept && (schedule.cause == "saturated" || schedule.cause == "starved"))
     verdict.reasons.push_back("horde could not keep its own schedule (" + schedule.cause +
                               "): it, not the target, limited this run");
   if (!verdict.reasons.empty()) {

@@ -1,6 +1,7 @@
 // What a finished `horde run` amounts to, as its exit code says it: passed
 // (0), a check failed (1), or invalid (3): the figures are not the target's,
-// because horde itself fell behind its schedule or a shard failed. A run in
+// because horde itself fell behind its schedule for want of CPU (saturated
+// or starved) or a shard failed. A run in
 // which nothing worked fails its implicit checks (app/threshold.hh), so it
 // never passes, thresholds or not. Exit code 2 (usage, configuration, an
 // output not written) is decided before or after, in run_command.cc.
