@@ -104,6 +104,24 @@ TEST(HordeExitCodes, OneWhenNoConnectionOpenedThresholdsOrNot) {
   EXPECT_EQ(run.result["thresholds"][0]["expr"], "connections.opened>0");
 }
 
+// A broker that drops every delivery: subscriptions and publishes all went
+// through, and nothing arrived. Without a threshold, still exit 1; with
+// one on pub/sub loss, its FAIL is printed with the count.
+TEST(HordeExitCodes, OneWhenEveryDeliveryIsLost) {
+  auto server = start_peer({horde_binary, "serve", "--listen", "127.0.0.1:0", "--drop-every", "1"});
+  const std::string url = test::served_url(server.port);
+  ASSERT_FALSE(url.empty()) << server.port;
+  auto run = horde_run({url, "-c", "50", "--groups", "5", "--publishers", "5", "--rate", "5/s",
+                        "--duration", "2s", "--threshold", "pubsub.lost==0"},
+                       "exit1_lost");
+  ASSERT_FALSE(run.process.timed_out);
+  EXPECT_EQ(run.process.exit_code, 1) << run.process.err << run.process.out;
+  EXPECT_GT(run.result["pubsub"]["lost"].get<uint64_t>(), 0u);
+  EXPECT_NE(run.process.out.find("FAIL  pubsub.lost==0"), std::string::npos) << run.process.out;
+  EXPECT_NE(run.process.out.find("check        FAIL  every delivery lost"), std::string::npos)
+      << run.process.out;
+}
+
 TEST(HordeExitCodes, TwoForABadThresholdWithTheNearestName) {
   auto run = test::run_process({horde_binary, "run", "--threshold", "rtt.p99<50ms", "--threshold",
                                 "rt.p99<50ms", "--duration", "1s"},
