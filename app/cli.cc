@@ -13,11 +13,31 @@ namespace horde::app {
 
 const char* const exit_codes_text =
     "Exit codes:\n"
-    "  0  the run finished and its report (and --json) was written\n"
-    "  1  a shard failed (the report says why); horde serve: a shard failed; horde tune:\n"
-    "     the plan does not fit this host\n"
-    "  2  bad flags or an unknown command, a plan this host cannot carry (see horde tune),\n"
-    "     or the JSON result could not be written\n";
+    "  0  horde run: the run worked and every --threshold passed; horde serve, horde tune:\n"
+    "     done, the plan fits\n"
+    "  1  horde run: a --threshold failed, or nothing worked (no connection opened, no\n"
+    "     message answered, every delivery lost), thresholds or not; horde serve: a shard\n"
+    "     failed; horde tune: the plan does not fit this host\n"
+    "  2  bad flags, a bad --threshold or an unknown command, or the JSON or CSV result could\n"
+    "     not be written\n"
+    "  3  horde run: the run is invalid: the preflight refused the plan (see horde tune),\n"
+    "     horde could not keep its own schedule for want of CPU (saturated or starved: it,\n"
+    "     not the target, was the limit), or a shard failed\n";
+
+const char* const thresholds_text =
+    "Thresholds (--threshold 'NAME OP VALUE[:abort]'):\n"
+    "  NAME   rtt, connect, tls, upgrade, send_lag, subscribe, fanout, fanout_last, each with\n"
+    "         .pN (any 0<N<100: .p95, .p99.9), .max or .mean;\n"
+    "         connections.{attempted,opened,failed,peak_open,closed_clean},\n"
+    "         messages.{sent,received,answered,unanswered,duplicated,corrupted,truncated},\n"
+    "         pubsub.{expected,delivered,lost,duplicated,reordered}, errors (failed\n"
+    "         connections + unanswered, corrupted, truncated echoes or lost deliveries)\n"
+    "  OP     < <= > >= == !=\n"
+    "  VALUE  times with ns/us/ms/s; counts bare or with k/M; N% = a share of the whole\n"
+    "         (failed of attempted, unanswered of sent, lost of expected, errors of both)\n"
+    "  :abort judged once a second during the run; when it fails the run stops as on Ctrl-C\n"
+    "         and the report says when and why\n"
+    "  e.g. --threshold 'rtt.p99<50ms' --threshold 'errors<0.1%' --threshold 'errors<1%:abort'\n";
 
 namespace {
 

@@ -100,6 +100,13 @@ void add_host_flags(CLI::App* run_cmd, run_options& run) {
       "half of them when it may run anywhere; 0 = share");
   run_cmd->add_option("--json", run.json_path,
                       "Write the full result (histograms included) as JSON here");
+  run_cmd->add_option("--csv", run.csv_path,
+                      "Write the series here as CSV, one row per second (columns: docs/json.md)");
+  run_cmd->add_option(
+      "--threshold", run.thresholds,
+      "Pass/fail check on the report's figures, e.g. 'rtt.p99<50ms', 'errors<0.1%', "
+      "'pubsub.lost==0'; a failed one makes the exit code 1. Suffix ':abort' judges it once a "
+      "second during the run and stops the run when it fails (repeatable; grammar below)");
   run_cmd->add_flag("-q,--quiet", run.quiet, "No live progress line");
   run_cmd->add_flag("--show-secrets", run.show_secrets,
                     "Show Authorization and Cookie values and JWTs in the report and JSON "
@@ -479,7 +486,7 @@ CLI::App* add_run_command(CLI::App& cli, run_options& run) {
       "  horde run ws://127.0.0.1:9000/ -c 1000 --rate 10/s --error-field /error/code \\\n"
       "      --request '{\"jsonrpc\":\"2.0\",\"id\":{seq},\"method\":\"add\",\"params\":[1,2]}'\n"
       "  horde run --scenario examples/004-jwt-token-stream.yaml -c 5000   (file, flag wins)\n");
-  run_cmd->footer(run_cmd->get_footer() + "\n" + exit_codes_text);
+  run_cmd->footer(run_cmd->get_footer() + "\n" + thresholds_text + "\n" + exit_codes_text);
   add_load_flags(run_cmd, run);
   add_host_flags(run_cmd, run);
   add_pubsub_flags(run_cmd, run);

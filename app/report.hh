@@ -15,6 +15,12 @@ std::string progress_line(const run_result& result, const series_point& now,
                           const series_point& previous);
 nlohmann::json to_json(const run_result& result);
 
+// The thresholds with their measured values, the failed implicit checks,
+// what stopped the run early and the exit code's reason (report_verdict.cc).
+void print_verdict(std::FILE* out, const run_result& result);
+nlohmann::json thresholds_json(const run_result& result);
+nlohmann::json verdict_json(const run_result& result);
+
 // Whether horde kept its own send schedule: the verdict that says when horde,
 // not the target, was the bottleneck.
 struct schedule_verdict {

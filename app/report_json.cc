@@ -379,6 +379,8 @@ json to_json(const run_result& r) {
   j["self"] = self_json(r);
   if (r.embedded_server) j["server"] = server_json(r);
   j["series"] = series_json(r.series);
+  j["thresholds"] = thresholds_json(r);
+  j["verdict"] = verdict_json(r);
   return j;
 }
 

@@ -176,9 +176,10 @@ void print_failures(std::FILE* out, const core::counter_values& c) {
 
 void print_plan(std::FILE* out, const run_result& r) {
   const auto* plan = r.plan;
-  fmt::print(out, "\nhorde run: {}{}{}\n", r.target,
+  fmt::print(out, "\nhorde run: {}{}{}{}\n", r.target,
              r.embedded_server ? " (embedded reference server, echo)" : "",
-             r.interrupted ? "  [interrupted]" : "");
+             r.interrupted ? "  [interrupted]" : "",
+             r.stopped_by ? "  [stopped by a threshold]" : "");
   if (plan) {
     fmt::print(out,
                "  plan         {} connections, connect rate {}, {} shards on CPUs {}, {:.1f} s\n",
@@ -354,6 +355,7 @@ void print_summary(std::FILE* out, const run_result& r) {
   if (r.embedded_server) print_server(out, r);
   for (const auto& e : r.errors)
     fmt::print(out, "  ERROR        {}\n", e);
+  print_verdict(out, r);
   std::fflush(out);
 }
 

@@ -16,7 +16,9 @@
 #include "app/preflight.hh"
 #include "app/report.hh"
 #include "app/result_file.hh"
+#include "app/run_verdict.hh"
 #include "app/run_watch.hh"
+#include "app/series_csv.hh"
 #include "app/stop_signals.hh"
 #include "core/clock.hh"
 #include "core/engine.hh"
@@ -66,7 +68,8 @@ result<host_facts> read_host(const run_options& options, run_result& result) {
 }
 
 // What the plan decided, and what the preflight adds; refused plans print
-// the fix. Returns an exit code, 0 to go on.
+// the fix. Returns an exit code, 0 to go on: 2 for flags that make no plan,
+// 3 for a plan the preflight refuses (a run of it would not be valid).
 int plan_and_check(const run_options& options, const host_facts& host, run_plan& plan,
                    run_result& result) {
   auto built = build_run_plan(options, host);
@@ -92,7 +95,7 @@ int plan_and_check(const run_options& options, const host_facts& host, run_plan&
       "horde run: this plan cannot run on this host as it is configured:\n\n{}\n"
       "Fix the lines above (horde tune explains every knob), or add --force to run anyway.\n",
       checked.refusal);
-  return 2;
+  return exit_invalid;
 }
 
 // The embedded reference server on loopback, started only once the
@@ -135,7 +138,7 @@ result<void> create_groups(const run_options& options, run_plan& plan, run_resul
 
 // The run itself: shards start, the controller watches, the counters are read.
 void run_engine(const run_options& options, const run_plan& plan, core::server_engine* server,
-                run_result& result) {
+                const std::vector<threshold>& abort_on, run_result& result) {
   install_stop_handlers();
   const auto network_before = sysctl::read_net_counters("/");
   result.private_network = in_private_network_namespace();
@@ -151,7 +154,7 @@ void run_engine(const run_options& options, const run_plan& plan, core::server_e
   result.rss_before_connections = read_self_usage().rss_bytes;
   const uint64_t start = core::now_ns();
   engine.go(start);
-  watch_run(engine, plan.client, options.quiet, server, start, snapshots, result);
+  watch_run(engine, plan.client, options.quiet, server, start, snapshots, result, abort_on);
   if (!result.shards_stuck) result.errors = engine.join();
   result.elapsed_seconds = double(core::now_ns() - start) / 1e9;
   if (plan.pubsub_shared) {
@@ -171,30 +174,65 @@ void run_engine(const run_options& options, const run_plan& plan, core::server_e
   }
 }
 
-// The summary always; the JSON whole or not at all. Returns the exit code a
-// failed write deserves (2), else 0.
+// The summary always; the JSON and CSV each whole or not at all. Returns
+// the exit code a failed write deserves (2), else 0.
 int write_outputs(const run_options& options, const run_result& result) {
   print_summary(stdout, result);
   std::fflush(stdout);
-  if (options.json_path.empty()) return 0;
-  if (auto written = write_whole(options.json_path, to_json(result).dump(1) + "\n"); !written) {
-    fmt::print(stderr,
-               "horde run: the JSON result was not written: {} (the summary above has it)\n",
-               written.error().message);
-    return 2;
+  int code = 0;
+  if (!options.json_path.empty()) {
+    if (auto written = write_whole(options.json_path, to_json(result).dump(1) + "\n"); !written) {
+      fmt::print(stderr,
+                 "horde run: the JSON result was not written: {} (the summary above has it)\n",
+                 written.error().message);
+      code = exit_usage;
+    }
   }
-  return 0;
+  if (!options.csv_path.empty()) {
+    if (auto written = write_whole(options.csv_path, series_csv(result.series)); !written) {
+      fmt::print(stderr, "horde run: the CSV series was not written: {}\n",
+                 written.error().message);
+      code = exit_usage;
+    }
+  }
+  return code;
+}
+
+// Every --threshold parsed before anything starts: a typo is a usage error.
+result<std::vector<threshold>> parse_thresholds(const std::vector<std::string>& texts) {
+  std::vector<threshold> out;
+  for (const auto& text : texts) {
+    auto parsed = parse_threshold(text);
+    if (!parsed) return make_error("--threshold '" + text + "': " + parsed.error().message);
+    out.push_back(std::move(*parsed));
+  }
+  return out;
+}
+
+// An output that cannot be written is found out now, not after the run.
+result<void> check_outputs(const run_options& options) {
+  if (!options.json_path.empty()) {
+    if (auto writable = check_writable(options.json_path); !writable)
+      return make_error("--json: " + writable.error().message);
+  }
+  if (!options.csv_path.empty()) {
+    if (auto writable = check_writable(options.csv_path); !writable)
+      return make_error("--csv: " + writable.error().message);
+  }
+  return {};
 }
 
 }  // namespace
 
 int run_load(const run_options& options) {
-  // A result that cannot be written is found out now, not after the run.
-  if (!options.json_path.empty()) {
-    if (auto writable = check_writable(options.json_path); !writable) {
-      fmt::print(stderr, "horde run: --json: {}\n", writable.error().message);
-      return 2;
-    }
+  auto thresholds = parse_thresholds(options.thresholds);
+  if (!thresholds) {
+    fmt::print(stderr, "horde run: {}\n", thresholds.error().message);
+    return exit_usage;
+  }
+  if (auto writable = check_outputs(options); !writable) {
+    fmt::print(stderr, "horde run: {}\n", writable.error().message);
+    return exit_usage;
   }
   run_result result;
   result.usage_start = read_self_usage();
@@ -219,16 +257,17 @@ int run_load(const run_options& options) {
     fmt::print(stderr, "horde run: {}\n", created.error().message);
     return 2;
   }
-  run_engine(options, plan, server.get(), result);
+  run_engine(options, plan, server.get(), *thresholds, result);
+  judge_thresholds(*thresholds, result);
   const int written = write_outputs(options, result);
+  const int code = written != 0 ? written : judge_run(result).exit_code;
   if (result.shards_stuck) {
     // A shard that never returned cannot be joined: leave without waiting
     // for it, now that the report is out.
     std::fflush(nullptr);
-    std::_Exit(written != 0 ? written : 1);
+    std::_Exit(code);
   }
-  if (written != 0) return written;
-  return result.errors.empty() ? 0 : 1;
+  return code;
 }
 
 }  // namespace horde::app

@@ -6,8 +6,10 @@
 
 namespace horde::app {
 
-// Returns the process exit code: 0 ok; 1 a shard failed (the report says
-// why); 2 bad flags, a plan the host cannot carry, or a JSON result not written.
+// Returns the process exit code (app/run_verdict.hh): 0 passed; 1 a
+// threshold or an implicit check failed; 2 bad flags or thresholds, or a
+// result (JSON, CSV) not written; 3 invalid: the preflight refused the plan,
+// horde could not keep its schedule, or a shard failed.
 int run_load(const run_options& options);
 
 }  // namespace horde::app

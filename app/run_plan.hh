@@ -55,6 +55,8 @@ struct run_options {
   std::string percentiles = "50,90,95,99,99.9";  // the report's columns and the JSON's
 
   std::string json_path;
+  std::string csv_path;                 // --csv: the series, one row per second
+  std::vector<std::string> thresholds;  // --threshold, as typed (app/threshold.hh)
   bool quiet = false;
   bool force = false;
   bool raw = false;           // plain TCP: the engine's ceiling without WebSocket

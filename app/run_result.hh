@@ -10,6 +10,7 @@
 
 #include "app/group_setup.hh"
 #include "app/self_usage.hh"
+#include "app/threshold.hh"
 #include "core/engine.hh"
 #include "core/metrics.hh"
 #include "core/plan.hh"
@@ -100,6 +101,13 @@ struct run_result {
   double publish_start_seconds = -1;
   // Pub/sub with --setup-url: the REST calls that created the groups.
   std::unique_ptr<group_setup_result> group_setup;
+
+  // --threshold, then the implicit checks, judged on the final figures.
+  std::vector<threshold_outcome> thresholds;
+  // The `:abort` threshold that stopped the run, as it failed then, and when
+  // (seconds since the start).
+  std::optional<threshold_outcome> stopped_by;
+  double stopped_at_seconds = 0;
 };
 
 }  // namespace horde::app

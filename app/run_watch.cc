@@ -105,6 +105,28 @@ void note_peaks(const series_point& point, bool holding, core::server_engine* se
   }
 }
 
+// A `:abort` threshold failing on this second's snapshot stops the run as a
+// first Ctrl-C does: connections closed, the report still written. Judged
+// against the previous second's counters too, so a message in flight is not
+// yet unanswered.
+void stop_on_threshold(core::client_engine& engine, const std::vector<threshold>& abort_on,
+                       const core::metrics_snapshot& now, const core::metrics_snapshot& before,
+                       bool pubsub, double t, bool quiet, run_result& result) {
+  if (abort_on.empty() || result.stopped_by) return;
+  const threshold_input in{&now.counters, &now.latency, &before.counters, pubsub};
+  auto failed = first_failed_abort(abort_on, in);
+  if (!failed) return;
+  result.stopped_by = std::move(*failed);
+  result.stopped_at_seconds = t;
+  engine.request_stop();
+  if (!quiet)
+    fmt::print(stderr,
+               "\nhorde: stopping at {:.1f} s: threshold {} failed (measured {}); closing "
+               "connections and writing the report\n",
+               t, result.stopped_by->check.expr,
+               figure_text(result.stopped_by->value, result.stopped_by->check.unit));
+}
+
 }  // namespace
 
 interval_latency interval_between(const core::histogram& now, const core::histogram& before) {
@@ -146,7 +168,7 @@ series_point series_point_of(const core::metrics_snapshot& now,
 
 void watch_run(core::client_engine& engine, const core::client_plan& plan, bool quiet,
                core::server_engine* server, uint64_t start, watch_snapshots& snapshots,
-               run_result& result) {
+               run_result& result, const std::vector<threshold>& abort_on) {
   const bool tty = isatty(STDERR_FILENO) && !quiet;
   run_ending ending;
   ending.deadline =
@@ -173,6 +195,8 @@ void watch_run(core::client_engine& engine, const core::client_plan& plan, bool 
     point.rss_bytes = read_self_usage().rss_bytes;
     note_peaks(point, now < start + plan.duration_ns, server, result);
     result.series.push_back(point);
+    stop_on_threshold(engine, abort_on, *snapshot, *before, plan.pubsub.enabled(), t, quiet,
+                      result);
     if (!quiet) {
       const std::string line = progress_line(result, point, previous);
       if (tty) {

@@ -7,8 +7,10 @@
 
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "app/run_result.hh"
+#include "app/threshold.hh"
 #include "core/engine.hh"
 #include "core/histogram.hh"
 #include "core/metrics.hh"
@@ -31,9 +33,11 @@ struct watch_snapshots {
   }
 };
 
+// `abort_on`: the `:abort` thresholds, judged on each second's snapshot; the
+// first to fail stops the run as a first signal does (result.stopped_by).
 void watch_run(core::client_engine& engine, const core::client_plan& plan, bool quiet,
                core::server_engine* server, uint64_t start, watch_snapshots& snapshots,
-               run_result& result);
+               run_result& result, const std::vector<threshold>& abort_on = {});
 
 // The interval's percentiles: `now` minus `before`, two snapshots of one histogram.
 interval_latency interval_between(const core::histogram& now, const core::histogram& before);

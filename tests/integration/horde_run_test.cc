@@ -181,7 +181,11 @@ TEST_P(HordeRunAgainstBadServer, CountsEachFailureByReason) {
                         "--upgrade-timeout", "1s", "--rate", "5/s"},
                        bad.mode);
   ASSERT_FALSE(run.process.timed_out);
-  ASSERT_EQ(run.process.exit_code, 0) << run.process.err;  // a bad server is a result, not a crash
+  // A bad server is a result, not a crash; a run in which no connection
+  // opened fails (exit 1).
+  ASSERT_TRUE(run.result.is_object()) << run.process.err;
+  EXPECT_EQ(run.process.exit_code, run.result["connections"]["opened"] == 0 ? 1 : 0)
+      << run.process.err;
   EXPECT_EQ(run.result["connections"]["attempted"], 20);
   EXPECT_EQ(run.result["connections"]["failures"][bad.reason], 20)
       << run.result["connections"].dump();
@@ -214,7 +218,7 @@ TEST(HordeRun, RefusedConnectionsAreCounted) {
   ASSERT_FALSE(server.port.empty());
   auto run =
       horde_run({"ws://127.0.0.1:" + server.port + "/", "-c", "10", "--duration", "1s"}, "refused");
-  ASSERT_EQ(run.process.exit_code, 0) << run.process.err;
+  ASSERT_EQ(run.process.exit_code, 1) << run.process.err;  // no connection opened
   EXPECT_EQ(run.result["connections"]["failures"]["connect_refused"], 10);
 }
 

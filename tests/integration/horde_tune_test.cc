@@ -72,7 +72,7 @@ TEST(HordeRunPreflight, RefusesAPlanTheHostCannotCarryAndSaysHowToFixIt) {
   // each) is far beyond what any CI machine has available.
   auto run =
       test::run_process({horde_binary, "run", "-c", "10M", "--duration", "1s", "--quiet"}, 30000);
-  EXPECT_EQ(run.exit_code, 2) << run.out << run.err;
+  EXPECT_EQ(run.exit_code, 3) << run.out << run.err;  // the run would not be valid
   EXPECT_NE(run.err.find("cannot run on this host"), std::string::npos) << run.err;
   EXPECT_NE(run.err.find("fix:"), std::string::npos) << run.err;
   EXPECT_NE(run.err.find("--force"), std::string::npos) << run.err;

@@ -142,7 +142,12 @@ void expect_ended_well(const timed_run& t, long long bound_ms) {
   ASSERT_FALSE(process.timed_out) << "killed after " << kill_after_ms << " ms: " << process.err;
   EXPECT_LE(t.wall_ms, bound_ms) << process.err;
   EXPECT_EQ(process.signal, 0) << process.err;
-  EXPECT_EQ(process.exit_code, 0) << process.err;  // a bad server is a result, not a crash
+  // A bad server is a result, not a crash nor a usage error: 0; 1 when
+  // nothing worked (no connection opened, no message answered); 3 when
+  // horde's own schedule slipped for want of CPU (a flood keeps it busy; on
+  // a shared machine its shards wait for CPUs), which makes the run invalid.
+  EXPECT_TRUE(process.exit_code == 0 || process.exit_code == 1 || process.exit_code == 3)
+      << process.exit_code << process.err;
   ASSERT_TRUE(t.run.result.is_object()) << "no JSON written: " << process.err;
   const auto& r = t.run.result;
   const bool has_peak = r.contains("self") && r["self"].contains("peak_rss_bytes") &&

@@ -180,6 +180,8 @@ TEST_F(HaproxyTls, NoResumeMeansOnlyFullHandshakes) {
 // Every connection fails verification; the report names the reason in OpenSSL's words.
 void expect_verify_failures(const test::run_outcome& run, const std::string& words) {
   ASSERT_FALSE(run.result.is_null()) << run.process.err;
+  EXPECT_EQ(run.process.exit_code, 1) << "nothing worked, so the run fails";
+  EXPECT_NE(run.process.out.find("check        FAIL  no connection opened"), std::string::npos);
   const auto& r = run.result;
   EXPECT_EQ(r["connections"]["opened"], 0);
   EXPECT_EQ(r["connections"]["failed"], 5);

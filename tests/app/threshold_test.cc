@@ -1,0 +1,249 @@
+#include "app/threshold.hh"
+
+#include <gtest/gtest.h>
+
+#include <memory>
+
+namespace horde::app {
+namespace {
+
+TEST(Threshold, ParsesEachKindOfLimit) {
+  auto rtt = parse_threshold("rtt.p99<50ms");
+  ASSERT_TRUE(rtt) << rtt.error().message;
+  EXPECT_EQ(rtt->metric, "rtt.p99");
+  EXPECT_EQ(rtt->op, compare_op::less);
+  EXPECT_DOUBLE_EQ(rtt->limit, 50e6);
+  EXPECT_EQ(rtt->unit, figure_unit::ns);
+  EXPECT_FALSE(rtt->abort);
+
+  auto errors = parse_threshold(" errors < 0.1% ");
+  ASSERT_TRUE(errors) << errors.error().message;
+  EXPECT_EQ(errors->metric, "errors");
+  EXPECT_DOUBLE_EQ(errors->limit, 0.001);
+  EXPECT_EQ(errors->unit, figure_unit::ratio);
+
+  auto opened = parse_threshold("connections.opened>=10k");
+  ASSERT_TRUE(opened);
+  EXPECT_EQ(opened->op, compare_op::greater_equal);
+  EXPECT_DOUBLE_EQ(opened->limit, 10'000);
+  EXPECT_EQ(opened->unit, figure_unit::count);
+
+  auto lost = parse_threshold("pubsub.lost==0");
+  ASSERT_TRUE(lost);
+  EXPECT_EQ(lost->op, compare_op::equal);
+  EXPECT_EQ(lost->unit, figure_unit::count);
+
+  auto aborting = parse_threshold("errors<1%:abort");
+  ASSERT_TRUE(aborting);
+  EXPECT_TRUE(aborting->abort);
+  EXPECT_EQ(aborting->expr, "errors<1%:abort");
+  EXPECT_EQ(aborting->metric, "errors");
+
+  EXPECT_EQ(parse_threshold("connect.p95<=200ms")->op, compare_op::less_equal);
+  EXPECT_EQ(parse_threshold("messages.unanswered!=3")->op, compare_op::not_equal);
+  EXPECT_EQ(parse_threshold("connections.peak_open>1M")->limit, 1e6);
+  EXPECT_DOUBLE_EQ(parse_threshold("rtt.p99.9<1s")->limit, 1e9);
+  EXPECT_DOUBLE_EQ(parse_threshold("fanout_last.max<250us")->limit, 250e3);
+  EXPECT_DOUBLE_EQ(parse_threshold("send_lag.mean<7ns")->limit, 7);
+}
+
+TEST(Threshold, UnknownNamesSuggestTheNearest) {
+  auto typo = parse_threshold("rt.p99<50ms");
+  ASSERT_FALSE(typo);
+  EXPECT_NE(typo.error().message.find("unknown name 'rt.p99'"), std::string::npos);
+  EXPECT_NE(typo.error().message.find("did you mean 'rtt.p99'"), std::string::npos)
+      << typo.error().message;
+  auto lost = parse_threshold("pubsub.loss==0");
+  ASSERT_FALSE(lost);
+  EXPECT_NE(lost.error().message.find("'pubsub.lost'"), std::string::npos) << lost.error().message;
+  auto failed = parse_threshold("connection.failed<1%");
+  ASSERT_FALSE(failed);
+  EXPECT_NE(failed.error().message.find("'connections.failed'"), std::string::npos);
+}
+
+TEST(Threshold, RefusesWhatCannotBeMeant) {
+  const struct {
+    const char* text;
+    const char* says;
+  } cases[] = {
+      {"rtt.p99", "no comparison"},
+      {"rtt.p99=50ms", "bad operator"},
+      {"<50ms", "no name"},
+      {"rtt.p99<50", "give its unit"},
+      {"rtt.p99<5%", "give its unit"},
+      {"rtt.p99<", "not a value"},
+      {"rtt.p99<-1ms", "not a value"},
+      {"errors<1ms", "not a time"},
+      {"messages.sent<5%", "not a share"},
+      {"connections.opened>5x", "unknown unit"},
+      {"rtt.p100<1ms", "unknown name"},
+      {"rtt.p0<1ms", "unknown name"},
+      {"rtt.pxx<1ms", "unknown name"},
+      {"connections.opened>=1000:abort", "only grows"},
+  };
+  for (const auto& c : cases) {
+    auto parsed = parse_threshold(c.text);
+    ASSERT_FALSE(parsed) << c.text;
+    EXPECT_NE(parsed.error().message.find(c.says), std::string::npos)
+        << c.text << ": " << parsed.error().message;
+  }
+  // A share can still be a floor with :abort, and a ceiling always can.
+  EXPECT_TRUE(parse_threshold("connections.opened>=99%:abort"));
+  EXPECT_TRUE(parse_threshold("connections.failed<1:abort"));
+}
+
+// A run's figures made up: 1,000 attempted, 990 opened, 10 failed; 10,000
+// sent, 9,950 answered of which 5 corrupted; round trips of 1..100 ms.
+struct made_up_run {
+  std::unique_ptr<core::metrics_snapshot> m = std::make_unique<core::metrics_snapshot>();
+  made_up_run() {
+    auto& c = m->counters;
+    c.attempts = 1000;
+    c.upgraded = 990;
+    c.failures[0] = 10;
+    c.messages_sent = 10'000;
+    c.messages_answered = 9'950;
+    c.messages_corrupted = 5;
+    for (uint64_t ms = 1; ms <= 100; ++ms)
+      m->latency.round_trip.record(ms * 1'000'000);
+  }
+  threshold_input input() const { return {&m->counters, &m->latency, nullptr, false}; }
+};
+
+double value_of(const std::string& text, const threshold_input& in) {
+  auto parsed = parse_threshold(text);
+  EXPECT_TRUE(parsed) << text;
+  return measure(*parsed, in).value_or(-1);
+}
+
+TEST(Threshold, MeasuresTheReportsFigures) {
+  made_up_run run;
+  const auto in = run.input();
+  EXPECT_NEAR(value_of("rtt.p50<1s", in), 50e6, 50e6 / 500);
+  EXPECT_NEAR(value_of("rtt.p99<1s", in), 99e6, 99e6 / 500);
+  EXPECT_NEAR(value_of("rtt.max<1s", in), 100e6, 100e6 / 500);
+  EXPECT_DOUBLE_EQ(value_of("connections.failed<1", in), 10);
+  EXPECT_DOUBLE_EQ(value_of("connections.failed<1%", in), 0.01);
+  EXPECT_DOUBLE_EQ(value_of("connections.opened>1", in), 990);
+  EXPECT_DOUBLE_EQ(value_of("messages.unanswered==0", in), 50);
+  EXPECT_DOUBLE_EQ(value_of("messages.unanswered<1%", in), 0.005);
+  // errors: 10 failed + 50 unanswered + 5 corrupted, of 1,000 + 10,000.
+  EXPECT_DOUBLE_EQ(value_of("errors<1%", in), 65.0 / 11'000);
+  EXPECT_DOUBLE_EQ(value_of("errors<1", in), 65);
+}
+
+TEST(Threshold, JudgesEachOperator) {
+  made_up_run run;
+  const auto in = run.input();
+  const struct {
+    const char* text;
+    bool passes;
+  } cases[] = {
+      {"connections.failed<10", false}, {"connections.failed<=10", true},
+      {"connections.failed>9", true},   {"connections.failed>=11", false},
+      {"connections.failed==10", true}, {"connections.failed!=10", false},
+      {"rtt.p99<50ms", false},          {"rtt.p99<200ms", true},
+      {"errors<0.1%", false},           {"errors<1%", true},
+      {"rtt.p99<1ns", false},           {"connections.opened>=990", true},
+  };
+  std::vector<threshold> checks;
+  for (const auto& c : cases)
+    checks.push_back(*parse_threshold(c.text));
+  const auto outcomes = evaluate_thresholds(checks, in);
+  ASSERT_EQ(outcomes.size(), std::size(cases));
+  for (size_t i = 0; i < outcomes.size(); ++i)
+    EXPECT_EQ(outcomes[i].passed, cases[i].passes) << cases[i].text;
+}
+
+TEST(Threshold, NothingToMeasureFailsAtTheEndAndWaitsLive) {
+  auto m = std::make_unique<core::metrics_snapshot>();
+  const threshold_input in{&m->counters, &m->latency, nullptr, false};
+  const std::vector<threshold> checks = {*parse_threshold("rtt.p99<50ms:abort"),
+                                         *parse_threshold("pubsub.lost<1%:abort")};
+  for (const auto& outcome : evaluate_thresholds(checks, in)) {
+    EXPECT_FALSE(outcome.value);
+    EXPECT_FALSE(outcome.passed);
+  }
+  EXPECT_FALSE(first_failed_abort(checks, in));
+}
+
+TEST(Threshold, LiveCountsOnlyWhatIsNoLongerInFlight) {
+  auto before = std::make_unique<core::metrics_snapshot>();
+  auto now = std::make_unique<core::metrics_snapshot>();
+  before->counters.attempts = now->counters.attempts = 100;
+  before->counters.messages_sent = 1000;
+  now->counters.messages_sent = 1100;  // 100 sent this second, in flight
+  now->counters.messages_answered = 1000;
+  const std::vector<threshold> checks = {*parse_threshold("messages.unanswered<1:abort")};
+  threshold_input live{&now->counters, &now->latency, &before->counters, false};
+  EXPECT_FALSE(first_failed_abort(checks, live));
+  now->counters.messages_answered = 990;  // 10 of the older ones still missing
+  auto failed = first_failed_abort(checks, live);
+  ASSERT_TRUE(failed);
+  EXPECT_DOUBLE_EQ(*failed->value, 10);
+  // Only :abort thresholds are judged live.
+  EXPECT_FALSE(first_failed_abort({*parse_threshold("messages.unanswered<1")}, live));
+}
+
+TEST(Threshold, PubsubErrorsAreLostDeliveries) {
+  auto m = std::make_unique<core::metrics_snapshot>();
+  auto& c = m->counters;
+  c.attempts = 100;
+  c.messages_sent = 500;  // subscribes and publishes: nobody answers them
+  c.pubsub.expected = 900;
+  c.pubsub.in_order = 890;
+  const threshold_input in{&c, &m->latency, nullptr, true};
+  EXPECT_DOUBLE_EQ(value_of("errors<1", in), 10);
+  EXPECT_DOUBLE_EQ(value_of("errors<1%", in), 10.0 / 1000);
+  EXPECT_DOUBLE_EQ(value_of("pubsub.lost==0", in), 10);
+  EXPECT_DOUBLE_EQ(value_of("pubsub.lost<1%", in), 10.0 / 900);
+}
+
+TEST(Threshold, ARunInWhichNothingWorkedFailsItsImplicitChecks) {
+  auto m = std::make_unique<core::metrics_snapshot>();
+  auto& c = m->counters;
+  c.attempts = 50;
+  c.failures[0] = 50;
+  auto checks = implicit_checks(c, false, 50);
+  ASSERT_EQ(checks.size(), 1u);  // nothing sent: no message check
+  EXPECT_EQ(checks[0].expr, "connections.opened>0");
+  EXPECT_EQ(checks[0].description, "no connection opened");
+  const threshold_input in{&c, &m->latency, nullptr, false};
+  EXPECT_FALSE(evaluate_thresholds(checks, in)[0].passed);
+
+  c.upgraded = 50;
+  c.messages_sent = 100;
+  checks = implicit_checks(c, false, 50);
+  ASSERT_EQ(checks.size(), 2u);
+  EXPECT_EQ(checks[1].description, "no message answered");
+  auto outcomes = evaluate_thresholds(checks, in);
+  EXPECT_TRUE(outcomes[0].passed);
+  EXPECT_FALSE(outcomes[1].passed);
+  c.messages_answered = 1;
+  EXPECT_TRUE(evaluate_thresholds(checks, in)[1].passed);
+
+  c.pubsub.expected = 10;
+  checks = implicit_checks(c, true, 50);
+  ASSERT_EQ(checks.size(), 2u);
+  EXPECT_EQ(checks[1].description, "every delivery lost");
+  EXPECT_FALSE(evaluate_thresholds(checks, {&c, &m->latency, nullptr, true})[1].passed);
+}
+
+TEST(Threshold, FiguresReadAsTheReportWritesThem) {
+  EXPECT_EQ(figure_text(1'234'000.0, figure_unit::ns), "1.234 ms");
+  EXPECT_EQ(figure_text(12.0, figure_unit::ns), "12 ns");
+  EXPECT_EQ(figure_text(0.0025, figure_unit::ratio), "0.25%");
+  EXPECT_EQ(figure_text(12345.0, figure_unit::count), "12,345");
+  EXPECT_EQ(figure_text(std::nullopt, figure_unit::count), "no samples");
+}
+
+TEST(Threshold, EveryListedNameParses) {
+  for (const auto& name : threshold_names()) {
+    auto as_time = parse_threshold(name + "<1ms");
+    auto as_count = parse_threshold(name + "<1");
+    EXPECT_TRUE(as_time || as_count) << name;
+  }
+}
+
+}  // namespace
+}  // namespace horde::app
