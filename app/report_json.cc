@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "app/disconnect_events.hh"
 #include "app/report.hh"
 #include "app/report_format.hh"
 
@@ -243,7 +244,22 @@ json scenario_json(const run_result& r) {
   const auto& l = r.metrics.latency;
   for (size_t i = 0; i < names.histograms.size() && i < l.named.size(); ++i)
     latency[names.histograms[i]] = histogram_json(l.named[i], r.percentiles);
+  json events = json::array();
+  for (const disconnect_event& e : find_disconnect_events(r.series)) {
+    events.push_back(
+        {{"at_seconds", e.at_seconds},
+         {"open_before", e.open_before},
+         {"ended", e.ended},
+         {"lowest_open", e.lowest_open},
+         {"recovered_after_seconds",
+          e.recovered_after_seconds ? json(*e.recovered_after_seconds) : json(nullptr)}});
+  }
   return {{"reconnects", c.reconnects},
+          {"reconnects_opened", c.reconnects_opened},
+          {"attempts_per_success", c.reconnects_opened
+                                       ? json(double(c.reconnects) / double(c.reconnects_opened))
+                                       : json(nullptr)},
+          {"disconnect_events", events},
           {"reconnects_abandoned", c.reconnects_abandoned},
           {"lifetimes_ended", c.lifetimes_ended},
           {"chaos_drops", c.chaos_drops},

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <string>
 
+#include "app/disconnect_events.hh"
 #include "app/report.hh"
 #include "app/report_format.hh"
 
@@ -261,11 +262,22 @@ void print_latency(std::FILE* out, const run_result& r) {
 void print_scenario(std::FILE* out, const run_result& r) {
   const auto& c = r.metrics.counters;
   if (c.reconnects || c.lifetimes_ended || c.chaos_drops || c.reconnects_abandoned) {
-    fmt::print(out, "  lifecycle    reconnects {}  lifetimes ended {}  chaos drops {}{}\n",
-               grouped(c.reconnects), grouped(c.lifetimes_ended), grouped(c.chaos_drops),
-               c.reconnects_abandoned
-                   ? fmt::format("  given up {}", grouped(c.reconnects_abandoned))
-                   : "");
+    fmt::print(
+        out, "  lifecycle    reconnects {} ({} opened{})  lifetimes ended {}  chaos drops {}{}\n",
+        grouped(c.reconnects), grouped(c.reconnects_opened),
+        c.reconnects_opened ? fmt::format(", {:.2f} attempts each",
+                                          double(c.reconnects) / double(c.reconnects_opened))
+                            : "",
+        grouped(c.lifetimes_ended), grouped(c.chaos_drops),
+        c.reconnects_abandoned ? fmt::format("  given up {}", grouped(c.reconnects_abandoned))
+                               : "");
+  }
+  for (const disconnect_event& e : find_disconnect_events(r.series)) {
+    fmt::print(out, "  disconnect   at {:.0f} s: {} of {} open ended, lowest {}; {}\n",
+               e.at_seconds, grouped(e.ended), grouped(e.open_before), grouped(e.lowest_open),
+               e.recovered_after_seconds
+                   ? fmt::format("back to 99% within {:.0f} s", *e.recovered_after_seconds)
+                   : std::string("never back to 99% before the run ended"));
   }
   if (!r.plan) return;
   const auto& names = r.plan->named.counters;

@@ -291,9 +291,13 @@ result<core::request_kind> request_into(const request_spec& r, size_t index, con
     k.error = std::move(*error);
     k.has_error = true;
   }
-  auto rate = parse_rate_per_second(r.rate.empty() ? o.rate : r.rate);
-  if (!rate) return make_error(where(r.origin, "--rate") + rate.error().message);
-  k.rate = *rate;
+  if (r.rate.empty()) {
+    k.rate = out.client.message_rate;  // --rate, or --total-rate shared over the connections
+  } else {
+    auto rate = parse_rate_per_second(r.rate);
+    if (!rate) return make_error(where(r.origin, "rate") + rate.error().message);
+    k.rate = *rate;
+  }
   auto timeout = duration_at(r.timeout, r.origin, "--request-timeout");
   if (!timeout) return timeout.error();
   k.timeout_ns = *timeout;

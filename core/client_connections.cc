@@ -930,6 +930,8 @@ void client_connections::opened(connection& c, uint64_t now) noexcept {
   c.deadline_ns = 0;
   c.was_open = true;
   c.failures_in_row = 0;
+  if (c.relaunched) _metrics.counters.reconnects_opened.add();
+  c.relaunched = false;
   if (const auto& life = _plan.lifecycle; life.lifetime_ns != 0) {
     const uint64_t jitter = life.lifetime_jitter_ns;
     c.life_end_ns = now + life.lifetime_ns - std::min(jitter, life.lifetime_ns - 1) +
@@ -1118,6 +1120,7 @@ void client_connections::relaunch(connection& c, uint64_t now) noexcept {
     return;
   }
   c.waiting_relaunch = false;
+  c.relaunched = true;
   c.deadline_ns = 0;
   _metrics.counters.reconnects.add();
   launch(slot_of(c), c.target, now);

@@ -73,6 +73,7 @@ struct connection {
   uint8_t failures_in_row = 0;     // attempts that never opened, since the last open
   bool was_open = false;           // this attempt opened
   bool waiting_relaunch = false;   // done, idle until deadline_ns, then launched again
+  bool relaunched = false;  // this attempt is a reconnect
   bool timed_out = false;          // the connect timed out (its cancel was sent)
   bool ping_outstanding = false;   // deadline_ns is the pong's
   bool abort_after_chain = false;  // ended while connecting: finish once the chain reports

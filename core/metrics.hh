@@ -159,6 +159,7 @@ struct tls_values {
   X(open_peak)                                                                  \
   X(closed_clean)         /* close handshake completed at the end of the run */ \
   X(reconnects)           /* launches again after an end (--reconnect) */       \
+  X(reconnects_opened)    /* ... that opened */                                 \
   X(reconnects_abandoned) /* --max-attempts failed in a row: given up */        \
   X(lifetimes_ended)      /* closed by horde at the end of --lifetime */        \
   X(chaos_drops)          /* dropped on purpose by --chaos-rate */
