@@ -186,7 +186,8 @@ std::string charts_section(const json& r, const std::vector<series_point>& kept,
   if (!charts_available())
     out +=
         "<p class=\"note\">Charts need uPlot, which was not available when this horde was built "
-        "(npm was missing at configure time): the tables below have the figures.</p>\n";
+        "(npm was missing at configure time, or HORDE_UPLOT=OFF): the tables below have the "
+        "figures.</p>\n";
   if (kept.size() < all_points)
     out += "<p class=\"muted\">" +
            html_escape(fmt::format("{} points merged into {}: rates over each merged interval, "

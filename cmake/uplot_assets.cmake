@@ -59,6 +59,8 @@ if(HORDE_UPLOT)
     message(STATUS "uPlot: not available (no npm, or npm install failed); "
                    "HTML reports will show tables only")
   endif()
+else()
+  message(STATUS "uPlot: HORDE_UPLOT=OFF; HTML reports will show tables only")
 endif()
 
 configure_file(${PROJECT_SOURCE_DIR}/cmake/uplot_assets.cc.in
