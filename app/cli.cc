@@ -48,7 +48,9 @@ const char* const description =
     "time (coordinated omission corrected).\n\n"
     "  horde run                       a run against the built-in reference server\n"
     "  horde run ws://host:9000/ -c 100k --connect-rate 20k/s --duration 60s --rate 1/s\n"
-    "  horde serve --listen 127.0.0.1:9000   the reference server on its own\n";
+    "  horde serve --listen 127.0.0.1:9000   the reference server on its own\n"
+    "  horde report result.json -o report.html   charts and tables of a --json result\n"
+    "  horde compare base.json new.json        each figure's change between two results\n";
 
 // The first word when it is not a flag and not a command: named, with the
 // commands there are (CLI11 would call it an unexpected argument).
@@ -77,6 +79,10 @@ int run_cli(int argc, char** argv) {
   CLI::App* run_cmd = add_run_command(cli, run);
   CLI::App* serve_cmd = add_serve_command(cli, serve_opts);
   CLI::App* tune_cmd = add_tune_command(cli, tune_opts);
+  report_options report_opts;
+  compare_options compare_opts;
+  CLI::App* report_cmd = add_report_command(cli, report_opts);
+  CLI::App* compare_cmd = add_compare_command(cli, compare_opts);
   if (unknown_command(cli, argc, argv)) return 2;
   try {
     cli.parse(argc, argv);
@@ -88,6 +94,8 @@ int run_cli(int argc, char** argv) {
   if (run_cmd->parsed()) return run_load(run);
   if (serve_cmd->parsed()) return serve(serve_opts);
   if (tune_cmd->parsed()) return tune(tune_opts);
+  if (report_cmd->parsed()) return report(report_opts);
+  if (compare_cmd->parsed()) return compare(compare_opts);
   // `horde` alone: what it does and how to ask.
   fmt::print("{}", cli.help());
   return 0;

@@ -3,6 +3,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "app/report_command.hh"
 #include "app/run_plan.hh"
 #include "app/serve_command.hh"
 #include "app/tune_command.hh"
@@ -12,5 +13,7 @@ namespace horde::app {
 CLI::App* add_run_command(CLI::App& cli, run_options& run);
 CLI::App* add_serve_command(CLI::App& cli, serve_options& serve);
 CLI::App* add_tune_command(CLI::App& cli, tune_options& tune);
+CLI::App* add_report_command(CLI::App& cli, report_options& options);
+CLI::App* add_compare_command(CLI::App& cli, compare_options& options);
 
 }  // namespace horde::app

@@ -102,6 +102,9 @@ void add_host_flags(CLI::App* run_cmd, run_options& run) {
                       "Write the full result (histograms included) as JSON here");
   run_cmd->add_option("--csv", run.csv_path,
                       "Write the series here as CSV, one row per second (columns: docs/json.md)");
+  run_cmd->add_option("--html", run.html_path,
+                      "Write the report here as one HTML page that opens offline: charts over "
+                      "time, percentile spectra, the tables (also: horde report RESULT.json)");
   run_cmd->add_option(
       "--threshold", run.thresholds,
       "Pass/fail check on the report's figures, e.g. 'rtt.p99<50ms', 'errors<0.1%', "

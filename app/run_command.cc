@@ -13,6 +13,7 @@
 
 #include "affinity/cpu_set.hh"
 #include "app/cpu_placement.hh"
+#include "app/html_report.hh"
 #include "app/preflight.hh"
 #include "app/report.hh"
 #include "app/result_file.hh"
@@ -195,6 +196,13 @@ int write_outputs(const run_options& options, const run_result& result) {
       code = exit_usage;
     }
   }
+  if (!options.html_path.empty()) {
+    if (auto written = write_whole(options.html_path, html_report(to_json(result))); !written) {
+      fmt::print(stderr, "horde run: the HTML report was not written: {}\n",
+                 written.error().message);
+      code = exit_usage;
+    }
+  }
   return code;
 }
 
@@ -218,6 +226,10 @@ result<void> check_outputs(const run_options& options) {
   if (!options.csv_path.empty()) {
     if (auto writable = check_writable(options.csv_path); !writable)
       return make_error("--csv: " + writable.error().message);
+  }
+  if (!options.html_path.empty()) {
+    if (auto writable = check_writable(options.html_path); !writable)
+      return make_error("--html: " + writable.error().message);
   }
   return {};
 }

@@ -56,6 +56,7 @@ struct run_options {
 
   std::string json_path;
   std::string csv_path;                 // --csv: the series, one row per second
+  std::string html_path;                // --html: the report as one self-contained page
   std::vector<std::string> thresholds;  // --threshold, as typed (app/threshold.hh)
   bool quiet = false;
   bool force = false;
