@@ -36,6 +36,17 @@ void add_load_flags(CLI::App* run_cmd, run_options& run) {
       ->add_option("-r,--rate", run.rate,
                    "Messages per second per connection (10/s, 100/m); 0 = none")
       ->capture_default_str();
+  run_cmd->add_option(
+      "--stages", run.stages,
+      "Open connections over time, DURATION:COUNT stages each reached at its end, from 0: "
+      "'30s:100k,2m:100k,30s:0' ramps up, holds, ramps down (a falling stage closes "
+      "connections cleanly, newest first). Sets -c to the peak and --duration to the total; "
+      "rises are paced by --connect-rate");
+  run_cmd->add_option(
+      "--rate-stages", run.rate_stages,
+      "Messages per second per connection over time, DURATION:RATE stages from --rate: "
+      "'10s:10/s,0s:100/s,5s:100/s,0s:10/s,20s:10/s' is a 5 s spike to 10x and back (0s "
+      "stages are steps). The echo follows it; the preflight budgets the peak");
   run_cmd->add_option("--total-rate", run.total_rate,
                       "Messages per second over all connections (overrides --rate)");
   run_cmd->add_flag("--poisson", run.poisson, "Poisson arrivals instead of a constant interval");

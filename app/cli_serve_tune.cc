@@ -32,6 +32,21 @@ CLI::App* add_serve_command(CLI::App& cli, serve_options& serve_opts) {
                         "exactly these as lost)");
   serve_cmd->add_option("--duplicate-every", serve_opts.duplicate_every,
                         "Testing only: send every Nth pub/sub delivery twice");
+  serve_cmd->add_option("--sessions", serve_opts.sessions,
+                        "Session service with this HS256 secret: POST /sessions answers 201 "
+                        "{\"session_id\",\"token\"} (kept alive); every upgrade then needs "
+                        "'Authorization: Bearer <token>' (401 otherwise)");
+  serve_cmd->add_option("--drop-at", serve_opts.drop_at,
+                        "Mass disconnect this long after the first accepted connection (e.g. 10s)");
+  serve_cmd
+      ->add_option("--drop-fraction", serve_opts.drop_fraction,
+                   "Share of each shard's open connections --drop-at closes, in (0, 1]")
+      ->capture_default_str();
+  serve_cmd
+      ->add_option("--drop-mode", serve_opts.drop_mode,
+                   "close: close frame 1001 'horde: mass drop', then FIN; reset: TCP RST")
+      ->check(CLI::IsMember({"close", "reset"}))
+      ->capture_default_str();
 
   return serve_cmd;
 }

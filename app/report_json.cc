@@ -311,6 +311,11 @@ json server_json(const run_result& r) {
           {"deliveries_duplicated", s.deliveries_duplicated},
           {"slow_consumers", s.slow_consumers},
           {"command_errors", s.command_errors},
+          {"sessions_issued", s.sessions_issued},
+          {"sessions_refused", s.sessions_refused},
+          {"upgrades_unauthorized", s.upgrades_unauthorized},
+          {"requests_not_found", s.requests_not_found},
+          {"mass_dropped", s.mass_dropped},
           {"peak_groups", r.server_peak_groups},
           {"peak_subscriptions", r.server_peak_subscriptions}};
 }

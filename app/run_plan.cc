@@ -13,6 +13,7 @@
 #include "app/cpu_placement.hh"
 #include "app/redact.hh"
 #include "app/scenario_plan.hh"
+#include "app/stages.hh"
 #include "app/units.hh"
 #include "proto/stamp.hh"
 #include "proto/ws_session.hh"
@@ -30,6 +31,7 @@ struct parsed_flags {
   double connect_rate;
   message_rate rate;
   uint16_t port_low, port_high;
+  core::load_profile connection_stages, rate_stages;
 };
 
 // Stores a parsed value, or the first error seen; parse_flags reports that one.
@@ -61,6 +63,20 @@ result<parsed_flags> parse_numbers(const run_options& o) {
   take(f.connect_rate, parse_rate_per_second(o.connect_rate), error);
   take(f.rate, parse_message_rate(o.rate, o.total_rate), error);
   if (!error.empty()) return make_error(error);
+  if (!o.stages.empty()) {
+    auto stages = parse_connection_stages(o.stages);
+    if (!stages) return stages.error();
+    if (stages->peak() < 1) return make_error("--stages: the connections never rise above 0");
+    // The slots are the stages' peak; the run lasts as long as they do.
+    f.connections = uint64_t(stages->peak() + 0.5);
+    f.duration = stages->total_ns();
+    f.connection_stages = std::move(*stages);
+  }
+  if (!o.rate_stages.empty()) {
+    auto stages = parse_rate_stages(o.rate_stages, f.rate.per(f.connections));
+    if (!stages) return stages.error();
+    f.rate_stages = std::move(*stages);
+  }
   unsigned lo = 0, hi = 0;
   if (std::sscanf(o.ports.c_str(), "%u-%u", &lo, &hi) != 2 || lo == 0 || hi > 65535 || lo > hi) {
     return make_error("bad --ports '" + o.ports + "': expected e.g. 1025-65535");
@@ -105,10 +121,14 @@ result<void> check_numbers(const run_options& o, parsed_flags& f) {
 core::client_plan engine_plan(const run_options& o, const parsed_flags& f) {
   core::client_plan plan;
   plan.connections = f.connections;
+  plan.connection_stages = f.connection_stages;
+  plan.rate_stages = f.rate_stages;
   plan.connect_rate = f.connect_rate;
   plan.max_pending_connects = uint32_t(std::max<uint64_t>(f.max_pending, 1));
   plan.duration_ns = f.duration;
   plan.message_rate = f.rate.per(f.connections);
+  // With --rate-stages, the schedule follows them; budgets take the peak.
+  if (!f.rate_stages.empty()) plan.message_rate = f.rate_stages.peak();
   plan.arrivals = o.poisson ? core::arrival::poisson : core::arrival::constant;
   plan.message_size = uint32_t(f.size);
   plan.binary = !o.text;

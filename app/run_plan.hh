@@ -32,6 +32,8 @@ struct run_options {
   std::string max_pending = "4096";
   std::string duration = "10s";
   std::string rate = "1/s";  // messages per second per sender; 0 = none
+  std::string stages;        // --stages: open connections over time (overrides -c, -d)
+  std::string rate_stages;   // --rate-stages: messages/s per connection over time
   std::string total_rate;    // messages per second over all senders
   bool poisson = false;
   std::string size = "64";

@@ -251,6 +251,9 @@ result<void> http_steps_into(const run_options& o, const scenario_spec& spec, ru
     plan.latency = named.histogram("http." + plan.name);
     plan.ok = named.counter("http." + plan.name + ".ok");
     plan.failed = named.counter("http." + plan.name + ".failed");
+    plan.status_class = named.counter("http." + plan.name + ".1xx");
+    for (const char* status_class : {".2xx", ".3xx", ".4xx", ".5xx"})
+      named.counter("http." + plan.name + status_class);
     out.client.http_steps.push_back(std::move(plan));
   }
   (void)stored;
@@ -267,7 +270,7 @@ result<proto::json_pointer> pointer_at(const std::string& text, const spec_origi
   return std::move(*parsed);
 }
 
-result<core::request_kind> request_into(const request_spec& r, size_t index, const run_options& o,
+result<core::request_kind> request_into(const request_spec& r, size_t index,
                                         run_plan& out) {
   core::request_kind k;
   k.name = r.name.empty() ? fmt::format("request{}", index) : r.name;
@@ -358,7 +361,7 @@ result<void> steps_into(const run_options& o, run_plan& out) {
   const scenario_spec& spec = o.scenario;
   core::steps_plan& steps = out.client.steps;
   for (size_t i = 0; i < spec.requests.size(); ++i) {
-    auto kind = request_into(spec.requests[i], i, o, out);
+    auto kind = request_into(spec.requests[i], i, out);
     if (!kind) return kind.error();
     steps.requests.push_back(std::move(*kind));
   }

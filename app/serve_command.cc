@@ -57,6 +57,21 @@ result<serve_setup> plan_server(const serve_options& options, uint64_t table_cap
   plan.shards = shards_for(with_headroom, table_cap, plan.cpus.size(), options.shards);
   plan.file_slots_per_shard =
       uint32_t(std::min<uint64_t>(table_cap, with_headroom / plan.shards + 1024));
+  plan.sessions_secret = options.sessions;
+  if (!options.drop_at.empty()) {
+    auto at = parse_duration_ns(options.drop_at);
+    if (!at) return make_error("--drop-at: " + at.error().message);
+    if (*at == 0) return make_error("--drop-at must be above 0 (e.g. 10s)");
+    plan.drop_after_ns = *at;
+  }
+  if (!(options.drop_fraction > 0 && options.drop_fraction <= 1)) {
+    return make_error("--drop-fraction must be in (0, 1], e.g. 0.5");
+  }
+  plan.drop_fraction = options.drop_fraction;
+  if (options.drop_mode != "close" && options.drop_mode != "reset") {
+    return make_error("--drop-mode is close (a close frame 1001) or reset (TCP RST)");
+  }
+  plan.drop_reset = options.drop_mode == "reset";
   if (!options.duration.empty()) {
     auto d = parse_duration_ns(options.duration);
     if (!d) return make_error(d.error().message);
@@ -65,7 +80,8 @@ result<serve_setup> plan_server(const serve_options& options, uint64_t table_cap
   return setup;
 }
 
-void print_totals(const core::server_totals& totals, bool tls) {
+void print_totals(const core::server_totals& totals, const core::server_plan& plan) {
+  const bool tls = plan.tls();
   fmt::print("served: accepted {} upgraded {} messages in {} out {} accept errors {}\n",
              totals.accepted, totals.upgraded, totals.messages_in, totals.messages_out,
              totals.accept_errors);
@@ -89,6 +105,15 @@ void print_totals(const core::server_totals& totals, bool tls) {
         totals.subscribes, totals.unsubscribes, totals.publishes, totals.deliveries,
         totals.deliveries_dropped, totals.deliveries_duplicated, totals.slow_consumers,
         totals.command_errors, totals.groups, totals.subscriptions);
+  }
+  if (!plan.sessions_secret.empty()) {
+    fmt::print("sessions: issued {} refused {} upgrades unauthorized (401) {} not found (404) {}\n",
+               totals.sessions_issued, totals.sessions_refused, totals.upgrades_unauthorized,
+               totals.requests_not_found);
+  }
+  if (plan.drop_after_ns != 0) {
+    fmt::print("mass drop: {} connections {}\n", totals.mass_dropped,
+               plan.drop_reset ? "reset" : "closed (1001)");
   }
 }
 
@@ -127,7 +152,7 @@ int serve(const serve_options& options) {
   }
   const auto totals = server.totals();
   server.stop();
-  print_totals(totals, plan.tls());
+  print_totals(totals, plan);
   return server.errors().empty() ? 0 : 1;
 }
 

@@ -11,12 +11,16 @@ struct serve_options {
   std::string cpus;
   unsigned shards = 0;
   std::string max_connections = "100000";
-  std::string duration;          // empty: until SIGINT/SIGTERM
-  bool raw = false;              // echo raw TCP bytes instead of WebSocket
-  unsigned drop_every = 0;       // testing loss accounting: drop every Nth delivery
-  unsigned duplicate_every = 0;  // ... or send it twice
-  std::string tls_cert;          // terminate TLS: wss:// clients (PEM chain)
-  std::string tls_key;           // its key ("" : in tls_cert)
+  std::string duration;             // empty: until SIGINT/SIGTERM
+  bool raw = false;                 // echo raw TCP bytes instead of WebSocket
+  unsigned drop_every = 0;          // testing loss accounting: drop every Nth delivery
+  unsigned duplicate_every = 0;     // ... or send it twice
+  std::string tls_cert;             // terminate TLS: wss:// clients (PEM chain)
+  std::string tls_key;              // its key ("" : in tls_cert)
+  std::string sessions;             // the HS256 secret of the session service ("" : off)
+  std::string drop_at;              // mass drop this long after the first accept ("" : never)
+  double drop_fraction = 0.5;       // ... of every shard's open connections
+  std::string drop_mode = "close";  // close (1001) or reset (RST)
 };
 
 // Returns the process exit code: 0, 1 when a shard failed, 2 for bad flags.

@@ -617,8 +617,9 @@ void client_connections::stop_sending() noexcept {
   _sending = false;
   // Connections waiting to reconnect are done: the run is ending.
   for (auto& c : _conns) {
-    if (!c.waiting_relaunch) continue;
+    if (!c.waiting_relaunch && !c.parked) continue;
     c.waiting_relaunch = false;
+    c.parked = false;
     c.deadline_ns = 0;
     _wheel.cancel(c.timer);
     move(c, conn_event::abandon);
@@ -1086,7 +1087,63 @@ void client_connections::finish(connection& c) noexcept {
   c.ping_outstanding = false;
   c.life_end_ns = 0;
   ++c.generation;
+  if (c.parking && _sending) {
+    // Closed by a falling stage: the slot waits, idle, for the stages to rise.
+    c.parking = false;
+    c.parked = true;
+    move(c, conn_event::relaunch);
+    return;
+  }
+  c.parking = false;
   if (!wait_to_relaunch(c, now_ns())) --_live;
+}
+
+void client_connections::stage_close(uint32_t slot, uint64_t now) noexcept {
+  connection& c = _conns[slot];
+  switch (c.state) {
+    case conn_state::open:
+      c.parking = true;
+      if (!_transport.websocket()) {
+        _metrics.counters.closed_clean.add();
+        teardown(slot, std::nullopt);
+      } else {
+        start_close(c, 1000, "horde: stage", now);
+      }
+      break;
+    case conn_state::idle:
+      if (c.waiting_relaunch) {  // a reconnect that the falling stage makes moot
+        c.waiting_relaunch = false;
+        c.deadline_ns = 0;
+        _wheel.cancel(c.timer);
+        c.parked = true;
+      }
+      break;
+    case conn_state::done:
+      break;  // failed before: nothing to close
+    default:
+      // Still being set up: ended now, not counted a failure, parked.
+      c.parking = true;
+      if (c.state == conn_state::connecting) {
+        if (!c.abort_after_chain) {
+          c.abort_after_chain = true;
+          io_uring_sqe* e = sqe_for(c, op::cancel);
+          io_uring_prep_cancel64(e, pack({slot, c.generation, op::connect}), 0);
+        }
+      } else {
+        teardown(slot, std::nullopt);
+      }
+      break;
+  }
+}
+
+bool client_connections::unpark(uint32_t slot, uint64_t now) noexcept {
+  connection& c = _conns[slot];
+  if (!c.parked || c.state != conn_state::idle) return false;
+  c.parked = false;
+  c.failures_in_row = 0;
+  c.retries = 0;
+  launch(slot, c.target, now);
+  return true;
 }
 
 bool client_connections::wait_to_relaunch(connection& c, uint64_t now) noexcept {

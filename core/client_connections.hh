@@ -73,7 +73,9 @@ struct connection {
   uint8_t failures_in_row = 0;     // attempts that never opened, since the last open
   bool was_open = false;           // this attempt opened
   bool waiting_relaunch = false;   // done, idle until deadline_ns, then launched again
-  bool relaunched = false;  // this attempt is a reconnect
+  bool relaunched = false;         // this attempt is a reconnect
+  bool parking = false;            // closed by a falling stage: parked when it ends, not done
+  bool parked = false;             // idle, launched again when the stages rise
   bool timed_out = false;          // the connect timed out (its cancel was sent)
   bool ping_outstanding = false;   // deadline_ns is the pong's
   bool abort_after_chain = false;  // ended while connecting: finish once the chain reports
@@ -124,6 +126,11 @@ class client_connections final {
   void cut_short(uint32_t slot) noexcept;
   // Ends the connection now (no close handshake), counted under `reason`.
   void teardown(uint32_t slot, std::optional<failure_reason> reason) noexcept;
+  // A falling stage: ends the connection cleanly (a close handshake when
+  // open) and parks its slot for a later rise instead of counting it done.
+  void stage_close(uint32_t slot, uint64_t now) noexcept;
+  // A parked slot (its close has ended) launched again; false if not parked yet.
+  bool unpark(uint32_t slot, uint64_t now) noexcept;
   // --chaos-rate: drops an open connection on purpose (RST or a clean 1001);
   // false when the slot is not open.
   bool chaos_drop(uint32_t slot, uint64_t now) noexcept;

@@ -67,6 +67,11 @@ struct client_shard::impl final : scenario::shard_access {
   std::unique_ptr<scenario> work;
 
   uint64_t launched = 0;
+  uint64_t start_ns = 0;
+  // --stages: the slots in use in the order they were taken (a falling
+  // stage closes the newest first), and parked slots to take again.
+  std::vector<uint32_t> active_slots;
+  std::vector<uint32_t> parked_slots;
   uint64_t next_launch_ns = 0;
   uint64_t launch_interval_ns = 0;
   uint64_t next_chaos_ns = 0;  // --chaos-rate: the next drop; 0 = none
@@ -131,6 +136,7 @@ struct client_shard::impl final : scenario::shard_access {
   // belongs to the connections, not to the shard's fixed setup.
   void make_slots(uint64_t t0) {
     end_ns = t0 + plan.duration_ns;
+    start_ns = t0;
     next_launch_ns = t0;
     if (chaos_interval_ns != 0) next_chaos_ns = t0 + chaos_interval_ns;
     ids.resize(share());
@@ -156,11 +162,54 @@ struct client_shard::impl final : scenario::shard_access {
 
   void launch_due(uint64_t now) noexcept {
     if (run_phase != phase::running) return;
+    if (!plan.connection_stages.empty()) {
+      follow_stages(now);
+      return;
+    }
     while (launched < ids.size() && conns->pending_connects() < conns->max_pending() &&
            next_launch_ns <= now) {
       const uint32_t slot = uint32_t(launched++);
       conns->launch(slot, uint8_t(ids[slot] % plan.targets.size()), now);
       next_launch_ns += launch_interval_ns;
+    }
+  }
+
+  // This shard's share of the stages' target now.
+  uint64_t stage_target(uint64_t now) const noexcept {
+    const double total = plan.connection_stages.at(now - start_ns);
+    const uint64_t n = total <= 0 ? 0 : uint64_t(total + 0.5);
+    return std::min<uint64_t>(client_shard::share(n, plan.shards, index), ids.size());
+  }
+
+  // --stages: opens (at the connect rate) or closes (newest first) until
+  // the slots in use match the target. A slot that failed stays counted in
+  // use, as without stages: a failure is not replaced.
+  void follow_stages(uint64_t now) noexcept {
+    const uint64_t target = stage_target(now);
+    while (active_slots.size() > target) {
+      const uint32_t slot = active_slots.back();
+      active_slots.pop_back();
+      conns->stage_close(slot, now);
+      parked_slots.push_back(slot);
+    }
+    while (active_slots.size() < target && conns->pending_connects() < conns->max_pending() &&
+           next_launch_ns <= now) {
+      uint32_t slot = UINT32_MAX;
+      // A parked slot whose close has ended comes first; then a fresh one.
+      for (size_t k = parked_slots.size(); k-- > 0;) {
+        if (conns->unpark(parked_slots[k], now)) {
+          slot = parked_slots[k];
+          parked_slots.erase(parked_slots.begin() + ptrdiff_t(k));
+          break;
+        }
+      }
+      if (slot == UINT32_MAX) {
+        if (launched >= ids.size()) break;  // the rest are still closing
+        slot = uint32_t(launched++);
+        conns->launch(slot, uint8_t(ids[slot] % plan.targets.size()), now);
+      }
+      active_slots.push_back(slot);
+      next_launch_ns = std::max(next_launch_ns + launch_interval_ns, now - launch_interval_ns);
     }
   }
 
@@ -307,9 +356,12 @@ struct client_shard::impl final : scenario::shard_access {
     auto consider = [&](uint64_t at) {
       if (at != 0) wait = at > now ? std::min(wait, at - now) : 0;
     };
-    if (run_phase == phase::running && launched < ids.size() &&
-        conns->pending_connects() < conns->max_pending())
+    if (run_phase == phase::running && !plan.connection_stages.empty()) {
+      if (active_slots.size() < stage_target(now)) consider(next_launch_ns);
+    } else if (run_phase == phase::running && launched < ids.size() &&
+               conns->pending_connects() < conns->max_pending()) {
       consider(next_launch_ns);
+    }
     if (run_phase == phase::running) consider(next_chaos_ns);
     consider(work->shard_due_ns());
     return wait;

@@ -23,12 +23,16 @@ void echo_scenario::on_open(uint32_t slot, scenario_port&, uint64_t now) noexcep
   if (_plan.message_rate <= 0 || !_sending) return;
   // A random phase spreads connections over the first interval instead of
   // a thundering herd of sends at upgrade time.
-  const uint64_t interval = uint64_t(1e9 / _plan.message_rate);
+  const uint64_t interval = next_interval_ns(now);
   _slots[slot].next_send_ns = now + (interval ? _random.next() % interval : 0);
 }
 
-uint64_t echo_scenario::next_interval_ns() noexcept {
-  const double mean_ns = 1e9 / _plan.message_rate;
+uint64_t echo_scenario::next_interval_ns(uint64_t at) noexcept {
+  // --rate-stages: the rate at the send being scheduled from.
+  const double rate = _plan.rate_stages.empty()
+                          ? _plan.message_rate
+                          : _plan.rate_stages.at(at - std::min(at, _end_ns - _plan.duration_ns));
+  const double mean_ns = 1e9 / rate;
   if (_plan.arrivals == arrival::constant) return uint64_t(mean_ns);
   // Exponential gaps make a Poisson process; 53 random bits give (0, 1].
   const double u = double((_random.next() >> 11) + 1) * (1.0 / 9007199254740992.0);
@@ -41,7 +45,7 @@ void echo_scenario::on_due(uint32_t slot, scenario_port& port, uint64_t now) noe
   const auto opcode = _plan.binary ? proto::ws_opcode::binary : proto::ws_opcode::text;
   const std::span<uint8_t> body(_payload.data(), _plan.message_size);
   send_due(
-      s.next_send_ns, now, _end_ns, _metrics, [&] { return next_interval_ns(); },
+      s.next_send_ns, now, _end_ns, _metrics, [&] { return next_interval_ns(s.next_send_ns); },
       [&](uint64_t scheduled) -> std::optional<size_t> {
         const proto::stamp st{_ids[slot], s.seq, 0, scheduled};
         if (_plan.binary) {

@@ -176,6 +176,11 @@ server_totals server_engine::totals() const {
     t.tls_full += get(c->tls_full);
     t.tls_resumed += get(c->tls_resumed);
     t.tls_failed += get(c->tls_failed);
+    t.sessions_issued += get(c->sessions_issued);
+    t.sessions_refused += get(c->sessions_refused);
+    t.upgrades_unauthorized += get(c->upgrades_unauthorized);
+    t.requests_not_found += get(c->requests_not_found);
+    t.mass_dropped += get(c->mass_dropped);
     tls_values shard_tls;
     c->tls_failures.read_into(shard_tls);
     t.tls_failures.add(shard_tls);

@@ -66,6 +66,9 @@ struct server_totals {
            publishes = 0, deliveries = 0, deliveries_dropped = 0, deliveries_duplicated = 0,
            slow_consumers = 0, command_errors = 0, groups = 0, subscriptions = 0, tls_full = 0,
            tls_resumed = 0, tls_failed = 0;
+  // --sessions and --drop-at (core/server_shard.hh).
+  uint64_t sessions_issued = 0, sessions_refused = 0, upgrades_unauthorized = 0,
+           requests_not_found = 0, mass_dropped = 0;
   tls_values tls_failures;  // every distinct (reason, text) a handshake failed with
 };
 

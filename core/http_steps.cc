@@ -53,7 +53,9 @@ std::optional<failure_reason> http_steps::judge(uint32_t slot, size_t step,
   const http_step_plan& s = _plan.http_steps[step];
   if (s.latency != no_metric) _metrics.latency.named[s.latency].record(elapsed_ns);
   const int status = answer.status_code();
-  if (status > 0 && status < 600) _metrics.counters.http_status[size_t(status)].add();
+  // The step's own statuses by class (the run's http_status are the upgrade's).
+  if (status >= 100 && status < 600 && s.status_class != no_metric)
+    _metrics.counters.named[s.status_class + uint32_t(status / 100 - 1)].add();
   const bool expected = s.expect.empty()
                             ? status >= 200 && status < 300
                             : std::find(s.expect.begin(), s.expect.end(), status) != s.expect.end();

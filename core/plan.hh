@@ -16,6 +16,7 @@
 
 #include "core/group_assignment.hh"
 #include "core/group_ledger.hh"
+#include "core/load_profile.hh"
 #include "core/publish_timer.hh"
 #include "proto/csv_table.hh"
 #include "proto/json_fields.hh"
@@ -161,6 +162,7 @@ struct http_step_plan {
   std::vector<http_capture> captures;
   uint64_t timeout_ns = 10'000'000'000;
   uint32_t latency = no_metric, ok = no_metric, failed = no_metric;
+  uint32_t status_class = no_metric;  // five counters: 1xx .. 5xx answers
 };
 
 // A JWT minted per connection into {jwt} (a stored variable).
@@ -228,7 +230,14 @@ struct client_plan {
   uint16_t port_high = 65535;
   std::vector<uint16_t> excluded_ports;  // e.g. listening ports on the same addresses
 
-  uint64_t connections = 1;
+  uint64_t connections = 1;  // with stages: their peak (the slots)
+  // --stages: the open connections the run aims at over time (empty: all of
+  // `connections`, opened at connect_rate, held). A falling stage closes
+  // connections cleanly and parks their slots for the next rise.
+  load_profile connection_stages;
+  // --rate-stages: messages per second per connection over time (empty:
+  // message_rate throughout, which is then the stages' peak).
+  load_profile rate_stages;
   double connect_rate = 0;                // new connections per second, all shards; 0 = unlimited
   uint32_t max_pending_connects = 4096;   // all shards; a full accept queue drops SYNs
   uint64_t duration_ns = 10'000'000'000;  // whole run, ramp included
@@ -308,6 +317,20 @@ struct server_plan {
   // so a session made on one shard resumes on any.
   proto::tls_server_options tls_server;
   bool tls() const noexcept { return !tls_server.cert_file.empty(); }
+
+  // `horde serve --sessions SECRET` (proto/session_issuer.hh): POST /sessions
+  // answers 201 with a session id and an HS256 JWT signed with this secret,
+  // on a kept-alive connection; every upgrade then needs a valid
+  // "Authorization: Bearer" token (401 and close otherwise). Empty: off.
+  std::string sessions_secret;
+
+  // `--drop-at`: drop_after_ns after the server's first accepted connection
+  // (on any shard), every shard closes drop_fraction of its open WebSocket
+  // connections at once, with close 1001 or (drop_reset) a TCP RST. Once;
+  // 0 = never.
+  uint64_t drop_after_ns = 0;
+  double drop_fraction = 0;
+  bool drop_reset = false;
 };
 
 }  // namespace horde::core

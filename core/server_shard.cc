@@ -7,8 +7,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <initializer_list>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,6 +27,7 @@
 #include "core/user_data.hh"
 #include "proto/broker_protocol.hh"
 #include "proto/mask_source.hh"
+#include "proto/session_issuer.hh"
 #include "proto/upgrade_server.hh"
 #include "proto/ws_session.hh"
 
@@ -36,7 +40,14 @@ constexpr unsigned receive_buffer_size = 2048;
 constexpr uint64_t max_wait_ns = 100'000'000;
 constexpr uint32_t listener_slot = ~0u;  // user_data slot of the accept
 constexpr uint32_t wake_slot = ~0u - 1;  // user_data slot of wake-ups from other shards
-const int one = 1;  // a setsockopt value the kernel reads after the call returns
+const int one = 1;              // a setsockopt value the kernel reads after the call returns
+const linger hard_reset{1, 0};  // SO_LINGER on, 0 s: close sends RST (socket(7))
+constexpr size_t max_header_bytes = 8192;
+constexpr size_t max_header_lines = 64;
+// Answers a kept-alive connection may have waiting unsent before it is closed
+// as a slow consumer: a peer that pipelines POSTs and never reads would
+// otherwise grow its out-buffer ~3 bytes for every byte it sends.
+constexpr size_t max_unsent_answers_bytes = 1u << 20;
 constexpr uint64_t batch_wait_ns = 200'000;  // longest sleep while batching completions
 
 enum class peer_state : uint8_t { free, handshake, open, tearing };
@@ -184,6 +195,14 @@ struct server_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
   std::vector<uint32_t> slow;      // subscribers over max_out_bytes, dropped after a fan-out
   uint64_t delivery_sequence = 0;  // deliveries this shard would make (drop_every)
   uint64_t kept_sequence = 0;      // ... of them not dropped (duplicate_every)
+
+  // --sessions: the service, sessions this shard issued, the answer being built.
+  std::optional<proto::session_issuer> sessions;
+  uint64_t sessions_made = 0;
+  std::string answer_text;
+  // --drop-at.
+  bool drop_done = false;
+  bool accept_noted = false;
 
   impl(const server_plan& p, uint32_t i, int fd, server_counters& c, server_mesh& m,
        const std::atomic<bool>& s)
@@ -484,6 +503,10 @@ struct server_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
     if (slot >= peers.size()) return;  // cannot happen: the table is peers.size()
     peer& p = peers[slot];
     relaxed_add(counters.accepted);
+    if (!accept_noted && plan.drop_after_ns != 0) {
+      accept_noted = true;
+      mesh.note_accept(now_ns());
+    }
     // No Nagle on answers: an echo held back for an ACK would be measured as
     // latency. Fire and forget; its completion carries op::setsockopt.
     io_uring_sqe* nodelay = sqe_for(p, op::setsockopt);
@@ -504,8 +527,17 @@ struct server_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
       return;
     }
     p.handshake = parsers.take();
-    p.handshake->reset();
+    reset_request(p);
     arm_recv(p);
+  }
+
+  // Ready for the next request; with sessions, bodies are read (bounded).
+  void reset_request(peer& p) noexcept {
+    if (sessions) {
+      p.handshake->reset(max_header_bytes, max_header_lines, proto::max_request_body_bytes);
+    } else {
+      p.handshake->reset();
+    }
   }
 
   void on_completion(const io_uring_cqe& cqe) noexcept {
@@ -586,6 +618,135 @@ struct server_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
     on_plain_bytes(peers[slot], bytes);
   }
 
+  // Reads requests off `bytes` while p is in its handshake and answers each
+  // in turn (a kept-alive connection may have sent the next one already: one
+  // request is parsed at a time, the rest waits in `bytes`). On return,
+  // `bytes` holds what follows an upgrade (the framer's), else nothing.
+  void read_requests(peer& p, std::span<const uint8_t>& bytes) noexcept {
+    while (p.state == peer_state::handshake && !p.close_after_send) {
+      size_t consumed = 0;
+      const proto::parse_status status = p.handshake->feed(text_of(bytes), consumed);
+      bytes = bytes.subspan(consumed);
+      if (status == proto::parse_status::need_more) break;
+      if (!answer_request(p, status)) break;
+      if (p.out.size() + (tls ? wire_of(p).size() : 0) > max_unsent_answers_bytes) {
+        relaxed_add(counters.slow_consumers);
+        p.close_after_send = true;
+        break;
+      }
+      reset_request(p);  // kept alive: the next request
+      if (bytes.empty()) break;
+    }
+    if (p.state != peer_state::open) bytes = {};
+    flush(p);
+  }
+
+  // Appends the answer to a complete (or unreadable) request and moves p on:
+  // open after a 101, closing after an error. True when the connection
+  // stays in its handshake for another request (a 201 kept alive).
+  bool answer_request(peer& p, proto::parse_status status) noexcept {
+    const proto::upgrade_request_parser& request = *p.handshake;
+    answer_text.clear();
+    bool again = false;
+    const proto::session_route route =
+        sessions ? proto::route_session_request(request.method(), request.path())
+                 : proto::session_route::upgrade;
+    if (status == proto::parse_status::invalid ||
+        (route == proto::session_route::upgrade &&
+         request.failure() != proto::upgrade_request_failure::none)) {
+      const bool body_too_large = request.failure() == proto::upgrade_request_failure::too_large &&
+                                  request.content_length() > proto::max_request_body_bytes;
+      relaxed_add(route == proto::session_route::issue ? counters.sessions_refused
+                                                       : counters.rejected);
+      answer_text = body_too_large ? proto::build_error_response(413, "Content Too Large")
+                                   : proto::build_error_response(400, "Bad Request");
+      p.close_after_send = true;
+    } else if (route == proto::session_route::not_found) {
+      relaxed_add(counters.requests_not_found);
+      answer_text = proto::build_error_response(404, "Not Found");
+      p.close_after_send = true;
+    } else if (route == proto::session_route::issue) {
+      // Ids unique over the shards: shard i issues i+1, i+1+shards, ...
+      const uint64_t id = sessions_made++ * mesh.shards() + index + 1;
+      char name[24];
+      const int length = std::snprintf(name, sizeof name, "s%llu", (unsigned long long)id);
+      sessions->issue(answer_text, std::string_view(name, size_t(length)),
+                      int64_t(std::time(nullptr)), request.keep_alive());
+      relaxed_add(counters.sessions_issued);
+      again = request.keep_alive();
+      p.close_after_send = !again;
+    } else if (sessions &&
+               sessions->authorize(request.authorization(), request.path(),
+                                   int64_t(std::time(nullptr))) != proto::session_auth::ok) {
+      relaxed_add(counters.upgrades_unauthorized);
+      answer_text = proto::build_error_response(
+          401, "Unauthorized", "WWW-Authenticate: Bearer error=\"invalid_token\"\r\n");
+      p.close_after_send = true;
+    } else {
+      answer_text = proto::build_upgrade_response(request.key());
+      relaxed_add(counters.upgraded);
+      relaxed_add(counters.open_now);
+      p.state = peer_state::open;
+    }
+    if (!p.out.append(bytes_of(answer_text))) p.close_after_send = true;
+    if (!again) parsers.give(p.handshake);
+    return again && !p.close_after_send;
+  }
+
+  // ---- --drop-at -----------------------------------------------------------
+
+  // The deadline, once the first accept (of any shard) set the clock; 0
+  // while there is none or the drop is done.
+  uint64_t drop_deadline() const noexcept {
+    if (plan.drop_after_ns == 0 || drop_done) return 0;
+    const uint64_t first = mesh.first_accept_ns();
+    return first == 0 ? 0 : first + plan.drop_after_ns;
+  }
+
+  // When due: drop_fraction of this shard's open connections go at once,
+  // spread evenly over the slots (every other one at 0.5), rounded to the
+  // nearest count.
+  void drop_when_due(uint64_t now) noexcept {
+    const uint64_t deadline = drop_deadline();
+    if (deadline == 0 || now < deadline) return;
+    drop_done = true;
+    double share = 0.5;
+    uint64_t dropped = 0;
+    for (peer& p : peers) {
+      if (!deliverable(p)) continue;
+      share += plan.drop_fraction;
+      if (share < 1) continue;
+      share -= 1;
+      ++dropped;
+      drop(p);
+    }
+    relaxed_add(counters.mass_dropped, dropped);
+  }
+
+  void drop(peer& p) noexcept {
+    if (plan.drop_reset) {
+      // SO_LINGER 0 hard-linked ahead of the cancels and the close: the
+      // close then sends RST and discards what was unsent.
+      io_uring_sqe* e = sqe_for(p, op::setsockopt);
+      uring_compat::prep_setsockopt(e, int(slot_of(p)), SOL_SOCKET, SO_LINGER, &hard_reset,
+                                    sizeof hard_reset);
+      e->flags |= IOSQE_FIXED_FILE | IOSQE_IO_HARDLINK;
+      teardown(p, true);
+      return;
+    }
+    if (plan.mode == server_mode::raw_echo) {
+      teardown(p);  // raw TCP has no close frame: FIN
+      return;
+    }
+    // 1001 going away (RFC 6455 7.4.1); TCP closes once it is sent.
+    current = &p;
+    p.session.close(ws_env, 1001, "horde: mass drop", *this);
+    current = nullptr;
+    p.close_after_send = true;
+    flush(p);
+    if (all_sent(p)) teardown(p);
+  }
+
   void on_plain_bytes(peer& p, std::span<const uint8_t> bytes) noexcept {
     if (plan.mode == server_mode::raw_echo) {
       if (p.state != peer_state::open) return;
@@ -594,27 +755,7 @@ struct server_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
       return;
     }
     if (p.state == peer_state::handshake) {
-      size_t consumed = 0;
-      auto status = p.handshake->feed(
-          std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), consumed);
-      if (status == proto::parse_status::need_more) return;
-      std::string answer;
-      if (status == proto::parse_status::invalid ||
-          p.handshake->failure() != proto::upgrade_request_failure::none) {
-        relaxed_add(counters.rejected);
-        answer = proto::build_error_response(400, "Bad Request");
-        p.close_after_send = true;
-      } else {
-        answer = proto::build_upgrade_response(p.handshake->key());
-        relaxed_add(counters.upgraded);
-        relaxed_add(counters.open_now);
-        p.state = peer_state::open;
-      }
-      parsers.give(p.handshake);
-      p.out.append({reinterpret_cast<const uint8_t*>(answer.data()), answer.size()});
-      flush(p);
-      if (p.state != peer_state::open) return;
-      bytes = bytes.subspan(consumed);
+      read_requests(p, bytes);
       if (bytes.empty()) return;
     }
     if (p.state != peer_state::open) return;
@@ -658,6 +799,11 @@ struct server_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
         !r) {
       return r;
     }
+    if (!plan.sessions_secret.empty()) {
+      auto made = proto::session_issuer::make(plan.sessions_secret);
+      if (!made) return made.error();
+      sessions.emplace(std::move(*made));
+    }
     if (plan.tls()) {
       auto made = tls_transport::server(plan.tls_server, peers.size());
       if (!made) return made.error();
@@ -677,13 +823,18 @@ struct server_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
       // batch_wait_ns, which bounds the latency this adds to an echo. A
       // forward waiting for room in a ring is retried as soon.
       const bool busy = last_batch >= 16;
-      int ret = uring.submit_and_wait(busy || holding ? batch_wait_ns : max_wait_ns,
-                                      busy ? std::min<unsigned>(64, last_batch / 2) : 1);
+      uint64_t wait_ns = busy || holding ? batch_wait_ns : max_wait_ns;
+      if (const uint64_t deadline = drop_deadline(); deadline != 0) {
+        const uint64_t now = now_ns();
+        wait_ns = std::min(wait_ns, deadline > now ? deadline - now : 0);
+      }
+      int ret = uring.submit_and_wait(wait_ns, busy ? std::min<unsigned>(64, last_batch / 2) : 1);
       if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY) {
         return make_error(std::string("io_uring_enter failed: ") + std::strerror(-ret));
       }
       last_batch = uring.drain([&](const io_uring_cqe& cqe) { on_completion(cqe); });
       last_batch += receive_forwarded();
+      drop_when_due(now_ns());
       end_turn();
     }
     return {};

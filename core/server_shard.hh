@@ -13,6 +13,18 @@
 // publishing shard read them in. Forwards are made visible once per loop
 // turn, and each destination that got some is woken once per turn by an
 // IORING_OP_MSG_RING completion posted into its ring.
+//
+// Sessions (`--sessions`, proto/session_issuer.hh): a connection reads one
+// request at a time, header and Content-Length body both bounded; POST
+// /sessions is answered 201 and the parser reset for the next request on the
+// same connection (bytes already read after it are that request's); an
+// upgrade must carry a Bearer JWT this server issued (401 and close
+// otherwise).
+//
+// Mass drop (`--drop-at`): the first accept on any shard starts the clock
+// (server_mesh::note_accept); at the deadline every shard, on its next loop
+// turn (its wait is cut short to reach it), closes its share of open
+// WebSocket connections, spread evenly over its slots.
 #pragma once
 
 #include <atomic>
@@ -52,6 +64,13 @@ struct alignas(64) server_counters {
   std::atomic<uint64_t> command_errors{0};         // malformed or unknown commands
   std::atomic<uint64_t> groups{0};                 // groups this shard knows now
   std::atomic<uint64_t> subscriptions{0};          // subscriptions this shard holds now
+  // --sessions.
+  std::atomic<uint64_t> sessions_issued{0};        // POST /sessions answered 201
+  std::atomic<uint64_t> sessions_refused{0};       // POST /sessions refused (body, framing)
+  std::atomic<uint64_t> upgrades_unauthorized{0};  // upgrades answered 401
+  std::atomic<uint64_t> requests_not_found{0};     // other requests, answered 404
+  // --drop-at.
+  std::atomic<uint64_t> mass_dropped{0};  // connections closed (or reset) by the mass drop
 };
 
 // Opens a listening socket bound with SO_REUSEADDR|SO_REUSEPORT; the port of
@@ -97,6 +116,15 @@ class server_mesh {
   int wake_fd(uint32_t shard) const noexcept {
     return _wake_fds[shard].load(std::memory_order_acquire);
   }
+  // The first accept of any shard sets the time (later ones change nothing);
+  // 0 until then. The clock of --drop-at.
+  void note_accept(uint64_t now) noexcept {
+    uint64_t none = 0;
+    _first_accept_ns.compare_exchange_strong(none, now, std::memory_order_relaxed);
+  }
+  uint64_t first_accept_ns() const noexcept {
+    return _first_accept_ns.load(std::memory_order_relaxed);
+  }
 
  private:
   uint32_t _shards;
@@ -105,6 +133,7 @@ class server_mesh {
   std::unique_ptr<std::atomic<publish_ring*>[]> _rings;  // [from * shards + to]
   std::vector<std::unique_ptr<interest_map>> _interest;
   std::unique_ptr<std::atomic<int>[]> _wake_fds;
+  std::atomic<uint64_t> _first_accept_ns{0};
 };
 
 class server_shard {
