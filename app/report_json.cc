@@ -6,6 +6,7 @@
 
 #include "app/report.hh"
 #include "app/report_format.hh"
+#include "app/report_target.hh"
 
 namespace horde::app {
 namespace {
@@ -313,7 +314,7 @@ json interval_json(const interval_latency& l) {
 json series_json(const std::vector<series_point>& series) {
   json out = json::array();
   for (const auto& s : series) {
-    out.push_back({{"t", s.t},
+    json point = {{"t", s.t},
                    {"open", s.open},
                    {"attempts", s.attempts},
                    {"opened", s.upgraded},
@@ -331,7 +332,9 @@ json series_json(const std::vector<series_point>& series) {
                      {"round_trip", interval_json(s.round_trip)},
                      {"fanout", interval_json(s.fanout)},
                      {"connect", interval_json(s.connect)},
-                     {"upgrade", interval_json(s.upgrade)}}}});
+                     {"upgrade", interval_json(s.upgrade)}}}};
+    add_sampled_fields(point, s);
+    out.push_back(std::move(point));
   }
   return out;
 }
@@ -378,6 +381,8 @@ json to_json(const run_result& r) {
   if (r.kernel_network) j["kernel_network"] = kernel_network_json(*r.kernel_network, r);
   j["self"] = self_json(r);
   if (r.embedded_server) j["server"] = server_json(r);
+  // "target" is the URL (schema horde.run/1): the target's cost has its own key.
+  if (!r.sampled_target.names.empty()) j["target_cost"] = target_cost_json(r);
   j["series"] = series_json(r.series);
   j["thresholds"] = thresholds_json(r);
   j["verdict"] = verdict_json(r);
