@@ -31,7 +31,8 @@ result<parsed_address> parse_listen_address(const std::string& text) {
   std::string host = text.substr(0, colon);
   const std::string port_text = text.substr(colon + 1);
   unsigned port = 0;
-  const auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  const auto [end, ec] =
+      std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
   if (ec != std::errc() || end != port_text.data() + port_text.size() || port > 65535)
     return make_error("--metrics-listen '" + text + "': the port is not a number from 0 to 65535");
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']')

@@ -7,8 +7,7 @@
 namespace horde::app {
 namespace {
 
-void family(std::string& out, std::string_view name, std::string_view type,
-            std::string_view help) {
+void family(std::string& out, std::string_view name, std::string_view type, std::string_view help) {
   fmt::format_to(std::back_inserter(out), "# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
 }
 
@@ -75,7 +74,8 @@ void connection_families(std::string& out, const core::counter_values& c) {
           "Connections closed at the end of --lifetime.");
   counter(out, "horde_chaos_drops_total", c.chaos_drops, "Connections dropped by --chaos-rate.");
   gauge(out, "horde_connections_open", double(c.open_now), "WebSockets open now.");
-  gauge(out, "horde_connections_open_peak", double(c.open_peak), "The most WebSockets open at once.");
+  gauge(out, "horde_connections_open_peak", double(c.open_peak),
+        "The most WebSockets open at once.");
 }
 
 void message_families(std::string& out, const core::counter_values& c) {
@@ -206,8 +206,7 @@ std::string prometheus_text(const core::metrics_snapshot& m,
   histogram(out, "horde_send_lag_seconds", l.send_lag,
             "How late horde handed a message to the kernel.");
   histogram(out, "horde_subscribe_seconds", l.subscribe, "Subscribe sent to acknowledged.");
-  histogram(out, "horde_fanout_seconds", l.fanout,
-            "Publish's scheduled time to each delivery.");
+  histogram(out, "horde_fanout_seconds", l.fanout, "Publish's scheduled time to each delivery.");
   named_families(out, m, named_counters, named_histograms);
   target_families(out, point);
   return out;

@@ -19,7 +19,7 @@ namespace horde::app {
 // The `le` bounds in seconds (then +Inf): 100 us to 10 s, 1-2.5-5 steps.
 inline constexpr std::array<double, 16> prometheus_bounds = {
     0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-    0.05,   0.1,     0.25,   0.5,   1,      2.5,   5,     10};
+    0.05,   0.1,     0.25,   0.5,   1,      2.5,   5,    10};
 
 // Cumulative counts per bound, in horde's buckets: a bucket counts under a
 // bound when its highest value is within it (never a value claimed faster

@@ -66,7 +66,8 @@ void print_slope(std::FILE* out, const target_cost& cost) {
              cost.verdict, s.bytes_per_hour / (1024.0 * 1024.0), s.r_squared, s.points,
              s.from_seconds, s.to_seconds);
   if (s.bytes_per_cycled_connection)
-    fmt::print(out, "               {:.0f} B of growth per connection opened and closed ({} cycled)\n",
+    fmt::print(out,
+               "               {:.0f} B of growth per connection opened and closed ({} cycled)\n",
                *s.bytes_per_cycled_connection, grouped(s.connections_cycled));
 }
 
@@ -90,11 +91,10 @@ void print_target(std::FILE* out, const run_result& r) {
                end->cpu_system_seconds, grouped(end->fds), grouped(end->threads));
   }
   if (cost->memory_per_connection) {
-    fmt::print(out,
-               "               memory per open connection {:.0f} B (RSS growth {} at {} open)\n",
-               *cost->memory_per_connection,
-               bytes_text(cost->rss_at_hold - cost->rss_before_connections),
-               grouped(cost->open_at_hold));
+    fmt::print(
+        out, "               memory per open connection {:.0f} B (RSS growth {} at {} open)\n",
+        *cost->memory_per_connection, bytes_text(cost->rss_at_hold - cost->rss_before_connections),
+        grouped(cost->open_at_hold));
   } else if (cost->open_at_hold > 0) {
     fmt::print(out,
                "               memory per open connection: too few to measure ({} open, RSS "
@@ -111,13 +111,15 @@ void print_target(std::FILE* out, const run_result& r) {
   print_slope(out, *cost);
   const auto host = host_summary(r);
   if (host.points > 0) {
-    fmt::print(out,
-               "  host         CPU user {:.0f}%  system {:.0f}%  softirq {:.0f}% (mean per second); "
-               "memory available at least {}; loopback {}\n",
-               100 * host.user, 100 * host.system, 100 * host.softirq,
-               bytes_text(host.least_available), bytes_text(host.loopback_bytes));
+    fmt::print(
+        out,
+        "  host         CPU user {:.0f}%  system {:.0f}%  softirq {:.0f}% (mean per second); "
+        "memory available at least {}; loopback {}\n",
+        100 * host.user, 100 * host.system, 100 * host.softirq, bytes_text(host.least_available),
+        bytes_text(host.loopback_bytes));
   }
-  fmt::print(out, "               sampling cost horde {:.0f} us of CPU per sample ({:.3f}% of a CPU)\n",
+  fmt::print(out,
+             "               sampling cost horde {:.0f} us of CPU per sample ({:.3f}% of a CPU)\n",
              usage.samples ? usage.sampling_cpu_seconds / double(usage.samples) * 1e6 : 0,
              100 * sampling_share(r));
 }
@@ -142,28 +144,27 @@ json target_cost_json(const run_result& r) {
              {"bytes_per_cycled_connection", figure_or_null(s.bytes_per_cycled_connection)}};
   }
   const auto host = host_summary(r);
-  json j = {
-      {"targets", usage.names},
-      {"includes_horde", usage.is_horde},
-      {"rss_bytes", end ? end->rss_bytes : 0},
-      {"peak_rss_bytes", cost->peak_rss_bytes},
-      {"rss_before_connections", cost->rss_before_connections},
-      {"rss_at_hold", cost->rss_at_hold},
-      {"open_at_hold", cost->open_at_hold},
-      {"memory_per_connection_bytes", figure_or_null(cost->memory_per_connection)},
-      {"cpu_user_seconds", end ? end->cpu_user_seconds : 0},
-      {"cpu_system_seconds", end ? end->cpu_system_seconds : 0},
-      {"messages", cost->messages},
-      {"cpu_seconds_per_million_messages", figure_or_null(cost->cpu_per_million_messages)},
-      {"fds", end ? end->fds : 0},
-      {"threads", end ? end->threads : 0},
-      {"memory_slope", slope},
-      {"leak_verdict", cost->verdict},
-      {"sampling",
-       {{"samples", usage.samples},
-        {"cpu_seconds", usage.sampling_cpu_seconds},
-        {"cpu_share", sampling_share(r)},
-        {"fds_walked", usage.fds_walked}}}};
+  json j = {{"targets", usage.names},
+            {"includes_horde", usage.is_horde},
+            {"rss_bytes", end ? end->rss_bytes : 0},
+            {"peak_rss_bytes", cost->peak_rss_bytes},
+            {"rss_before_connections", cost->rss_before_connections},
+            {"rss_at_hold", cost->rss_at_hold},
+            {"open_at_hold", cost->open_at_hold},
+            {"memory_per_connection_bytes", figure_or_null(cost->memory_per_connection)},
+            {"cpu_user_seconds", end ? end->cpu_user_seconds : 0},
+            {"cpu_system_seconds", end ? end->cpu_system_seconds : 0},
+            {"messages", cost->messages},
+            {"cpu_seconds_per_million_messages", figure_or_null(cost->cpu_per_million_messages)},
+            {"fds", end ? end->fds : 0},
+            {"threads", end ? end->threads : 0},
+            {"memory_slope", slope},
+            {"leak_verdict", cost->verdict},
+            {"sampling",
+             {{"samples", usage.samples},
+              {"cpu_seconds", usage.sampling_cpu_seconds},
+              {"cpu_share", sampling_share(r)},
+              {"fds_walked", usage.fds_walked}}}};
   if (host.points > 0) {
     j["host"] = {{"cpu_user_share", host.user},
                  {"cpu_system_share", host.system},

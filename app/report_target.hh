@@ -12,7 +12,7 @@
 namespace horde::app {
 
 void print_target(std::FILE* out, const run_result& result);  // nothing when none sampled
-nlohmann::json target_cost_json(const run_result& result);     // null when none sampled
+nlohmann::json target_cost_json(const run_result& result);    // null when none sampled
 void add_sampled_fields(nlohmann::json& point_json, const series_point& point);
 
 }  // namespace horde::app

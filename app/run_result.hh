@@ -44,9 +44,9 @@ struct series_point {
   interval_latency connect;        // this interval only
   interval_latency upgrade;        // this interval only
   uint64_t rss_bytes = 0;
-  uint64_t publishes = 0;  // cumulative (pub/sub)
-  uint64_t expected = 0;   // cumulative
-  uint64_t delivered = 0;  // cumulative, unique
+  uint64_t publishes = 0;              // cumulative (pub/sub)
+  uint64_t expected = 0;               // cumulative
+  uint64_t delivered = 0;              // cumulative, unique
   std::optional<target_point> target;  // when a target is sampled (app/target_watch.hh)
   std::optional<host_point> host;      // ... and the host beside it
 };

@@ -56,9 +56,9 @@ struct target_cost {
   uint64_t rss_before_connections = 0;
   uint64_t rss_at_hold = 0;  // at the sample with the most connections open
   uint64_t open_at_hold = 0;
-  std::optional<double> memory_per_connection;  // none below min_connections_for_memory
-  double cpu_seconds = 0;                       // user + system, first sample to the end
-  uint64_t messages = 0;                        // received by horde + sent
+  std::optional<double> memory_per_connection;     // none below min_connections_for_memory
+  double cpu_seconds = 0;                          // user + system, first sample to the end
+  uint64_t messages = 0;                           // received by horde + sent
   std::optional<double> cpu_per_million_messages;  // none below min_messages_for_cpu
   std::optional<memory_slope> slope;               // none below min_points_for_slope
   std::string verdict;  // "flat", "growing 12.0 MiB/h — a leak?", or why none

@@ -81,10 +81,10 @@ result<target_watch> target_watch::choose(const run_options& options, bool embed
   } else if (!watch.any()) {
     if (auto local = local_target_of(options.url)) {
       watch._pids.push_back(local->pid);
-      notes.push_back(fmt::format(
-          "target: sampling pid {} ({}), the process listening on the URL's port "
-          "(--target-pid to name others)",
-          local->pid, local->name));
+      notes.push_back(
+          fmt::format("target: sampling pid {} ({}), the process listening on the URL's port "
+                      "(--target-pid to name others)",
+                      local->pid, local->name));
     }
   }
   return watch;
@@ -106,8 +106,7 @@ std::optional<target_figures> target_watch::read_pid(size_t index, run_result& r
       _last_fds[index] = fds->fds;
       if (fds->walked) {
         result.sampled_target.fds_walked = true;
-        _next_walk_ns[index] =
-            now + uint64_t((thread_cpu_seconds() - before) * 1e9) * walk_spacing;
+        _next_walk_ns[index] = now + uint64_t((thread_cpu_seconds() - before) * 1e9) * walk_spacing;
       }
     }
   }

@@ -105,7 +105,8 @@ host_sample read_host_sample(const std::string& root) {
   if (const auto text = read_small_file(under_root(root, "proc/stat")))
     sample.cpu = parse_host_cpu(*text);
   if (const auto text = read_small_file(under_root(root, "proc/meminfo"))) {
-    if (const auto kib = status_value(*text, "MemAvailable")) sample.memory_available_bytes = *kib * 1024;
+    if (const auto kib = status_value(*text, "MemAvailable"))
+      sample.memory_available_bytes = *kib * 1024;
   }
   if (const auto text = read_small_file(under_root(root, "proc/net/dev")))
     sample.loopback = parse_interface_bytes(*text, "lo");

@@ -15,9 +15,9 @@ bool has_line(const std::string& text, const std::string& line) {
 
 TEST(PrometheusText, CumulativeBucketsEndAtTheCount) {
   core::histogram h;
-  h.record(50'000);         // 50 us: under 100 us
-  h.record(100'000);        // exactly 100 us, an exact-enough bucket? within 1/1024
-  h.record(3'000'000);      // 3 ms: under 5 ms
+  h.record(50'000);          // 50 us: under 100 us
+  h.record(100'000);         // exactly 100 us, an exact-enough bucket? within 1/1024
+  h.record(3'000'000);       // 3 ms: under 5 ms
   h.record(20'000'000'000);  // 20 s: only +Inf
   const auto counts = cumulative_counts(h);
   EXPECT_EQ(counts.back(), 4u);
@@ -67,8 +67,9 @@ TEST(PrometheusText, NamedHistogramsCarryTheirName) {
   m.latency.named[0].record(2'000'000);
   const std::string text = prometheus_text(m, {"request.add.sent"}, {"say \"hi\"\\now"}, {});
   EXPECT_TRUE(has_line(text, "horde_scenario_events_total{name=\"request.add.sent\"} 3")) << text;
-  EXPECT_TRUE(has_line(text, "horde_scenario_seconds_bucket{name=\"say \\\"hi\\\"\\\\now\","
-                             "le=\"0.0025\"} 1"))
+  EXPECT_TRUE(has_line(text,
+                       "horde_scenario_seconds_bucket{name=\"say \\\"hi\\\"\\\\now\","
+                       "le=\"0.0025\"} 1"))
       << text;
   EXPECT_TRUE(has_line(text, "horde_scenario_seconds_count{name=\"say \\\"hi\\\"\\\\now\"} 1"));
 }
