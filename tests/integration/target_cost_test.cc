@@ -64,6 +64,35 @@ TEST(TargetCost, FindsTheListenerOnTheUrlsPort) {
   EXPECT_TRUE(noted) << run.result["notes"].dump(1);
 }
 
+// Seed 000's leak detection: a server that keeps 4 KiB per message, at 500
+// messages a second, grows ~2 MiB/s; over 10 s of hold that is past 4 MiB and
+// 5% of its RSS, on a straight line. The same run against horde serve is flat.
+TEST(TargetCost, LeakingServerIsCalledALeak) {
+  const std::string source_dir = HORDE_SOURCE_DIR;
+  auto leaky = start_peer({HORDE_PYTHON, source_dir + "/tests/peers/leaky_server.py"});
+  ASSERT_FALSE(leaky.port.empty());
+  auto run = horde_run({"ws://127.0.0.1:" + leaky.port + "/", "-c", "50", "--rate", "10/s", "-d",
+                        "14s", "--target-pid", std::to_string(leaky.process->pid())},
+                       "target_leak");
+  ASSERT_EQ(run.process.exit_code, 0) << run.process.err;
+  const auto& cost = run.result["target_cost"];
+  ASSERT_TRUE(cost["memory_slope"].is_object()) << cost.dump(1);
+  EXPECT_TRUE(cost["memory_slope"]["growing"].get<bool>()) << cost.dump(1);
+  EXPECT_NE(cost["leak_verdict"].get<std::string>().find("a leak?"), std::string::npos);
+  // 500 messages/s x 4 KiB = 7 GiB/h, give or take the allocator.
+  EXPECT_GT(cost["memory_slope"]["bytes_per_hour"].get<double>(), 3.0 * (1 << 30));
+
+  auto server =
+      start_peer({horde_binary, "serve", "--listen", "127.0.0.1:0", "--max-connections", "1000"});
+  const std::string url = served_url(server.port);
+  auto flat = horde_run({url, "-c", "50", "--rate", "10/s", "-d", "14s", "--target-pid",
+                         std::to_string(server.process->pid())},
+                        "target_flat");
+  ASSERT_EQ(flat.process.exit_code, 0) << flat.process.err;
+  EXPECT_EQ(flat.result["target_cost"]["leak_verdict"], "flat")
+      << flat.result["target_cost"].dump(1);
+}
+
 TEST(TargetCost, UnknownPidIsAUsageError) {
   auto run = horde_run({"-c", "10", "-d", "1s", "--target-pid", "999999999"}, "target_none");
   EXPECT_EQ(run.process.exit_code, 2);
