@@ -314,27 +314,26 @@ json interval_json(const interval_latency& l) {
 json series_json(const std::vector<series_point>& series) {
   json out = json::array();
   for (const auto& s : series) {
-    json point = {{"t", s.t},
-                  {"open", s.open},
-                  {"attempts", s.attempts},
-                  {"opened", s.upgraded},
-                  {"failures", s.failures},
-                  {"sent", s.sent},
-                  {"received", s.received},
-                  {"round_trip_p50_ns", s.round_trip_p50_ns},
-                  {"round_trip_p99_ns", s.round_trip_p99_ns},
-                  {"rss_bytes", s.rss_bytes},
-                  {"publishes", s.publishes},
-                  {"expected", s.expected},
-                  {"delivered", s.delivered},
-                  {"interval",
-                   {{"seconds", s.interval_seconds},
-                    {"round_trip", interval_json(s.round_trip)},
-                    {"fanout", interval_json(s.fanout)},
-                    {"connect", interval_json(s.connect)},
-                    {"upgrade", interval_json(s.upgrade)}}}};
-    add_sampled_fields(point, s);
-    out.push_back(std::move(point));
+    out.push_back({{"t", s.t},
+                   {"open", s.open},
+                   {"attempts", s.attempts},
+                   {"opened", s.upgraded},
+                   {"failures", s.failures},
+                   {"sent", s.sent},
+                   {"received", s.received},
+                   {"round_trip_p50_ns", s.round_trip_p50_ns},
+                   {"round_trip_p99_ns", s.round_trip_p99_ns},
+                   {"rss_bytes", s.rss_bytes},
+                   {"publishes", s.publishes},
+                   {"expected", s.expected},
+                   {"delivered", s.delivered},
+                   {"interval",
+                    {{"seconds", s.interval_seconds},
+                     {"round_trip", interval_json(s.round_trip)},
+                     {"fanout", interval_json(s.fanout)},
+                     {"connect", interval_json(s.connect)},
+                     {"upgrade", interval_json(s.upgrade)}}}});
+    add_sampled_fields(out.back(), s);
   }
   return out;
 }
