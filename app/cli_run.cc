@@ -121,6 +121,18 @@ void add_host_flags(CLI::App* run_cmd, run_options& run) {
       "Pass/fail check on the report's figures, e.g. 'rtt.p99<50ms', 'errors<0.1%', "
       "'pubsub.lost==0'; a failed one makes the exit code 1. Suffix ':abort' judges it once a "
       "second during the run and stops the run when it fails (repeatable; grammar below)");
+  run_cmd->add_option("--target-pid", run.target_pids,
+                      "Sample this process's RSS, CPU, open fds and threads once a second into "
+                      "the series; the report gives its memory per connection, CPU per million "
+                      "messages and memory slope (repeatable; default: the embedded server, or "
+                      "the process listening on the URL's loopback port)");
+  run_cmd->add_option("--target-cgroup", run.target_cgroup,
+                      "Sample a cgroup v2 directory's memory.current, cpu.stat and pids.current "
+                      "the same way (absolute, or relative to /sys/fs/cgroup)");
+  run_cmd->add_option("--metrics-listen", run.metrics_listen,
+                      "Serve the live counters, gauges and latency histograms at "
+                      "http://ADDRESS:PORT/metrics in the Prometheus text format while the run "
+                      "lasts, e.g. 127.0.0.1:9464 (port 0: the kernel picks; printed)");
   run_cmd->add_flag("-q,--quiet", run.quiet, "No live progress line");
   run_cmd->add_flag("--show-secrets", run.show_secrets,
                     "Show Authorization and Cookie values and JWTs in the report and JSON "

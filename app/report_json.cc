@@ -7,6 +7,7 @@
 #include "app/disconnect_events.hh"
 #include "app/report.hh"
 #include "app/report_format.hh"
+#include "app/report_target.hh"
 
 namespace horde::app {
 namespace {
@@ -353,6 +354,7 @@ json series_json(const std::vector<series_point>& series) {
                      {"fanout", interval_json(s.fanout)},
                      {"connect", interval_json(s.connect)},
                      {"upgrade", interval_json(s.upgrade)}}}});
+    add_sampled_fields(out.back(), s);
   }
   return out;
 }
@@ -399,6 +401,8 @@ json to_json(const run_result& r) {
   if (r.kernel_network) j["kernel_network"] = kernel_network_json(*r.kernel_network, r);
   j["self"] = self_json(r);
   if (r.embedded_server) j["server"] = server_json(r);
+  // "target" is the URL (schema horde.run/1): the target's cost has its own key.
+  if (!r.sampled_target.names.empty()) j["target_cost"] = target_cost_json(r);
   j["series"] = series_json(r.series);
   j["thresholds"] = thresholds_json(r);
   j["verdict"] = verdict_json(r);

@@ -9,6 +9,7 @@
 #include "app/disconnect_events.hh"
 #include "app/report.hh"
 #include "app/report_format.hh"
+#include "app/report_target.hh"
 
 namespace horde::app {
 namespace {
@@ -362,6 +363,7 @@ void print_summary(std::FILE* out, const run_result& r) {
   if (r.plan && r.plan->pubsub.enabled()) print_pubsub(out, r);
   print_latency(out, r);
   print_self(out, r);
+  print_target(out, r);
   fmt::print(out, "  schedule     {}\n", judge_schedule(r).explanation);
   if (r.kernel_network) print_kernel_network(out, *r.kernel_network, r);
   if (r.embedded_server) print_server(out, r);

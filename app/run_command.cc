@@ -17,6 +17,7 @@
 #include "app/preflight.hh"
 #include "app/report.hh"
 #include "app/result_file.hh"
+#include "app/run_observers.hh"
 #include "app/run_verdict.hh"
 #include "app/run_watch.hh"
 #include "app/series_csv.hh"
@@ -139,7 +140,8 @@ result<void> create_groups(const run_options& options, run_plan& plan, run_resul
 
 // The run itself: shards start, the controller watches, the counters are read.
 void run_engine(const run_options& options, const run_plan& plan, core::server_engine* server,
-                const std::vector<threshold>& abort_on, run_result& result) {
+                const std::vector<threshold>& abort_on, run_observers& observers,
+                run_result& result) {
   install_stop_handlers();
   const auto network_before = sysctl::read_net_counters("/");
   result.private_network = in_private_network_namespace();
@@ -153,10 +155,13 @@ void run_engine(const run_options& options, const run_plan& plan, core::server_e
   watch_snapshots snapshots;
   snapshots.touch(engine);
   result.rss_before_connections = read_self_usage().rss_bytes;
+  observers.before_connections(result);
   const uint64_t start = core::now_ns();
   engine.go(start);
-  watch_run(engine, plan.client, options.quiet, server, start, snapshots, result, abort_on);
+  watch_run(engine, plan.client, options.quiet, server, start, snapshots, result, abort_on,
+            observers.each_second(result));
   if (!result.shards_stuck) result.errors = engine.join();
+  observers.at_end(result);
   result.elapsed_seconds = double(core::now_ns() - start) / 1e9;
   if (plan.pubsub_shared) {
     const uint64_t began = plan.pubsub_shared->publish_start_ns.load(std::memory_order_relaxed);
@@ -269,7 +274,12 @@ int run_load(const run_options& options) {
     fmt::print(stderr, "horde run: {}\n", created.error().message);
     return 2;
   }
-  run_engine(options, plan, server.get(), *thresholds, result);
+  auto observers = run_observers::start(options, plan, result);
+  if (!observers) {
+    fmt::print(stderr, "horde run: {}\n", observers.error().message);
+    return exit_usage;
+  }
+  run_engine(options, plan, server.get(), *thresholds, *observers, result);
   judge_thresholds(*thresholds, result);
   const int written = write_outputs(options, result);
   const int code = written != 0 ? written : judge_run(result).exit_code;

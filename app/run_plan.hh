@@ -60,6 +60,9 @@ struct run_options {
   std::string csv_path;                 // --csv: the series, one row per second
   std::string html_path;                // --html: the report as one self-contained page
   std::vector<std::string> thresholds;  // --threshold, as typed (app/threshold.hh)
+  std::vector<int> target_pids;         // --target-pid: processes whose cost is sampled
+  std::string target_cgroup;            // --target-cgroup: a cgroup v2 directory
+  std::string metrics_listen;           // --metrics-listen ADDRESS:PORT: Prometheus /metrics
   bool quiet = false;
   bool force = false;
   bool raw = false;           // plain TCP: the engine's ceiling without WebSocket

@@ -10,6 +10,7 @@
 
 #include "app/group_setup.hh"
 #include "app/self_usage.hh"
+#include "app/target_usage.hh"
 #include "app/threshold.hh"
 #include "core/engine.hh"
 #include "core/metrics.hh"
@@ -43,9 +44,11 @@ struct series_point {
   interval_latency connect;        // this interval only
   interval_latency upgrade;        // this interval only
   uint64_t rss_bytes = 0;
-  uint64_t publishes = 0;  // cumulative (pub/sub)
-  uint64_t expected = 0;   // cumulative
-  uint64_t delivered = 0;  // cumulative, unique
+  uint64_t publishes = 0;              // cumulative (pub/sub)
+  uint64_t expected = 0;               // cumulative
+  uint64_t delivered = 0;              // cumulative, unique
+  std::optional<target_point> target;  // when a target is sampled (app/target_watch.hh)
+  std::optional<host_point> host;      // ... and the host beside it
 };
 
 // Below these, a figure per connection or per message is mostly noise (the
@@ -83,6 +86,7 @@ struct run_result {
   uint64_t rss_before_connections = 0;
   uint64_t rss_at_peak_open = 0;  // RSS sampled when the most connections were open
   uint64_t open_at_rss_sample = 0;
+  target_usage sampled_target;  // the target's own cost, when sampled (app/target_watch.hh)
 
   // The host's TCP retransmissions, input-queue drops and listen-queue
   // overflows during the run (everyone's traffic, not only horde's); absent

@@ -168,7 +168,8 @@ series_point series_point_of(const core::metrics_snapshot& now,
 
 void watch_run(core::client_engine& engine, const core::client_plan& plan, bool quiet,
                core::server_engine* server, uint64_t start, watch_snapshots& snapshots,
-               run_result& result, const std::vector<threshold>& abort_on) {
+               run_result& result, const std::vector<threshold>& abort_on,
+               const each_second_hook& each_second) {
   const bool tty = isatty(STDERR_FILENO) && !quiet;
   run_ending ending;
   ending.deadline =
@@ -193,6 +194,7 @@ void watch_run(core::client_engine& engine, const core::client_plan& plan, bool 
     const double t = double(now - start) / 1e9;
     series_point point = series_point_of(*snapshot, *before, t, t - previous.t);
     point.rss_bytes = read_self_usage().rss_bytes;
+    if (each_second) each_second(point, *snapshot);
     note_peaks(point, now < start + plan.duration_ns, server, result);
     result.series.push_back(point);
     stop_on_threshold(engine, abort_on, *snapshot, *before, plan.pubsub.enabled(), t, quiet,

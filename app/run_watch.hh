@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -33,11 +34,17 @@ struct watch_snapshots {
   }
 };
 
+// What else reads each second's point and snapshot before the point is
+// kept: the target's sampler fills its fields, the metrics endpoint
+// publishes (app/target_watch.hh, app/metrics_listener.hh).
+using each_second_hook = std::function<void(series_point&, const core::metrics_snapshot&)>;
+
 // `abort_on`: the `:abort` thresholds, judged on each second's snapshot; the
 // first to fail stops the run as a first signal does (result.stopped_by).
 void watch_run(core::client_engine& engine, const core::client_plan& plan, bool quiet,
                core::server_engine* server, uint64_t start, watch_snapshots& snapshots,
-               run_result& result, const std::vector<threshold>& abort_on = {});
+               run_result& result, const std::vector<threshold>& abort_on = {},
+               const each_second_hook& each_second = {});
 
 // The interval's percentiles: `now` minus `before`, two snapshots of one histogram.
 interval_latency interval_between(const core::histogram& now, const core::histogram& before);
