@@ -22,7 +22,9 @@ const char* const exit_codes_text =
     "     not be written\n"
     "  3  horde run: the run is invalid: the preflight refused the plan (see horde tune),\n"
     "     horde could not keep its own schedule for want of CPU (saturated or starved: it,\n"
-    "     not the target, was the limit), or a shard failed\n";
+    "     not the target, was the limit), or a shard failed\n"
+    "  horde ladder: 0 a level broke or none did, 1 interrupted, 2 usage, 3 horde was the\n"
+    "     limit before the target broke (horde ladder --help)\n";
 
 const char* const thresholds_text =
     "Thresholds (--threshold 'NAME OP VALUE[:abort]'):\n"
@@ -50,7 +52,8 @@ const char* const description =
     "  horde run ws://host:9000/ -c 100k --connect-rate 20k/s --duration 60s --rate 1/s\n"
     "  horde serve --listen 127.0.0.1:9000   the reference server on its own\n"
     "  horde report result.json -o report.html   charts and tables of a --json result\n"
-    "  horde compare base.json new.json        each figure's change between two results\n";
+    "  horde compare base.json new.json        each figure's change between two results\n"
+    "  horde ladder --step rate -c 100 --start 1k   step the load up to the breaking point\n";
 
 // The first word when it is not a flag and not a command: named, with the
 // commands there are (CLI11 would call it an unexpected argument).
@@ -83,6 +86,8 @@ int run_cli(int argc, char** argv) {
   compare_options compare_opts;
   CLI::App* report_cmd = add_report_command(cli, report_opts);
   CLI::App* compare_cmd = add_compare_command(cli, compare_opts);
+  ladder_command_options ladder_opts;
+  CLI::App* ladder_cmd = add_ladder_command(cli, ladder_opts);
   if (unknown_command(cli, argc, argv)) return 2;
   try {
     cli.parse(argc, argv);
@@ -96,6 +101,7 @@ int run_cli(int argc, char** argv) {
   if (tune_cmd->parsed()) return tune(tune_opts);
   if (report_cmd->parsed()) return report(report_opts);
   if (compare_cmd->parsed()) return compare(compare_opts);
+  if (ladder_cmd->parsed()) return run_ladder(ladder_opts);
   // `horde` alone: what it does and how to ask.
   fmt::print("{}", cli.help());
   return 0;

@@ -513,6 +513,11 @@ CLI::App* add_run_command(CLI::App& cli, run_options& run) {
       "      --request '{\"jsonrpc\":\"2.0\",\"id\":{seq},\"method\":\"add\",\"params\":[1,2]}'\n"
       "  horde run --scenario examples/004-jwt-token-stream.yaml -c 5000   (file, flag wins)\n");
   run_cmd->footer(run_cmd->get_footer() + "\n" + thresholds_text + "\n" + exit_codes_text);
+  add_run_flags(run_cmd, run);
+  return run_cmd;
+}
+
+void add_run_flags(CLI::App* run_cmd, run_options& run) {
   add_load_flags(run_cmd, run);
   add_host_flags(run_cmd, run);
   add_pubsub_flags(run_cmd, run);
@@ -522,7 +527,6 @@ CLI::App* add_run_command(CLI::App& cli, run_options& run) {
   auto flags = std::make_shared<scenario_flags>();
   add_scenario_flags(run_cmd, run, *flags);
   run_cmd->final_callback([run_cmd, &run, flags] { finish_scenario(*run_cmd, run, *flags); });
-  return run_cmd;
 }
 
 }  // namespace horde::app

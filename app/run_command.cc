@@ -73,10 +73,10 @@ result<host_facts> read_host(const run_options& options, run_result& result) {
 // the fix. Returns an exit code, 0 to go on: 2 for flags that make no plan,
 // 3 for a plan the preflight refuses (a run of it would not be valid).
 int plan_and_check(const run_options& options, const host_facts& host, run_plan& plan,
-                   run_result& result) {
+                   run_result& result, const std::string& command) {
   auto built = build_run_plan(options, host);
   if (!built) {
-    fmt::print(stderr, "horde run: {}\n", built.error().message);
+    fmt::print(stderr, "{}: {}\n", command, built.error().message);
     return 2;
   }
   plan = std::move(*built);
@@ -94,9 +94,9 @@ int plan_and_check(const run_options& options, const host_facts& host, run_plan&
   if (!checked.refused) return 0;
   fmt::print(
       stderr,
-      "horde run: this plan cannot run on this host as it is configured:\n\n{}\n"
+      "{}: this plan cannot run on this host as it is configured:\n\n{}\n"
       "Fix the lines above (horde tune explains every knob), or add --force to run anyway.\n",
-      checked.refusal);
+      command, checked.refusal);
   return exit_invalid;
 }
 
@@ -127,10 +127,11 @@ result<std::unique_ptr<core::server_engine>> start_embedded_server(const run_opt
 }
 
 // --setup-url: the groups created by REST before any subscription.
-result<void> create_groups(const run_options& options, run_plan& plan, run_result& result) {
+result<void> create_groups(const run_options& options, run_plan& plan, run_result& result,
+                           const std::string& command) {
   if (!options.group_setup.enabled()) return {};
   if (!options.quiet)
-    fmt::print(stderr, "horde run: creating groups at {}\n", options.group_setup.url);
+    fmt::print(stderr, "{}: creating groups at {}\n", command, options.group_setup.url);
   auto setup =
       run_group_setup(options.group_setup, plan.client.pubsub, plan.pubsub_shared->not_created);
   if (!setup) return setup.error();
@@ -241,46 +242,49 @@ result<void> check_outputs(const run_options& options) {
 
 }  // namespace
 
-int run_load(const run_options& options) {
+run_attempt carry_out_run(const run_options& options, const std::string& command) {
+  run_attempt attempt;
+  auto fail = [&](int code, const std::string& message) {
+    if (!message.empty()) fmt::print(stderr, "{}: {}\n", command, message);
+    attempt.exit_code = code;
+    attempt.run.reset();
+    return std::move(attempt);
+  };
   auto thresholds = parse_thresholds(options.thresholds);
-  if (!thresholds) {
-    fmt::print(stderr, "horde run: {}\n", thresholds.error().message);
-    return exit_usage;
+  if (!thresholds) return fail(exit_usage, thresholds.error().message);
+  // On the heap before anything points into it: result.plan is &plan.client.
+  attempt.run = std::make_unique<finished_run>();
+  run_plan& plan = attempt.run->plan;
+  run_result& result = attempt.run->result;
+  result.usage_start = read_self_usage();
+  auto host = read_host(options, result);
+  if (!host) return fail(exit_usage, host.error().message);
+  if (int refused = plan_and_check(options, *host, plan, result, command); refused != 0)
+    return fail(refused, "");
+  std::unique_ptr<core::server_engine> server;
+  if (plan.embedded) {
+    auto started = start_embedded_server(options, *host, plan);
+    if (!started) return fail(exit_usage, started.error().message);
+    server = std::move(*started);
+    result.target = plan.target_text;
   }
+  if (auto created = create_groups(options, plan, result, command); !created)
+    return fail(exit_usage, created.error().message);
+  auto observers = run_observers::start(options, plan, result);
+  if (!observers) return fail(exit_usage, observers.error().message);
+  run_engine(options, plan, server.get(), *thresholds, *observers, result);
+  judge_thresholds(*thresholds, result);
+  return attempt;
+}
+
+int run_load(const run_options& options) {
   if (auto writable = check_outputs(options); !writable) {
     fmt::print(stderr, "horde run: {}\n", writable.error().message);
     return exit_usage;
   }
-  run_result result;
-  result.usage_start = read_self_usage();
-  auto host = read_host(options, result);
-  if (!host) {
-    fmt::print(stderr, "horde run: {}\n", host.error().message);
-    return 2;
-  }
-  run_plan plan;
-  if (int refused = plan_and_check(options, *host, plan, result); refused != 0) return refused;
-  std::unique_ptr<core::server_engine> server;
-  if (plan.embedded) {
-    auto started = start_embedded_server(options, *host, plan);
-    if (!started) {
-      fmt::print(stderr, "horde run: {}\n", started.error().message);
-      return 2;
-    }
-    server = std::move(*started);
-    result.target = plan.target_text;
-  }
-  if (auto created = create_groups(options, plan, result); !created) {
-    fmt::print(stderr, "horde run: {}\n", created.error().message);
-    return 2;
-  }
-  auto observers = run_observers::start(options, plan, result);
-  if (!observers) {
-    fmt::print(stderr, "horde run: {}\n", observers.error().message);
-    return exit_usage;
-  }
-  run_engine(options, plan, server.get(), *thresholds, *observers, result);
-  judge_thresholds(*thresholds, result);
+  run_attempt attempt = carry_out_run(options, "horde run");
+  if (!attempt.run) return attempt.exit_code;
+  const run_result& result = attempt.run->result;
   const int written = write_outputs(options, result);
   const int code = written != 0 ? written : judge_run(result).exit_code;
   if (result.shards_stuck) {
