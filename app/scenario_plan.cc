@@ -270,8 +270,7 @@ result<proto::json_pointer> pointer_at(const std::string& text, const spec_origi
   return std::move(*parsed);
 }
 
-result<core::request_kind> request_into(const request_spec& r, size_t index,
-                                        run_plan& out) {
+result<core::request_kind> request_into(const request_spec& r, size_t index, run_plan& out) {
   core::request_kind k;
   k.name = r.name.empty() ? fmt::format("request{}", index) : r.name;
   if (r.send.empty()) return make_error(where(r.origin, "--request") + "nothing to send");
@@ -389,6 +388,23 @@ result<void> steps_into(const run_options& o, run_plan& out) {
   return {};
 }
 
+// A hold with nothing sent and no pings is how one finds the path's idle
+// timeout (a proxy or load balancer that drops silent sockets): each
+// connection the server side ends is timed from its last sign of life.
+void idle_discovery_into(run_plan& out) {
+  core::client_plan& plan = out.client;
+  if (plan.message_rate > 0 || plan.ping_interval_ns != 0 || plan.steps.enabled() ||
+      plan.pubsub.enabled() || plan.raw)
+    return;
+  auto& named = plan.named;
+  plan.lifecycle.idle_cut_close = named.histogram("idle_cut.close_frame");
+  plan.lifecycle.idle_cut_reset = named.histogram("idle_cut.reset");
+  plan.lifecycle.idle_cut_eof = named.histogram("idle_cut.fin");
+  out.notes.push_back(
+      "idle hold (no messages, no pings): a connection the server or the path ends is timed "
+      "from its last sign of life (idle_cut.*: by close frame, RST or FIN)");
+}
+
 }  // namespace
 
 result<void> scenario_into(const run_options& options, run_plan& out) {
@@ -399,6 +415,7 @@ result<void> scenario_into(const run_options& options, run_plan& out) {
   if (auto done = jwt_into(spec, out); !done) return done;
   if (auto done = http_steps_into(options, spec, out); !done) return done;
   if (auto done = steps_into(options, out); !done) return done;
+  idle_discovery_into(out);
   return {};
 }
 

@@ -919,6 +919,7 @@ void client_connections::feed_frames(connection& c, std::span<const uint8_t> byt
     teardown(slot, std::nullopt);
     return;
   }
+  if (c.state == conn_state::open) c.phase_start_ns = now;  // heard from: silence restarts
   maybe_release_context(c, now);
 }
 
@@ -929,6 +930,7 @@ void client_connections::opened(connection& c, uint64_t now) noexcept {
   if (_metrics.counters.open_now.get() > _metrics.counters.open_peak.get())
     _metrics.counters.open_peak.set(_metrics.counters.open_now.get());
   c.deadline_ns = 0;
+  c.phase_start_ns = now;  // open: the last time the server was heard from
   c.was_open = true;
   c.failures_in_row = 0;
   if (c.relaunched) _metrics.counters.reconnects_opened.add();
@@ -1035,6 +1037,19 @@ void client_connections::cut_short(uint32_t slot) noexcept {
   }
 }
 
+// Idle-timeout discovery: the silence before the server (or a proxy on the
+// way) ended an open connection, by how it ended.
+void client_connections::record_idle_cut(const connection& c, failure_reason reason) noexcept {
+  const lifecycle_plan& life = _plan.lifecycle;
+  uint32_t metric = no_metric;
+  if (reason == failure_reason::closed_by_server) metric = life.idle_cut_close;
+  if (reason == failure_reason::reset_by_server) metric = life.idle_cut_reset;
+  if (reason == failure_reason::eof_from_server) metric = life.idle_cut_eof;
+  if (metric == no_metric) return;
+  const uint64_t now = now_ns();
+  _metrics.latency.named[metric].record(now > c.phase_start_ns ? now - c.phase_start_ns : 0);
+}
+
 void client_connections::teardown(uint32_t slot, std::optional<failure_reason> reason) noexcept {
   connection& c = _conns[slot];
   if (c.state == conn_state::tearing || c.state == conn_state::done || c.state == conn_state::idle)
@@ -1046,6 +1061,7 @@ void client_connections::teardown(uint32_t slot, std::optional<failure_reason> r
     return;
   }
   if (reason) _metrics.counters.fail(*reason);
+  if (reason && c.state == conn_state::open) record_idle_cut(c, *reason);
   if (c.state == conn_state::open || c.state == conn_state::closing)
     _metrics.counters.open_now.sub();
   move(c, conn_event::tear_down);

@@ -207,6 +207,7 @@ class client_connections final {
 
   void finish_failed(connection& c, std::optional<failure_reason> reason) noexcept;
   void finish(connection& c) noexcept;
+  void record_idle_cut(const connection& c, failure_reason reason) noexcept;
   // After an end while the run goes on: wait a backoff and launch again, or
   // (no --reconnect, or --max-attempts reached) the connection is done.
   bool wait_to_relaunch(connection& c, uint64_t now) noexcept;

@@ -126,6 +126,10 @@ struct lifecycle_plan {
   double chaos_rate = 0;                   // open connections dropped per second, all shards
   bool chaos_reset = true;                 // RST (SO_LINGER 0); false: a clean close 1001
   uint32_t backoff_histogram = no_metric;  // named histogram of backoff waits
+  // Idle-timeout discovery (a hold with nothing sent, no pings): how long an
+  // open connection had been silent when the server or the path ended it,
+  // by how: a close frame, an RST, a FIN without a close. no_metric: off.
+  uint32_t idle_cut_close = no_metric, idle_cut_reset = no_metric, idle_cut_eof = no_metric;
 };
 
 // Per-connection variables ({user}, {token}, {jwt}): the user names in

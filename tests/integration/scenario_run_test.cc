@@ -421,3 +421,73 @@ TEST(ScenarioRun, AnUndefinedVariableIsNamedAndRefused) {
 
 }  // namespace
 }  // namespace horde
+
+namespace horde {
+namespace {
+
+// The figure: with reconnect on, against a server closing every
+// connection after 1-3 s, the live count stays within 1% of the plan over
+// 30 s. A short backoff base (2 ms) keeps the time away from the server
+// small beside each connection's life; the mean over the points is judged.
+TEST(ScenarioRun, ReconnectHoldsTheLiveCountWithinOnePercentOverThirtySeconds) {
+  if (!test::python_has_websockets())
+    GTEST_SKIP() << HORDE_PYTHON << " lacks the websockets module (python3-websockets)";
+  auto server = start_peer({HORDE_PYTHON, source_dir + "/tests/peers/random_close_server.py"});
+  ASSERT_FALSE(server.port.empty());
+  const int connections = 200;
+  auto run = horde_run(
+      {"ws://127.0.0.1:" + server.port + "/", "-c", std::to_string(connections), "-d", "30s",
+       "--rate", "0", "--reconnect", "--backoff-base", "2ms", "--backoff-cap", "100ms"},
+      "reconnect30", 120000);
+  ASSERT_FALSE(run.process.timed_out);
+  ASSERT_TRUE(passed_or_starved(run)) << run.process.err;
+  const live_count live = live_between(run.result["series"], 2.0, 29.5, connections);
+  std::printf(
+      "[reconnect 30 s] reconnects %llu, %zu points: mean %.2f (%.2f%% short), worst %.2f%%\n",
+      (unsigned long long)run.result["scenario"]["reconnects"].get<uint64_t>(), live.points,
+      live.mean, live.mean_deviation * 100, live.worst_deviation * 100);
+  ASSERT_GE(live.points, 25u) << series_opens(run.result["series"]);
+  EXPECT_LE(live.mean_deviation, 0.01) << series_opens(run.result["series"]);
+  EXPECT_GT(run.result["scenario"]["reconnects"].get<uint64_t>(), 1500u);
+}
+
+// --stages: up to 300, hold, down to 60 — the falling stage closes cleanly
+// (not failures), and the series follows the plan.
+TEST(ScenarioRun, StagesRampHoldAndCloseCleanlyOnTheWayDown) {
+  auto run = horde_run({"--stages", "2s:300,2s:300,1s:60,2s:60", "--rate", "2/s"}, "stages");
+  ASSERT_FALSE(run.process.timed_out);
+  ASSERT_TRUE(passed_or_starved(run)) << run.process.err;
+  const auto& c = run.result["connections"];
+  EXPECT_EQ(c["failed"], 0) << c.dump();
+  EXPECT_EQ(c["opened"], 300) << c.dump();
+  EXPECT_EQ(c["peak_open"], 300) << c.dump();
+  EXPECT_EQ(c["closed_clean"], 300) << c.dump();  // 240 on the way down, 60 at the end
+  std::vector<int64_t> opens;
+  for (const auto& p : run.result["series"])
+    opens.push_back(p["open"].get<int64_t>());
+  ASSERT_GE(opens.size(), 6u);
+  EXPECT_EQ(opens[2], 300) << series_opens(run.result["series"]);
+  EXPECT_EQ(opens[5], 60) << series_opens(run.result["series"]);
+}
+
+// Idle-timeout discovery: a hold with nothing sent, against a server (a
+// stand-in for a proxy) that cuts each connection after 2-2.5 s of silence.
+TEST(ScenarioRun, AnIdleHoldTimesWhenThePathCutsSilentConnections) {
+  if (!test::python_has_websockets())
+    GTEST_SKIP() << HORDE_PYTHON << " lacks the websockets module (python3-websockets)";
+  auto server = start_peer({HORDE_PYTHON, source_dir + "/tests/peers/random_close_server.py",
+                            "--min-ms", "2000", "--max-ms", "2500"});
+  ASSERT_FALSE(server.port.empty());
+  auto run = horde_run(
+      {"ws://127.0.0.1:" + server.port + "/", "-c", "100", "-d", "4s", "--rate", "0"}, "idle_cut");
+  ASSERT_FALSE(run.process.timed_out);
+  const auto& h = run.result["scenario"]["latency"]["idle_cut.close_frame"];
+  ASSERT_EQ(h["count"], 100) << run.result["scenario"].dump().substr(0, 400);
+  const double p50_s = h["percentiles_ns"]["p50"].get<double>() / 1e9;
+  EXPECT_GE(p50_s, 1.9);
+  EXPECT_LE(p50_s, 2.7);
+  EXPECT_EQ(run.result["scenario"]["latency"]["idle_cut.reset"]["count"], 0);
+}
+
+}  // namespace
+}  // namespace horde
