@@ -54,6 +54,15 @@ void add_load_flags(CLI::App* run_cmd, run_options& run) {
       ->add_option("-s,--size", run.size,
                    "Message payload size (64, 4KiB, 1MiB); a 32-byte stamp leads it")
       ->capture_default_str();
+  run_cmd->add_option(
+      "--payload", run.payload,
+      "The message's own bytes instead of horde's filler (protobuf, msgpack, a captured frame): "
+      "hex:0a1b.., base64:.., file:PATH or text:..; sent in binary frames with the 32-byte stamp "
+      "written at --stamp-offset, echoes checked byte for byte around it. Sets --size");
+  run_cmd
+      ->add_option("--stamp-offset", run.stamp_offset,
+                   "Where the 32-byte stamp goes in --payload (it must fit)")
+      ->capture_default_str();
   run_cmd->add_flag("--text", run.text,
                     "Send text frames (stamp as a printable token) instead of binary");
   run_cmd

@@ -9,12 +9,15 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
 
 #include "app/cpu_placement.hh"
 #include "app/redact.hh"
 #include "app/scenario_plan.hh"
 #include "app/stages.hh"
 #include "app/units.hh"
+#include "proto/payload_bytes.hh"
 #include "proto/stamp.hh"
 #include "proto/ws_session.hh"
 #include "sysctl/proc_ports.hh"
@@ -32,7 +35,28 @@ struct parsed_flags {
   message_rate rate;
   uint16_t port_low, port_high;
   core::load_profile connection_stages, rate_stages;
+  std::string payload;  // --payload, decoded
 };
+
+// --payload: hex:, base64:, text: or file:PATH, into the message's bytes;
+// the stamp's place checked.
+result<std::string> payload_bytes(const run_options& o) {
+  std::string bytes;
+  if (o.payload.rfind("file:", 0) == 0) {
+    std::ifstream in(o.payload.substr(5), std::ios::binary);
+    if (!in) return make_error("--payload: cannot read " + o.payload.substr(5));
+    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  } else {
+    auto decoded = proto::decode_payload(o.payload);
+    if (!decoded) return make_error("--payload: " + decoded.error().message);
+    bytes = std::move(*decoded);
+  }
+  if (o.text)
+    return make_error("--payload is sent in binary frames with a binary stamp: drop --text");
+  if (auto fits = proto::check_stamp_offset(bytes.size(), o.stamp_offset, proto::stamp_size); !fits)
+    return make_error("--stamp-offset: " + fits.error().message);
+  return bytes;
+}
 
 // Stores a parsed value, or the first error seen; parse_flags reports that one.
 template <class T, class U>
@@ -71,6 +95,12 @@ result<parsed_flags> parse_numbers(const run_options& o) {
     f.connections = uint64_t(stages->peak() + 0.5);
     f.duration = stages->total_ns();
     f.connection_stages = std::move(*stages);
+  }
+  if (!o.payload.empty()) {
+    auto bytes = payload_bytes(o);
+    if (!bytes) return bytes.error();
+    f.payload = std::move(*bytes);
+    f.size = f.payload.size();
   }
   if (!o.rate_stages.empty()) {
     auto stages = parse_rate_stages(o.rate_stages, f.rate.per(f.connections));
@@ -131,6 +161,8 @@ core::client_plan engine_plan(const run_options& o, const parsed_flags& f) {
   if (!f.rate_stages.empty()) plan.message_rate = f.rate_stages.peak();
   plan.arrivals = o.poisson ? core::arrival::poisson : core::arrival::constant;
   plan.message_size = uint32_t(f.size);
+  plan.payload = f.payload;
+  plan.stamp_offset = o.stamp_offset;
   plan.binary = !o.text;
   plan.ping_interval_ns = o.raw ? 0 : f.ping;
   plan.raw = o.raw;

@@ -1,6 +1,7 @@
 #include "core/echo_scenario.hh"
 
 #include <cmath>
+#include <cstring>
 #include <optional>
 #include <string_view>
 
@@ -17,7 +18,11 @@ echo_scenario::echo_scenario(const client_plan& plan, shard_metrics& metrics,
       _ids(conn_ids),
       _end_ns(end_ns),
       _slots(conn_ids.size()),
-      _payload(std::max<size_t>(plan.message_size, proto::stamp_text_size)) {}
+      _payload(std::max<size_t>(plan.message_size, proto::stamp_text_size)) {
+  // --payload: the template's bytes stay in the buffer; only the stamp's
+  // 32 bytes at its offset change per message.
+  if (!plan.payload.empty()) _payload.assign(plan.payload.begin(), plan.payload.end());
+}
 
 void echo_scenario::on_open(uint32_t slot, scenario_port&, uint64_t now) noexcept {
   if (_plan.message_rate <= 0 || !_sending) return;
@@ -48,7 +53,9 @@ void echo_scenario::on_due(uint32_t slot, scenario_port& port, uint64_t now) noe
       s.next_send_ns, now, _end_ns, _metrics, [&] { return next_interval_ns(s.next_send_ns); },
       [&](uint64_t scheduled) -> std::optional<size_t> {
         const proto::stamp st{_ids[slot], s.seq, 0, scheduled};
-        if (_plan.binary) {
+        if (!_plan.payload.empty()) {
+          proto::write_stamp(body.data() + _plan.stamp_offset, st);
+        } else if (_plan.binary) {
           proto::fill_payload(body, st);
         } else {
           proto::fill_text_payload(body, st);
@@ -88,9 +95,12 @@ void echo_scenario::record(uint32_t slot, std::span<const uint8_t> body, bool bi
                            uint64_t received_ns) noexcept {
   slot_state& s = _slots[slot];
   const std::optional<proto::stamp> st =
-      binary ? proto::read_stamp(body)
-             : proto::find_stamp_text(
-                   std::string_view(reinterpret_cast<const char*>(body.data()), body.size()));
+      !_plan.payload.empty()
+          ? (body.size() >= _plan.stamp_offset ? proto::read_stamp(body.subspan(_plan.stamp_offset))
+                                               : std::nullopt)
+      : binary ? proto::read_stamp(body)
+               : proto::find_stamp_text(
+                     std::string_view(reinterpret_cast<const char*>(body.data()), body.size()));
   if (!st || st->conn_id != _ids[slot] || st->send_ns > received_ns || st->seq >= s.seq) {
     _metrics.counters.messages_unstamped.add();
     return;
@@ -106,9 +116,20 @@ void echo_scenario::record(uint32_t slot, std::span<const uint8_t> body, bool bi
   if (_plan.raw) return;
   if (body.size() < _plan.message_size) {
     _metrics.counters.messages_truncated.add();
+  } else if (!_plan.payload.empty()) {
+    if (!payload_intact(body)) _metrics.counters.messages_corrupted.add();
   } else if (binary ? !proto::filler_intact(body) : !proto::text_filler_intact(body)) {
     _metrics.counters.messages_corrupted.add();
   }
+}
+
+// The echo of a --payload message: every byte but the stamp's as sent.
+bool echo_scenario::payload_intact(std::span<const uint8_t> body) const noexcept {
+  const std::string& p = _plan.payload;
+  if (body.size() != p.size()) return false;
+  const size_t stamp_end = _plan.stamp_offset + proto::stamp_size;
+  return std::memcmp(body.data(), p.data(), _plan.stamp_offset) == 0 &&
+         std::memcmp(body.data() + stamp_end, p.data() + stamp_end, p.size() - stamp_end) == 0;
 }
 
 void echo_scenario::on_gone(uint32_t slot) noexcept {

@@ -52,6 +52,7 @@ class echo_scenario final : public scenario {
   uint64_t next_interval_ns(uint64_t at) noexcept;  // the gap after a send scheduled `at`
   // Marks seq answered; false if it already was (a duplicate).
   static bool first_answer(slot_state& s, uint32_t seq) noexcept;
+  bool payload_intact(std::span<const uint8_t> body) const noexcept;
   void record(uint32_t slot, std::span<const uint8_t> body, bool binary,
               uint64_t received_ns) noexcept;
 

@@ -250,6 +250,11 @@ struct client_plan {
   arrival arrivals = arrival::constant;
   uint32_t message_size = 64;
   bool binary = true;
+  // --payload: the application's own message bytes (protobuf, msgpack...),
+  // sent as they are with the binary stamp written at stamp_offset; echoes
+  // are checked against them. Empty: the stamp, then horde's filler.
+  std::string payload;
+  uint32_t stamp_offset = 0;
 
   // Raw TCP instead of WebSocket: no upgrade, no framing; fixed-size stamped
   // messages on the byte stream. The same engine's ceiling without WebSocket.

@@ -147,3 +147,59 @@ TEST_F(echo_fixture, AGoneConnectionStopsSending) {
 
 }  // namespace
 }  // namespace horde::core
+
+namespace horde::core {
+namespace {
+
+// --payload: the application's bytes go out as they are, the stamp at its
+// offset; an echo is answered by its stamp and corrupted when any byte
+// around the stamp differs.
+TEST_F(echo_fixture, APayloadTemplateCarriesTheStampAtItsOffset) {
+  plan.payload = std::string(48, '\x5a');
+  plan.payload[0] = '\x0a';
+  plan.stamp_offset = 10;
+  plan.message_size = 48;
+  echo_scenario echo(plan, metrics, random, ids, 1'000'000'000);
+  echo.on_open(0, port, 0);
+  echo.on_due(0, port, 30'000'000);
+  ASSERT_GE(port.sent.size(), 2u);
+  for (const auto& body : port.sent) {
+    ASSERT_EQ(body.size(), 48u);
+    EXPECT_EQ(body[0], 0x0a);
+    EXPECT_EQ(body[9], 0x5a);
+    EXPECT_EQ(body[42], 0x5a);
+    auto st = proto::read_stamp(std::span<const uint8_t>(body).subspan(10));
+    ASSERT_TRUE(st);
+    EXPECT_EQ(st->conn_id, 7u);
+  }
+  auto changed = port.sent[1];
+  changed[47] ^= 1;
+  echo.on_message(0, port, proto::ws_opcode::binary, port.sent[0], 40'000'000);
+  echo.on_message(0, port, proto::ws_opcode::binary, changed, 40'000'000);
+  const auto v = counts();
+  EXPECT_EQ(v.messages_answered, 2u);
+  EXPECT_EQ(v.messages_corrupted, 1u);
+}
+
+// A reconnect opens the slot again: what the first connection owed is
+// written off once, and the second connection's messages count afresh.
+TEST_F(echo_fixture, AReopenedSlotCountsItsNewMessagesAfresh) {
+  echo_scenario echo(plan, metrics, random, ids, 1'000'000'000);
+  echo.on_open(0, port, 0);
+  echo.on_due(0, port, 30'000'000);
+  const size_t first = port.sent.size();
+  echo.on_gone(0);  // nothing answered
+  EXPECT_TRUE(echo.all_answered());
+  echo.on_open(0, port, 100'000'000);
+  echo.on_due(0, port, 130'000'000);
+  ASSERT_GT(port.sent.size(), first);
+  for (size_t i = first; i < port.sent.size(); ++i)
+    echo.on_message(0, port, proto::ws_opcode::binary, port.sent[i], 140'000'000);
+  EXPECT_TRUE(echo.all_answered());
+  const auto v = counts();
+  EXPECT_EQ(v.messages_answered, port.sent.size() - first);
+  EXPECT_EQ(v.messages_duplicated, 0u);
+}
+
+}  // namespace
+}  // namespace horde::core
