@@ -43,6 +43,10 @@ TEST(HordeExitCodes, ZeroWhenEveryThresholdPassesWithTheSeriesAsCsv) {
                         "connections.opened>=100", "--threshold", "connect.p95<5s", "--csv", csv},
                        "exit0");
   ASSERT_FALSE(run.process.timed_out);
+  if (run.process.exit_code == 3 && !passed_or_starved(run))
+    FAIL() << "exit 3 for another cause than starvation: " << run.process.out;
+  if (run.process.exit_code == 3)
+    GTEST_SKIP() << "horde was starved on this busy machine (exit 3 is then right)";
   EXPECT_EQ(run.process.exit_code, 0) << run.process.err << run.process.out;
   const auto& r = run.result;
   ASSERT_TRUE(r["thresholds"].is_array()) << r.dump();
