@@ -216,8 +216,15 @@ parse_status http_response_parser::read_body(std::string_view input, size_t& con
   };
   while (_stage != stage::done) {
     if (_stage == stage::body_until_close) {
+      const uint64_t room = body_limit() - std::min(_body_bytes, body_limit());
+      if (input.size() - i > room) {
+        // The first byte past the limit refuses it, with what came before.
+        i += size_t(room) + 1;
+        _body_bytes = body_limit() + 1;
+        return refuse(http_failure::too_large);
+      }
       consumed = input.size();
-      if (!count_body(input.size() - i)) return fail(http_failure::too_large);
+      count_body(input.size() - i);
       if (!keep_body(input.substr(i))) return fail(http_failure::too_large);
       return parse_status::need_more;
     }

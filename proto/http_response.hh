@@ -66,8 +66,10 @@ class http_response_parser {
   // the bytes the header arrived in when it arrived whole in one feed (valid
   // only while the caller keeps those bytes), the parser's own copy otherwise.
   std::optional<std::string_view> header(std::string_view name) const noexcept;
-  // The body read so far, dechunked, when `keep` is set (empty otherwise);
-  // once done, body().size() == body_bytes(). Valid until the next feed or reset().
+  // The body read so far, dechunked, when `keep` is set (empty otherwise,
+  // and empty once the response is refused: how much of it was kept before
+  // would depend on how the bytes were split); once done, body().size() ==
+  // body_bytes(). Valid until the next feed or reset().
   std::string_view body() const noexcept { return _body; }
 
  private:
@@ -97,6 +99,7 @@ class http_response_parser {
   parse_status fail(http_failure why) noexcept {
     _failure = why;
     _stage = stage::failed;
+    _body.clear();
     return parse_status::invalid;
   }
 

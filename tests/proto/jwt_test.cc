@@ -347,7 +347,9 @@ TEST(jwt, bad_pem_says_what_was_expected) {
   BIO* bio = BIO_new(BIO_s_mem());
   ASSERT_EQ(PEM_write_bio_PUBKEY(bio, key.get()), 1);
   char* data = nullptr;
-  const std::string pub(data, size_t(BIO_get_mem_data(bio, &data)));
+  // The length first: it is what sets `data` (argument order is unspecified).
+  const long pub_length = BIO_get_mem_data(bio, &data);
+  const std::string pub(data, size_t(pub_length));
   BIO_free(bio);
   EXPECT_FALSE(jwt_signer::make(jwt_algorithm::es256, pub));
 }
@@ -369,7 +371,9 @@ TEST(jwt, accepts_traditional_rsa_pem) {
       PEM_write_bio_PrivateKey_traditional(bio, key.get(), nullptr, nullptr, 0, nullptr, nullptr),
       1);
   char* data = nullptr;
-  const std::string pem(data, size_t(BIO_get_mem_data(bio, &data)));
+  // The length first: it is what sets `data` (argument order is unspecified).
+  const long pem_length = BIO_get_mem_data(bio, &data);
+  const std::string pem(data, size_t(pem_length));
   BIO_free(bio);
   ASSERT_TRUE(pem.starts_with("-----BEGIN RSA PRIVATE KEY-----")) << pem.substr(0, 40);
   auto signer = jwt_signer::make(jwt_algorithm::rs256, pem);
