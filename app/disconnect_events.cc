@@ -25,6 +25,9 @@ std::vector<disconnect_event> find_disconnect_events(const std::vector<series_po
         break;
       }
     }
+    // Everything that ended over the storm, not only in its first interval.
+    const size_t last = std::min(j, series.size() - 1);
+    e.ended = series[last].failures - std::min(series[last].failures, before.failures);
     events.push_back(e);
     // A storm that lasts several intervals is one event: skip to its end.
     i = std::max(i, j);
