@@ -367,12 +367,14 @@ bool client_connections::prepare_identity(connection& c, const client_target& ta
                                           uint64_t now) noexcept {
   if (_vars == nullptr) return true;
   const uint32_t slot = slot_of(c);
+  if (c.state == conn_state::connecting) _vars->clear(slot);  // launched: captures come later
+  if (steps_first() && c.state == conn_state::connecting) return true;  // after the steps
+  // The plain echo's launch (no JWT, no variables in the request) ends here.
+  if (!_plan.jwt.signer && !target.per_connection) return true;
   proto::var_values values;
   values.conn = _vars->conn_id(slot);
   values.realtime_ns = int64_t(realtime_ns());
   values.random_state = &_random_state;
-  if (c.state == conn_state::connecting) _vars->clear(slot);  // launched: captures come later
-  if (steps_first() && c.state == conn_state::connecting) return true;  // after the steps
   if (const jwt_plan& jwt = _plan.jwt; jwt.signer) {
     // Claims rendered back to back, then viewed: no allocation once warm.
     values.user = _vars->values(slot);

@@ -57,6 +57,10 @@ request_scenario::request_scenario(const client_plan& plan, shard_metrics& metri
   }
   if (_steps.heartbeat.has_expect)
     _expect_field = field_index(_pointers, _steps.heartbeat.expect.pointer());
+  // The wall clock is read per message only when a template prints it.
+  for (const request_kind& k : _steps.requests)
+    _needs_clock = _needs_clock || k.send.needs_clock() || k.match_value.needs_clock();
+  _needs_clock = _needs_clock || _steps.heartbeat.send.needs_clock();
   _fields.resize(_pointers.size());
 }
 
@@ -79,7 +83,7 @@ proto::var_values request_scenario::values_for(uint32_t slot, uint64_t seq) noex
   proto::var_values v;
   v.conn = _ids[slot];
   v.seq = seq;
-  v.realtime_ns = int64_t(realtime_ns());
+  if (_needs_clock) v.realtime_ns = int64_t(realtime_ns());
   v.random_state = &_random_state;
   if (!_vars.empty()) v.user = _vars.values(slot);
   return v;

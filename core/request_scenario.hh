@@ -105,6 +105,7 @@ class request_scenario final : public scenario {
   std::string _scratch;  // a rendered message or key
   uint64_t _random_state;
   uint64_t _outstanding = 0;  // requests in flight on all connections
+  bool _needs_clock = false;  // a template prints {now}, {now_ms} or {now+N}
   bool _sending = true;
 };
 
