@@ -197,6 +197,8 @@ std::string charts_section(const json& r, const std::vector<series_point>& kept,
   std::vector<chart> over_time = series_charts(kept);
   for (auto& c : target_charts(json_at(r, "/series"), ends))
     over_time.push_back(std::move(c));
+  for (auto& c : failure_charts(json_at(r, "/series"), ends))
+    over_time.push_back(std::move(c));
   if (charts_available())
     for (const auto& c : over_time)
       out += chart_slot(c, charts);

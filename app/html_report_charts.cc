@@ -1,5 +1,6 @@
 #include "app/html_report_charts.hh"
 
+#include <algorithm>
 #include <cmath>
 
 #include "app/histogram_spectrum.hh"
@@ -110,13 +111,21 @@ std::vector<chart> target_charts(const json& series, const std::vector<size_t>& 
     const auto& point = series[end];
     const auto t = number_at(point, "/t").value_or(0);
     x.push_back(rounded(t, 0.001));
-    const auto rss_bytes = number_at(point, "/target/rss_bytes");
+    // target_cost's per-point fields (docs/json.md), or a `target` object.
+    auto rss_bytes = number_at(point, "/target_rss_bytes");
+    if (!rss_bytes) rss_bytes = number_at(point, "/target/rss_bytes");
     rss.push_back(rss_bytes ? json(rounded(*rss_bytes / double(1 << 20), 0.01)) : json());
     any = any || rss_bytes;
     // CPU as a share of one CPU over the kept interval: from a percent given
     // per point, or from cumulative seconds.
     if (const auto percent = number_at(point, "/target/cpu_percent")) {
       cpu.push_back(rounded(*percent, 0.1));
+      any_cpu = true;
+    } else if (const auto user = number_at(point, "/target_cpu_user_s")) {
+      const double used = *user + number_at(point, "/target_cpu_system_s").value_or(0);
+      cpu.push_back(t > t_before ? json(rounded(100 * (used - cpu_before) / (t - t_before), 0.1))
+                                 : json());
+      cpu_before = used;
       any_cpu = true;
     } else if (const auto user = number_at(point, "/target/cpu_user_seconds")) {
       const double used = *user + number_at(point, "/target/cpu_system_seconds").value_or(0);
@@ -139,6 +148,46 @@ std::vector<chart> target_charts(const json& series, const std::vector<size_t>& 
     c.lines = {{"CPU", cpu}};
     out.push_back(c);
   }
+  return out;
+}
+
+std::vector<chart> failure_charts(const json& series, const std::vector<size_t>& ends) {
+  std::vector<chart> out;
+  if (!series.is_array()) return out;
+  // Every reason any kept point carries, as a rate per second.
+  std::vector<std::string> reasons;
+  for (size_t end : ends) {
+    if (end >= series.size()) break;
+    const auto it = series[end].find("failures_by_reason");
+    if (it == series[end].end() || !it->is_object()) continue;
+    for (const auto& [reason, count] : it->items()) {
+      (void)count;
+      if (std::find(reasons.begin(), reasons.end(), reason) == reasons.end())
+        reasons.push_back(reason);
+    }
+  }
+  if (reasons.empty()) return out;
+  json x = json::array();
+  std::vector<json> lines(reasons.size(), json::array());
+  std::vector<double> before(reasons.size(), 0);
+  double t_before = 0;
+  for (size_t end : ends) {
+    if (end >= series.size()) break;
+    const auto& point = series[end];
+    const double t = number_at(point, "/t").value_or(0);
+    x.push_back(rounded(t, 0.001));
+    for (size_t k = 0; k < reasons.size(); ++k) {
+      const double now = number_at(point, "/failures_by_reason/" + reasons[k]).value_or(before[k]);
+      lines[k].push_back(t > t_before ? json(rounded((now - before[k]) / (t - t_before), 0.01))
+                                      : json());
+      before[k] = now;
+    }
+    t_before = t;
+  }
+  chart c = time_chart("Failures by reason", "per second", x);
+  for (size_t k = 0; k < reasons.size(); ++k)
+    c.lines.push_back({reasons[k], lines[k]});
+  out.push_back(c);
   return out;
 }
 

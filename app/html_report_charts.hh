@@ -23,6 +23,10 @@ std::vector<chart> series_charts(const std::vector<series_point>& series);
 // (downsample_ends).
 std::vector<chart> target_charts(const nlohmann::json& series, const std::vector<size_t>& ends);
 
+// Failures per second by reason, from the series' failures_by_reason
+// (cumulative counts of the reasons seen so far): none when no point has one.
+std::vector<chart> failure_charts(const nlohmann::json& series, const std::vector<size_t>& ends);
+
 // Every histogram in the result with samples, by its report name
 // ("round_trip", "connect", "scenario: login"), with its JSON pointer.
 struct named_histogram {

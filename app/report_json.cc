@@ -355,6 +355,12 @@ json series_json(const std::vector<series_point>& series) {
                      {"connect", interval_json(s.connect)},
                      {"upgrade", interval_json(s.upgrade)}}}});
     add_sampled_fields(out.back(), s);
+    if (!s.failures_by_reason.empty()) {
+      json reasons = json::object();
+      for (const auto& [reason, count] : s.failures_by_reason)
+        reasons[std::string(core::to_string(core::failure_reason(reason)))] = count;
+      out.back()["failures_by_reason"] = reasons;
+    }
   }
   return out;
 }

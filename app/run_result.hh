@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "app/group_setup.hh"
@@ -48,7 +49,10 @@ struct series_point {
   uint64_t expected = 0;               // cumulative
   uint64_t delivered = 0;              // cumulative, unique
   std::optional<target_point> target;  // when a target is sampled (app/target_watch.hh)
-  std::optional<host_point> host;      // ... and the host beside it
+  // Cumulative failures by reason, only the reasons seen so far (a sorted
+  // list of (reason, count)): the HTML report's failures-over-time chart.
+  std::vector<std::pair<uint8_t, uint64_t>> failures_by_reason;
+  std::optional<host_point> host;  // ... and the host beside it
 };
 
 // Below these, a figure per connection or per message is mostly noise (the

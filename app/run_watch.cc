@@ -152,6 +152,8 @@ series_point series_point_of(const core::metrics_snapshot& now,
   point.attempts = c.attempts;
   point.upgraded = c.upgraded;
   point.failures = c.failures_total();
+  for (size_t i = 0; i < c.failures.size(); ++i)
+    if (c.failures[i] != 0) point.failures_by_reason.emplace_back(uint8_t(i), c.failures[i]);
   point.sent = c.messages_sent;
   point.received = c.messages_received;
   point.round_trip_p50_ns = now.latency.round_trip.value_at_quantile(0.5);

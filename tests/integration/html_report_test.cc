@@ -107,6 +107,23 @@ TEST_F(HtmlReportRun, ReportAndCompareFromTheJson) {
   EXPECT_EQ(not_a_result.exit_code, 2);
 }
 
+// Failures over time by reason, and the target's RSS and CPU (the embedded
+// server is sampled: horde itself), each have a chart.
+TEST_F(HtmlReportRun, ChartsFailuresByReasonAndTheTargetOverTime) {
+  const std::string page = file_text(dir + "/out.html");
+  if (page.find("Target's RSS") == std::string::npos)
+    ADD_FAILURE() << "no target chart in a run that sampled the embedded server";
+  const std::string refused_html = dir + "/refused.html";
+  auto refused = test::run_process({test::horde_binary, "run", "--quiet", "ws://127.0.0.1:1/", "-c",
+                                    "20", "-d", "2s", "--html", refused_html},
+                                   60000);
+  EXPECT_EQ(refused.exit_code, 1) << refused.err;  // nothing opened
+  const std::string failed = file_text(refused_html);
+  EXPECT_NE(failed.find("Failures by reason"), std::string::npos);
+  EXPECT_NE(failed.find("connect_refused"), std::string::npos);
+  std::remove(refused_html.c_str());
+}
+
 TEST_F(HtmlReportRun, ChromiumDrawsEveryChartWithoutAConsoleMessage) {
   ASSERT_TRUE(outcome.exit_code == 0 || outcome.exit_code == 3) << outcome.err;
   const std::string chromium = chromium_path();
