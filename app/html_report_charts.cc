@@ -1,5 +1,7 @@
 #include "app/html_report_charts.hh"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 
@@ -235,7 +237,16 @@ std::vector<chart> ladder_charts(const json& ladder) {
   const auto& levels = json_at(ladder, "/levels");
   if (!levels.is_array() || levels.empty()) return out;
   chart c;
+  // The knee, as the ladder judged it.
+  const auto held = number_at(ladder, "/last_held_level");
+  const auto broke = number_at(ladder, "/broke_at_level");
   c.title = "Ladder: latency by level";
+  if (broke) {
+    c.title +=
+        fmt::format(" — knee: held to level {}, broke at level {}", held.value_or(0), *broke);
+  } else if (held) {
+    c.title += fmt::format(" — held to level {}", *held);
+  }
   c.y_label = "ms";
   c.y_log = true;
   c.x = json::array();

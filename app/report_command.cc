@@ -21,8 +21,22 @@ result<nlohmann::json> read_result_file(const std::string& path) {
   auto parsed = nlohmann::json::parse(text.str(), nullptr, false);
   if (parsed.is_discarded()) return make_error(path + " is not JSON");
   const auto schema = parsed.is_object() ? parsed.value("schema", std::string()) : std::string();
+  if (schema.rfind("horde.ladder/", 0) == 0) {
+    // A ladder: the page of its last level's run, with the ladder's curve
+    // and table (the levels without their nested runs).
+    const auto& levels = parsed["levels"];
+    if (!levels.is_array() || levels.empty() || !levels.back().contains("run"))
+      return make_error(path + " is a ladder with no level run");
+    nlohmann::json page = levels.back()["run"];
+    nlohmann::json ladder = parsed;
+    for (auto& level : ladder["levels"])
+      level.erase("run");
+    page["ladder"] = std::move(ladder);
+    return page;
+  }
   if (schema.rfind("horde.run/", 0) != 0)
-    return make_error(path + " is not a horde run result (no \"schema\": \"horde.run/1\")");
+    return make_error(
+        path + " is not a horde result (no \"schema\": \"horde.run/1\" or \"horde.ladder/1\")");
   return parsed;
 }
 
