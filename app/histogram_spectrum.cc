@@ -22,8 +22,7 @@ sparse_histogram sparse_histogram_of(const nlohmann::json& histogram) {
   const auto buckets = histogram.find("buckets");
   if (buckets == histogram.end() || !buckets->is_array()) return h;
   for (const auto& pair : *buckets) {
-    if (!pair.is_array() || pair.size() != 2 || !counting(pair[0]) || !counting(pair[1]))
-      continue;
+    if (!pair.is_array() || pair.size() != 2 || !counting(pair[0]) || !counting(pair[1])) continue;
     const uint64_t index = pair[0].get<uint64_t>(), count = pair[1].get<uint64_t>();
     if (index >= core::histogram::bucket_count || count == 0) continue;
     h.buckets.push_back({uint32_t(index), count});

@@ -37,7 +37,7 @@ struct run_options {
   std::string total_rate;    // messages per second over all senders
   bool poisson = false;
   std::string size = "64";
-  std::string payload;       // --payload hex:..|base64:..|file:PATH|text: the message's own bytes
+  std::string payload;        // --payload hex:..|base64:..|file:PATH|text: the message's own bytes
   unsigned stamp_offset = 0;  // where the 32-byte stamp goes in --payload
   bool text = false;
   std::string ping_interval = "0";

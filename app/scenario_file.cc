@@ -16,6 +16,8 @@
 #include <sstream>
 #include <utility>
 
+#include "base/edit_distance.hh"
+
 namespace horde::app {
 namespace {
 
@@ -572,31 +574,16 @@ result<void> apply_flag_values(const scenario_file& file, CLI::App& run_cmd,
   return {};
 }
 
-// Optimal string alignment distance (Levenshtein plus adjacent swaps): the
-// typos people make in keys are a missing, extra, wrong or swapped letter.
+// The typos people make in keys are a missing, extra, wrong or swapped letter
+// (base/edit_distance.hh).
 std::string nearest_key(const std::string& name, const std::vector<std::string>& candidates) {
-  auto distance = [](const std::string& a, const std::string& b) {
-    std::vector<std::vector<size_t>> d(a.size() + 1, std::vector<size_t>(b.size() + 1));
-    for (size_t i = 0; i <= a.size(); ++i)
-      d[i][0] = i;
-    for (size_t j = 0; j <= b.size(); ++j)
-      d[0][j] = j;
-    for (size_t i = 1; i <= a.size(); ++i)
-      for (size_t j = 1; j <= b.size(); ++j) {
-        const size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-        d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
-        if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
-          d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
-      }
-    return d[a.size()][b.size()];
-  };
   // A third of the name, 1 to 3 edits: 'conections' finds 'connections',
   // 'foo' finds nothing.
   const size_t limit = std::clamp<size_t>(name.size() / 3, 1, 3);
   std::string best;
   size_t best_distance = limit + 1;
   for (const std::string& candidate : candidates) {
-    const size_t d = distance(name, candidate);
+    const size_t d = edit_distance(name, candidate, limit);
     if (d < best_distance) {
       best = candidate;
       best_distance = d;

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "app/report_format.hh"
+#include "base/edit_distance.hh"
 
 namespace horde::app {
 namespace {
@@ -137,22 +138,6 @@ std::optional<latency_name> find_latency(std::string_view name) {
     return std::nullopt;
   out.quantile = percent / 100;
   return out;
-}
-
-size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j)
-    row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diagonal = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      const size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1] ? 1 : 0)});
-      diagonal = up;
-    }
-  }
-  return row[b.size()];
 }
 
 std::string nearest_name(std::string_view wrong) {

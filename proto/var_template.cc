@@ -4,6 +4,8 @@
 #include <charconv>
 #include <limits>
 
+#include "base/edit_distance.hh"
+
 namespace horde::proto {
 namespace {
 
@@ -40,25 +42,6 @@ bool parse_u64(std::string_view s, uint64_t& value) noexcept {
   if (!all_digits(s)) return false;
   auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
   return ec == std::errc() && end == s.data() + s.size();
-}
-
-// Levenshtein distance, or limit + 1 once it is certainly above limit.
-size_t edit_distance(std::string_view a, std::string_view b, size_t limit) {
-  const size_t gap = a.size() > b.size() ? a.size() - b.size() : b.size() - a.size();
-  if (gap > limit) return limit + 1;
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j)
-    row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diagonal = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      const size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1] ? 1 : 0)});
-      diagonal = up;
-    }
-  }
-  return row[b.size()];
 }
 
 // splitmix64 (Steele, Lea, Flood 2014): one add and a mix per draw, and every
