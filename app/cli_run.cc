@@ -28,8 +28,14 @@ void add_load_flags(CLI::App* run_cmd, run_options& run) {
       ->capture_default_str();
   run_cmd
       ->add_option("--max-pending", run.max_pending,
-                   "Connects in flight at once (a full accept queue drops SYNs and costs 1 s)")
+                   "Connects in flight at once (a full accept queue drops SYNs and costs 1 s); "
+                   "close handshakes in flight at the end are at most this or 1024")
       ->capture_default_str();
+  run_cmd->add_option(
+      "--close-rate", run.close_rate,
+      "Close handshakes per second at the end, all shards (default: --connect-rate, the pace "
+      "the target took connects at; 0 = as fast as --max-pending allows). Closes that time "
+      "out or are reset are counted apart, never as failed connections");
   run_cmd->add_option("-d,--duration", run.duration, "Whole run, ramp included (30s, 2m, ...)")
       ->capture_default_str();
   run_cmd
@@ -79,9 +85,10 @@ void add_load_flags(CLI::App* run_cmd, run_options& run) {
       ->capture_default_str();
   run_cmd
       ->add_option("--close-timeout", run.close_timeout,
-                   "At the end, time for each close handshake; what still stands after twice "
-                   "this is torn down, and the run returns at most once more this later. A run "
-                   "ends by --duration + --drain + 3 x --close-timeout whatever the server does")
+                   "At the end, time for each close handshake; what still stands twice this "
+                   "after the last close began is torn down, and the run returns at most once "
+                   "more this later. A run ends by --duration + --drain + connections / "
+                   "--close-rate + 3 x --close-timeout whatever the server does")
       ->capture_default_str();
   run_cmd->add_option(
       "--send-backlog", run.send_backlog,

@@ -356,6 +356,13 @@ void print_summary(std::FILE* out, const run_result& r) {
       grouped(c.attempts), grouped(c.upgraded), grouped(c.failures_total()), grouped(c.open_peak),
       grouped(c.closed_clean),
       c.unfinished_total() ? fmt::format("  unfinished {}", grouped(c.unfinished_total())) : "");
+  if (c.close_timed_out + c.close_reset + c.close_without_frame > 0) {
+    // Closes horde began that did not end cleanly: the connection was held
+    // as asked, so these are the close's outcome, not failures.
+    fmt::print(out, "  close        clean {}  timed out {}  reset {}  without a close frame {}\n",
+               grouped(c.closed_clean), grouped(c.close_timed_out), grouped(c.close_reset),
+               grouped(c.close_without_frame));
+  }
   print_failures(out, c);
   if (tls_run(r)) print_tls(out, r);
   print_messages(out, r);

@@ -32,6 +32,7 @@ struct parsed_flags {
   uint64_t connections, max_pending, duration, ping, connect_timeout, upgrade_timeout, pong_timeout,
       drain, close_timeout, wake_interval, size, send_backlog;
   double connect_rate;
+  double close_rate = -1;  // -1: as the connect rate
   message_rate rate;
   uint16_t port_low, port_high;
   core::load_profile connection_stages, rate_stages;
@@ -85,6 +86,7 @@ result<parsed_flags> parse_numbers(const run_options& o) {
   take(f.wake_interval, parse_duration_ns(o.wake_interval), error);
   take(f.size, parse_bytes(o.size), error);
   take(f.connect_rate, parse_rate_per_second(o.connect_rate), error);
+  if (!o.close_rate.empty()) take(f.close_rate, parse_rate_per_second(o.close_rate), error);
   take(f.rate, parse_message_rate(o.rate, o.total_rate), error);
   if (!error.empty()) return make_error(error);
   if (!o.stages.empty()) {
@@ -155,6 +157,11 @@ core::client_plan engine_plan(const run_options& o, const parsed_flags& f) {
   plan.rate_stages = f.rate_stages;
   plan.connect_rate = f.connect_rate;
   plan.max_pending_connects = uint32_t(std::max<uint64_t>(f.max_pending, 1));
+  // Closes go at the pace the target took connects at, unless told otherwise.
+  plan.close_rate = f.close_rate >= 0 ? f.close_rate : f.connect_rate;
+  // A close handshake in flight holds ~9 KB here (a framing context): 1,024
+  // of them keep the close phase's memory within a few MiB of the hold's.
+  plan.max_pending_closes = std::min<uint32_t>(plan.max_pending_connects, 1024);
   plan.duration_ns = f.duration;
   plan.message_rate = f.rate.per(f.connections);
   // With --rate-stages, the schedule follows them; budgets take the peak.

@@ -44,6 +44,8 @@ constexpr count_name count_names[] = {
     {"connections.failed", true},
     {"connections.peak_open", false},
     {"connections.closed_clean", true},
+    {"connections.close_timed_out", true},
+    {"connections.close_reset", true},
     {"messages.sent", false},
     {"messages.received", false},
     {"messages.answered", true},
@@ -83,6 +85,8 @@ count_figure count_of(std::string_view name, const threshold_input& in) {
   if (name == "connections.failed") return {c.failures_total(), c.attempts};
   if (name == "connections.peak_open") return {c.open_peak, 0};
   if (name == "connections.closed_clean") return {c.closed_clean, c.upgraded};
+  if (name == "connections.close_timed_out") return {c.close_timed_out, c.upgraded};
+  if (name == "connections.close_reset") return {c.close_reset, c.upgraded};
   if (name == "messages.sent") return {c.messages_sent, 0};
   if (name == "messages.received") return {c.messages_received, 0};
   if (name == "messages.answered") return {c.messages_answered, c.messages_sent};

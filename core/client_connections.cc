@@ -574,7 +574,8 @@ void client_connections::on_timer(timer_node& node, uint64_t now) noexcept {
       break;
     case conn_state::closing:
       if (expired) {
-        teardown(slot_of(*c), failure_reason::close_timeout);
+        _metrics.counters.close_timed_out.add();
+        teardown(slot_of(*c), std::nullopt);
         return;
       }
       break;
@@ -814,6 +815,8 @@ void client_connections::on_recv(connection& c, const io_uring_cqe& cqe, uint64_
 
 void client_connections::on_end_of_stream(connection& c) noexcept {
   if (c.state == conn_state::closing || c.session.state() == proto::ws_state::closed) {
+    if (c.state == conn_state::closing && c.session.state() != proto::ws_state::closed)
+      _metrics.counters.close_without_frame.add();
     teardown(slot_of(c), std::nullopt);
   } else {
     teardown(slot_of(c), failure_reason::eof_from_server);
@@ -1062,6 +1065,7 @@ void client_connections::teardown(uint32_t slot, std::optional<failure_reason> r
     if (reason) c.failure = uint8_t(*reason);
     return;
   }
+  if (reason && c.state == conn_state::closing && ended_our_close(*reason)) reason.reset();
   if (reason) _metrics.counters.fail(*reason);
   if (reason && c.state == conn_state::open) record_idle_cut(c, *reason);
   if (c.state == conn_state::open || c.state == conn_state::closing)
@@ -1073,6 +1077,14 @@ void client_connections::teardown(uint32_t slot, std::optional<failure_reason> r
   // never complete, so the slot would never settle and the run never end:
   // it is cancelled with the receive.
   submit_slot_close(_uring, slot, c.generation, c.pending, _transport.wire(slot, c.out).sending());
+}
+
+// A reset or a send error while our close is under way ends the close, not
+// a connection that was held as asked: counted as the close's outcome.
+bool client_connections::ended_our_close(failure_reason reason) noexcept {
+  if (reason != failure_reason::reset_by_server && reason != failure_reason::io_error) return false;
+  _metrics.counters.close_reset.add();
+  return true;
 }
 
 std::optional<failure_reason> client_connections::recorded_failure(const connection& c) noexcept {

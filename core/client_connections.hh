@@ -214,6 +214,7 @@ class client_connections final {
   void relaunch(connection& c, uint64_t now) noexcept;
   void lifetime_over(connection& c, uint64_t now) noexcept;
   static std::optional<failure_reason> recorded_failure(const connection& c) noexcept;
+  bool ended_our_close(failure_reason reason) noexcept;
 
   const client_plan& _plan;
   shard_metrics& _metrics;

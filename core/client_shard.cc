@@ -40,7 +40,6 @@ constexpr uint16_t buffer_group = 1;
 constexpr unsigned receive_buffers = 1024;
 constexpr unsigned receive_buffer_size = 2048;
 constexpr uint64_t max_wait_ns = 10'000'000;
-constexpr size_t max_closing = 1024;        // close handshakes in flight per shard
 constexpr unsigned separate_submit_at = 8;  // queued entries submitted before the wait is timed
 constexpr size_t max_pooled_ws_contexts = 64;
 constexpr uint32_t invalid_slot = UINT32_MAX;  // a request that belongs to no connection
@@ -80,8 +79,11 @@ struct client_shard::impl final : scenario::shard_access {
   unsigned last_drained = 0;  // completions the last loop turn took
   uint64_t drain_until_ns = 0;
   uint64_t close_until_ns = 0;  // set once every close has been started
-  uint64_t hard_stop_ns = 0;    // past it the loop returns, whatever is in flight
-  size_t close_cursor = 0;      // the next connection to start closing
+  uint64_t next_close_ns = 0;   // the paced close phase: the next close handshake
+  uint64_t close_interval_ns = 0;
+  size_t max_closing = 1;     // close handshakes in flight in this shard
+  uint64_t hard_stop_ns = 0;  // past it the loop returns, whatever is in flight
+  size_t close_cursor = 0;    // the next connection to start closing
   enum class phase { running, draining, closing } run_phase = phase::running;
 
   impl(const client_plan& p, uint32_t i, shard_metrics& m, shard_control& c)
@@ -94,6 +96,8 @@ struct client_shard::impl final : scenario::shard_access {
               std::span<const uint16_t>(p.excluded_ports)),
         ws_env(proto::ws_role::client, proto::ws_limits{}, masks, max_pooled_ws_contexts) {
     if (p.connect_rate > 0) launch_interval_ns = uint64_t(1e9 * p.shards / p.connect_rate);
+    if (p.close_rate > 0) close_interval_ns = uint64_t(1e9 * p.shards / p.close_rate);
+    max_closing = std::max<size_t>(1, p.max_pending_closes / std::max<uint32_t>(p.shards, 1));
     if (p.lifecycle.chaos_rate > 0)
       chaos_interval_ns = std::max<uint64_t>(1, uint64_t(1e9 * p.shards / p.lifecycle.chaos_rate));
   }
@@ -259,27 +263,41 @@ struct client_shard::impl final : scenario::shard_access {
         (work->all_answered() || now >= drain_until_ns || stopping)) {
       run_phase = phase::closing;
     }
-    if (run_phase == phase::closing && close_until_ns == 0) {
-      // Closes start in waves: a close handshake holds a wslay context on
-      // both ends until it completes, and 100k at once would take 870 MB
-      // here and swamp the server, which would then miss our timeout.
-      while (close_cursor < ids.size() && conns->closing_now() < max_closing)
-        conns->begin_close(uint32_t(close_cursor++), now);
-      if (close_cursor == ids.size()) close_until_ns = now + plan.close_timeout_ns;
-    }
+    if (run_phase == phase::closing && close_until_ns == 0) start_closes(now);
     if (run_phase == phase::closing && close_until_ns != 0 && hard_stop_ns == 0 &&
         now >= close_until_ns + plan.close_timeout_ns) {
       // Last resort: whatever still stands goes now.
       for (uint32_t slot = 0; slot < ids.size(); ++slot) {
         const conn_state s = conns->at(slot).state;
         if (s == conn_state::open || s == conn_state::closing) {
-          conns->teardown(slot, failure_reason::close_timeout);
+          metrics.counters.close_timed_out.add();
+          conns->teardown(slot, std::nullopt);
         } else {
           conns->cut_short(slot);
         }
       }
       hard_stop_ns = now + plan.close_timeout_ns;
     }
+  }
+
+  // Close handshakes start at the plan's pace, with a bounded number in
+  // flight: a close holds a wslay context (~9 KB) on both ends until it
+  // completes, so a million at once would take gigabytes here and swamp the
+  // server, which would then miss our timeout. Slots that are not open end
+  // at once and take no turn of the pace.
+  void start_closes(uint64_t now) noexcept {
+    if (next_close_ns == 0) next_close_ns = now;
+    while (close_cursor < ids.size() && conns->closing_now() < max_closing) {
+      const uint32_t slot = uint32_t(close_cursor);
+      const bool handshake = conns->at(slot).state == conn_state::open;
+      if (handshake && close_interval_ns != 0 && next_close_ns > now) break;
+      ++close_cursor;
+      conns->begin_close(slot, now);
+      // A shard that fell behind catches up by at most one interval.
+      if (handshake && close_interval_ns != 0)
+        next_close_ns = std::max(next_close_ns + close_interval_ns, now - close_interval_ns);
+    }
+    if (close_cursor == ids.size()) close_until_ns = now + plan.close_timeout_ns;
   }
 
   double send_rate() const noexcept {
@@ -363,6 +381,9 @@ struct client_shard::impl final : scenario::shard_access {
       consider(next_launch_ns);
     }
     if (run_phase == phase::running) consider(next_chaos_ns);
+    if (run_phase == phase::closing && close_until_ns == 0 && close_interval_ns != 0 &&
+        conns->closing_now() < max_closing)
+      consider(next_close_ns);
     consider(work->shard_due_ns());
     return wait;
   }

@@ -56,7 +56,6 @@ namespace horde::core {
   X(eof_from_server, "TCP FIN from the server without a WebSocket close")                     \
   X(pong_timeout, "a ping got no pong within --pong-timeout")                                 \
   X(send_backlog, "the server stopped reading: queued bytes passed --send-backlog")           \
-  X(close_timeout, "our close frame got no answer within --close-timeout")                    \
   X(io_error, "another send or receive error, or memory ran out")                             \
   X(tls_handshake_timeout, "no finished TLS handshake within --tls-timeout")                  \
   X(tls_verify_failed, "the server's certificate chain or name did not verify")               \
@@ -151,17 +150,22 @@ struct tls_values {
 // image, merging and reading all follow from this list (a new counter is one
 // line here). Grouped by who writes them together, each group on its own
 // cache lines.
-#define HORDE_CONNECTION_COUNTERS(X)                                            \
-  X(attempts) /* connect attempts (including bind retries' relaunches) */       \
-  X(tcp_connected)                                                              \
-  X(upgraded) /* 101 received and verified: a WebSocket is open */              \
-  X(open_now) /* gauge: open WebSockets right now */                            \
-  X(open_peak)                                                                  \
-  X(closed_clean)         /* close handshake completed at the end of the run */ \
-  X(reconnects)           /* launches again after an end (--reconnect) */       \
-  X(reconnects_opened)    /* ... that opened */                                 \
-  X(reconnects_abandoned) /* --max-attempts failed in a row: given up */        \
-  X(lifetimes_ended)      /* closed by horde at the end of --lifetime */        \
+#define HORDE_CONNECTION_COUNTERS(X)                                                 \
+  X(attempts) /* connect attempts (including bind retries' relaunches) */            \
+  X(tcp_connected)                                                                   \
+  X(upgraded) /* 101 received and verified: a WebSocket is open */                   \
+  X(open_now) /* gauge: open WebSockets right now */                                 \
+  X(open_peak)                                                                       \
+  X(closed_clean) /* close handshake completed at the end of the run */              \
+  /* Closes horde began that did not complete cleanly: facts about the     */        \
+  /* close, never connection failures (the connection was held as asked).  */        \
+  X(close_timed_out)      /* our close frame got no answer within --close-timeout */ \
+  X(close_reset)          /* the server reset the connection during our close */     \
+  X(close_without_frame)  /* the server closed TCP without its close frame */        \
+  X(reconnects)           /* launches again after an end (--reconnect) */            \
+  X(reconnects_opened)    /* ... that opened */                                      \
+  X(reconnects_abandoned) /* --max-attempts failed in a row: given up */             \
+  X(lifetimes_ended)      /* closed by horde at the end of --lifetime */             \
   X(chaos_drops)          /* dropped on purpose by --chaos-rate */
 #define HORDE_MESSAGE_COUNTERS(X)                                               \
   X(messages_sent)                                                              \

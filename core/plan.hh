@@ -242,8 +242,15 @@ struct client_plan {
   // --rate-stages: messages per second per connection over time (empty:
   // message_rate throughout, which is then the stages' peak).
   load_profile rate_stages;
-  double connect_rate = 0;                // new connections per second, all shards; 0 = unlimited
-  uint32_t max_pending_connects = 4096;   // all shards; a full accept queue drops SYNs
+  double connect_rate = 0;               // new connections per second, all shards; 0 = unlimited
+  uint32_t max_pending_connects = 4096;  // all shards; a full accept queue drops SYNs
+  // The run's end closes connections at this pace (all shards; 0 = as fast
+  // as max_pending_closes allows), with at most max_pending_closes close
+  // handshakes in flight: each holds a framing context on both ends until
+  // it completes, and a million at once would swamp the server and horde's
+  // memory alike.
+  double close_rate = 0;
+  uint32_t max_pending_closes = 4096;
   uint64_t duration_ns = 10'000'000'000;  // whole run, ramp included
 
   double message_rate = 0;  // messages per second per connection; 0 = none

@@ -75,6 +75,21 @@ TEST(HordeRun, NeverOpensMoreThanAsked) {
   EXPECT_EQ(run.result["server"]["accepted"], 1000);
 }
 
+// The run's end closes at --close-rate: 400 closes at 200/s take about 2 s
+// after the 1 s run (unpaced, they take a few milliseconds), and every one
+// completes its handshake.
+TEST(HordeRun, ClosesArePacedAtTheCloseRate) {
+  auto run = horde_run({"-c", "400", "--connect-rate", "0", "--close-rate", "200/s", "--rate", "0",
+                        "--duration", "1s"},
+                       "close_rate");
+  ASSERT_TRUE(passed_or_starved(run)) << run.process.err;
+  const auto& c = run.result["connections"];
+  EXPECT_EQ(c["opened"], 400);
+  EXPECT_EQ(c["closed_clean"], 400) << c.dump();
+  EXPECT_EQ(c["failed"], 0);
+  EXPECT_GE(run.result["elapsed_seconds"].get<double>(), 1.0 + 0.9 * 400 / 200);
+}
+
 // --wake-interval trades a bounded, measured send lateness for fewer loop
 // wake-ups (each costs ~20 us of CPU in a VM). With a 5 ms grid the same
 // 10k msg/s run must take far fewer loop turns than with a wake-up for
