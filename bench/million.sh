@@ -88,8 +88,9 @@ t_end = next((p for p in series if p["opened"] >= plan_n), series[-1] if series 
 last_tenth = None
 if t90 and t_end and t_end["t"] > t90["t"]:
     last_tenth = (t_end["opened"] - t90["opened"]) / (t_end["t"] - t90["t"])
-# The close phase: from the end of the hold until nothing is open.
-closed_at = next((p["t"] for p in series if p["t"] > duration and p.get("open", 1) == 0), None)
+# The close phase: from the end of the hold to the end of the run (no
+# messages: no drain in between).
+close_phase = run["elapsed_seconds"] - duration
 # The hold: the samples while every opened connection was held.
 held = [x for x in samples if x[1] >= 2 * 0.99 * c["peak_open"]]
 kernel_pages = max((x[2] for x in held), default=0)
@@ -111,7 +112,7 @@ fig = {
     "pings_sent": run["messages"]["pings_sent"], "pongs_received": run["messages"]["pongs_received"],
     "closed_clean": c["closed_clean"], "close_timed_out": c.get("close_timed_out"),
     "close_reset": c.get("close_reset"), "close_without_frame": c.get("close_without_frame"),
-    "close_phase_s": (closed_at - duration) if closed_at else None,
+    "close_phase_s": close_phase,
     "kernel_tcp_buffer_bytes_at_hold": kernel_pages * page,
     "kernel_slab_growth_bytes": slab_held - slab_before,
     "kernel_slab_bytes_per_socket": (slab_held - slab_before) / max(1, 2 * c["peak_open"]),
