@@ -40,6 +40,12 @@ std::optional<double> memory_per_connection(const run_result& r) {
   return double(r.rss_at_peak_open - r.rss_before_connections) / double(r.open_at_rss_sample);
 }
 
+std::optional<ramp_summary> ramp_of(const run_result& r) {
+  if (!r.plan || !r.plan->connection_stages.empty()) return std::nullopt;
+  return summarize_ramp(r.series, r.plan->connections, r.plan->connect_rate,
+                        double(r.plan->duration_ns) / 1e9);
+}
+
 double cpu_seconds(const run_result& r) {
   return (r.usage_end.user_seconds - r.usage_start.user_seconds) +
          (r.usage_end.system_seconds - r.usage_start.system_seconds);

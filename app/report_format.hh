@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "app/ramp_summary.hh"
 #include "app/run_result.hh"
 
 namespace horde::app {
@@ -23,6 +24,9 @@ std::optional<double> memory_per_connection(const run_result& r);
 // below min_messages_for_cpu messages.
 std::optional<double> cpu_per_million_messages(const run_result& r);
 double cpu_seconds(const run_result& r);
+// The run's ramp (app/ramp_summary.hh); none with --stages (they set their
+// own pace) or without a plan.
+std::optional<ramp_summary> ramp_of(const run_result& r);
 
 // Echo messages sent and never answered: each echo counts once (a
 // duplicate is not a second answer; core/echo_scenario).

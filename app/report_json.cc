@@ -276,6 +276,17 @@ json figure_or_null(std::optional<double> figure) {
   return figure ? json(*figure) : json(nullptr);
 }
 
+json ramp_json(const ramp_summary& ramp) {
+  auto optional = [](const std::optional<double>& v) { return v ? json(*v) : json(nullptr); };
+  return {{"planned", ramp.planned},
+          {"opened", ramp.opened},
+          {"asked_per_second", ramp.asked_per_s},
+          {"seconds_to_open_all", optional(ramp.seconds_to_open_all)},
+          {"per_second_overall", ramp.overall_per_s},
+          {"per_second_last_tenth", optional(ramp.last_tenth_per_s)},
+          {"behind", ramp.behind()}};
+}
+
 json self_json(const run_result& r) {
   const auto& c = r.metrics.counters;
   const auto verdict = judge_schedule(r);
@@ -401,6 +412,7 @@ json to_json(const run_result& r) {
                      {"source_ports_left", c.ports_left}};
   j["errors"] = r.errors;
   j["connections"] = connections_json(c);
+  if (const auto ramp = ramp_of(r)) j["ramp"] = ramp_json(*ramp);
   j["messages"] = messages_json(c);
   j["counters"] = counters_json(c);
   if (r.plan && r.plan->pubsub.enabled()) j["pubsub"] = pubsub_json(r);

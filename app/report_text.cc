@@ -300,6 +300,36 @@ void print_scenario(std::FILE* out, const run_result& r) {
   if (!line.empty()) fmt::print(out, "{}\n", line);
 }
 
+// The connect pace achieved against the one asked, and why when it fell
+// behind: a ramp that slows near its end shows in its last tenth.
+void print_ramp(std::FILE* out, const run_result& r) {
+  const auto ramp = ramp_of(r);
+  if (!ramp) return;
+  const std::string asked = ramp->asked_per_s > 0
+                                ? fmt::format("asked {}/s", grouped(uint64_t(ramp->asked_per_s)))
+                                : std::string("unlimited");
+  const std::string opened =
+      ramp->seconds_to_open_all
+          ? fmt::format("{} open in {:.1f} s", grouped(ramp->opened), *ramp->seconds_to_open_all)
+          : fmt::format("{} of {} open when the run ended", grouped(ramp->opened),
+                        grouped(ramp->planned));
+  const std::string tail =
+      ramp->last_tenth_per_s
+          ? fmt::format(", {}/s over the last tenth", grouped(uint64_t(*ramp->last_tenth_per_s)))
+          : std::string();
+  fmt::print(out, "  ramp         {}: {}/s overall{} ({})\n", opened,
+             grouped(uint64_t(ramp->overall_per_s)), tail, asked);
+  if (!ramp->behind()) return;
+  const auto schedule = judge_schedule(r);
+  fmt::print(out,
+             "               slower than asked: horde's shards used {:.0f}% of their CPUs and "
+             "waited for one {:.0f}% of the run{}\n",
+             schedule.cpu_used_share * 100, schedule.cpu_wait_share * 100,
+             schedule.cpu_wait_share >= 0.10
+                 ? " (the target, the kernel's TCP work or other processes held them)"
+                 : "; the target, the network or --max-pending set the pace");
+}
+
 // horde's own cost: CPU, memory per connection, CPU per million messages
 // (the last two only when there is enough to measure).
 void print_self(std::FILE* out, const run_result& r) {
@@ -356,6 +386,7 @@ void print_summary(std::FILE* out, const run_result& r) {
       grouped(c.attempts), grouped(c.upgraded), grouped(c.failures_total()), grouped(c.open_peak),
       grouped(c.closed_clean),
       c.unfinished_total() ? fmt::format("  unfinished {}", grouped(c.unfinished_total())) : "");
+  print_ramp(out, r);
   if (c.close_timed_out + c.close_reset + c.close_without_frame > 0) {
     // Closes horde began that did not end cleanly: the connection was held
     // as asked, so these are the close's outcome, not failures.
