@@ -29,13 +29,13 @@ void add_load_flags(CLI::App* run_cmd, run_options& run) {
   run_cmd
       ->add_option("--max-pending", run.max_pending,
                    "Connects in flight at once (a full accept queue drops SYNs and costs 1 s); "
-                   "close handshakes in flight at the end are at most this or 1024")
+                   "close handshakes in flight at the end are at most this or 256")
       ->capture_default_str();
   run_cmd->add_option(
       "--close-rate", run.close_rate,
-      "Close handshakes per second at the end, all shards (default: --connect-rate, the pace "
-      "the target took connects at; 0 = as fast as --max-pending allows). Closes that time "
-      "out or are reset are counted apart, never as failed connections");
+      "Close handshakes per second at the end, all shards (default: as fast as the target "
+      "answers them, with at most min(--max-pending, 256) in flight). Closes that time out or "
+      "are reset are counted apart, never as failed connections");
   run_cmd->add_option("-d,--duration", run.duration, "Whole run, ramp included (30s, 2m, ...)")
       ->capture_default_str();
   run_cmd
@@ -84,11 +84,13 @@ void add_load_flags(CLI::App* run_cmd, run_options& run) {
   run_cmd->add_option("--drain", run.drain, "After the last send, wait this long for echoes")
       ->capture_default_str();
   run_cmd
-      ->add_option("--close-timeout", run.close_timeout,
-                   "At the end, time for each close handshake; what still stands twice this "
-                   "after the last close began is torn down, and the run returns at most once "
-                   "more this later. A run ends by --duration + --drain + connections / "
-                   "--close-rate + 3 x --close-timeout whatever the server does")
+      ->add_option(
+          "--close-timeout", run.close_timeout,
+          "At the end, time for each close handshake; what still stands twice this "
+          "after the last close began is torn down, and the run returns at most once "
+          "more this later. Whatever the server does, a run ends by --duration + --drain + "
+          "3 x --close-timeout + the close phase's bound (connections / the slower of "
+          "--close-rate and 256 closes per --close-timeout)")
       ->capture_default_str();
   run_cmd->add_option(
       "--send-backlog", run.send_backlog,

@@ -32,7 +32,7 @@ struct parsed_flags {
   uint64_t connections, max_pending, duration, ping, connect_timeout, upgrade_timeout, pong_timeout,
       drain, close_timeout, wake_interval, size, send_backlog;
   double connect_rate;
-  double close_rate = -1;  // -1: as the connect rate
+  double close_rate = 0;  // 0: paced by the window of closes in flight
   message_rate rate;
   uint16_t port_low, port_high;
   core::load_profile connection_stages, rate_stages;
@@ -157,11 +157,14 @@ core::client_plan engine_plan(const run_options& o, const parsed_flags& f) {
   plan.rate_stages = f.rate_stages;
   plan.connect_rate = f.connect_rate;
   plan.max_pending_connects = uint32_t(std::max<uint64_t>(f.max_pending, 1));
-  // Closes go at the pace the target took connects at, unless told otherwise.
-  plan.close_rate = f.close_rate >= 0 ? f.close_rate : f.connect_rate;
-  // A close handshake in flight holds ~9 KB here (a framing context): 1,024
-  // of them keep the close phase's memory within a few MiB of the hold's.
-  plan.max_pending_closes = std::min<uint32_t>(plan.max_pending_connects, 1024);
+  // Without --close-rate the window of closes in flight paces them to what
+  // the target answers.
+  plan.close_rate = std::max(f.close_rate, 0.0);
+  // A close handshake in flight holds ~20 KB here (a framing context and
+  // its buffers): measured at 100k connections, a window of 1,024 raised
+  // the close phase's RSS 27% over the hold's, 256 by 7%, and closed no
+  // slower on loopback.
+  plan.max_pending_closes = std::min<uint32_t>(plan.max_pending_connects, 256);
   plan.duration_ns = f.duration;
   plan.message_rate = f.rate.per(f.connections);
   // With --rate-stages, the schedule follows them; budgets take the peak.

@@ -30,7 +30,7 @@ struct run_options {
   std::string connections = "1000";
   std::string connect_rate = "20000/s";
   std::string max_pending = "4096";
-  std::string close_rate;  // closes per second at the end; empty: the connect rate
+  std::string close_rate;  // closes per second at the end; empty: as the target answers
   std::string duration = "10s";
   std::string rate = "1/s";  // messages per second per sender; 0 = none
   std::string stages;        // --stages: open connections over time (overrides -c, -d)

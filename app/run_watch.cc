@@ -127,12 +127,6 @@ void stop_on_threshold(core::client_engine& engine, const std::vector<threshold>
                figure_text(result.stopped_by->value, result.stopped_by->check.unit));
 }
 
-// How long the paced close phase takes to begin every close handshake.
-uint64_t close_phase_ns(const core::client_plan& plan) {
-  if (plan.close_rate <= 0) return 0;
-  return uint64_t(1e9 * double(plan.connections) / plan.close_rate);
-}
-
 }  // namespace
 
 interval_latency interval_between(const core::histogram& now, const core::histogram& before) {
@@ -180,7 +174,7 @@ void watch_run(core::client_engine& engine, const core::client_plan& plan, bool 
                const each_second_hook& each_second) {
   const bool tty = isatty(STDERR_FILENO) && !quiet;
   run_ending ending;
-  ending.deadline = start + plan.duration_ns + plan.drain_ns + close_phase_ns(plan) +
+  ending.deadline = start + plan.duration_ns + plan.drain_ns + core::close_phase_budget_ns(plan) +
                     3 * plan.close_timeout_ns + 5 * second;
   stall_watch stalls{engine.loop_turns(), {}, {}};
   stalls.turned_at.assign(stalls.turns.size(), start);

@@ -12,7 +12,7 @@
 #
 #   bench/million.sh [connections=1000000] [connect_rate=10000] [hold_seconds=60] [ws|tls]
 #   PING=0 bench/million.sh ...   (no pings: the ramp and close alone; default PING=30s)
-#   CLOSE_RATE=20000 bench/million.sh ...   (closes per second; default the connect rate)
+#   CLOSE_RATE=20000 bench/million.sh ...   (closes per second; default 0: as fast as the server answers)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/common.sh"
@@ -21,7 +21,7 @@ rate=${2:-10000}
 hold=${3:-60}
 mode=${4:-ws}
 ping=${PING:-30s}
-close_rate=${CLOSE_RATE:-$rate}
+close_rate=${CLOSE_RATE:-0}
 
 tune_args=(-c "$n" --connect-rate "${rate}/s" --ping-interval "$ping")
 [ "$mode" = tls ] && tune_args+=(--tls)
@@ -68,7 +68,7 @@ trap 'kill "$sampler" 2>/dev/null || true; stop_server; rm -rf "$tmp"' EXIT
 
 ramp=$(( (n + rate - 1) / rate ))
 duration=$(( ramp + hold ))
-echo "== $n $mode connections at ${rate}/s (ramp ${ramp}s), held ${hold}s, pings every $ping, closed at ${close_rate}/s"
+echo "== $n $mode connections at ${rate}/s (ramp ${ramp}s), held ${hold}s, pings every $ping, closes at ${close_rate}/s (0: as fast as the server answers)"
 "$horde" run "$url" "${run_extra[@]}" --leave-for-target 0 -c "$n" --connect-rate "${rate}/s" \
   --close-rate "${close_rate}/s" --duration "${duration}s" --ping-interval "$ping" --rate 0 \
   --json "$tmp/run.json" --quiet | tee "$tmp/run.txt" || true

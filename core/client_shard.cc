@@ -97,7 +97,7 @@ struct client_shard::impl final : scenario::shard_access {
         ws_env(proto::ws_role::client, proto::ws_limits{}, masks, max_pooled_ws_contexts) {
     if (p.connect_rate > 0) launch_interval_ns = uint64_t(1e9 * p.shards / p.connect_rate);
     if (p.close_rate > 0) close_interval_ns = uint64_t(1e9 * p.shards / p.close_rate);
-    max_closing = std::max<size_t>(1, p.max_pending_closes / std::max<uint32_t>(p.shards, 1));
+    max_closing = client_shard_closing_window(p);
     if (p.lifecycle.chaos_rate > 0)
       chaos_interval_ns = std::max<uint64_t>(1, uint64_t(1e9 * p.shards / p.lifecycle.chaos_rate));
   }

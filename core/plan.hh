@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -245,10 +246,10 @@ struct client_plan {
   double connect_rate = 0;               // new connections per second, all shards; 0 = unlimited
   uint32_t max_pending_connects = 4096;  // all shards; a full accept queue drops SYNs
   // The run's end closes connections at this pace (all shards; 0 = as fast
-  // as max_pending_closes allows), with at most max_pending_closes close
+  // as the target answers), with at most max_pending_closes close
   // handshakes in flight: each holds a framing context on both ends until
   // it completes, and a million at once would swamp the server and horde's
-  // memory alike.
+  // memory alike. The window alone paces closes to what the target takes.
   double close_rate = 0;
   uint32_t max_pending_closes = 4096;
   uint64_t duration_ns = 10'000'000'000;  // whole run, ramp included
@@ -306,6 +307,24 @@ struct client_plan {
 // The most connections any one client shard owns (ids i % shards == index).
 inline uint64_t client_shard_share(uint64_t connections, uint32_t shards) noexcept {
   return (connections + shards - 1) / shards;
+}
+
+// Close handshakes one shard keeps in flight at the run's end.
+inline uint64_t client_shard_closing_window(const client_plan& plan) noexcept {
+  const uint64_t shards = plan.shards == 0 ? 1 : plan.shards;
+  return plan.max_pending_closes / shards == 0 ? 1 : plan.max_pending_closes / shards;
+}
+
+// The longest the close phase can take to begin every close handshake: each
+// close ends (cleanly or not) within close_timeout, so a shard's window
+// moves at least window / close_timeout closes per second, or at the close
+// rate if that is slower. The run's watchdog allows this much.
+inline uint64_t close_phase_budget_ns(const client_plan& plan) noexcept {
+  const double share = double(client_shard_share(plan.connections, plan.shards ? plan.shards : 1));
+  double pace = double(client_shard_closing_window(plan)) * 1e9 / double(plan.close_timeout_ns);
+  if (plan.close_rate > 0)
+    pace = std::min(pace, plan.close_rate / double(plan.shards ? plan.shards : 1));
+  return uint64_t(1e9 * share / pace);
 }
 
 // echo: every WebSocket message comes back as it came, except the pub/sub
