@@ -83,13 +83,8 @@ samples = [[int(float(v)) for v in l.split()] for l in open(sys.argv[2]) if len(
 out, ramp, duration = sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
 plan_n = run["plan"]["connections"]
 c, s, series = run["connections"], run["self"], run["series"]
-full = next((p["t"] for p in series if p["opened"] >= plan_n), None)
-# The last tenth of the ramp: from 90% opened to all (or to the end of the ramp).
-t90 = next((p for p in series if p["opened"] >= 0.9 * plan_n), None)
-t_end = next((p for p in series if p["opened"] >= plan_n), series[-1] if series else None)
-last_tenth = None
-if t90 and t_end and t_end["t"] > t90["t"]:
-    last_tenth = (t_end["opened"] - t90["opened"]) / (t_end["t"] - t90["t"])
+ramp = run.get("ramp") or {}
+full = ramp.get("seconds_to_open_all")
 # The close phase: from the end of the hold to the end of the run (no
 # messages: no drain in between).
 close_phase = run["elapsed_seconds"] - duration
@@ -105,8 +100,8 @@ fig = {
     "opened": c["opened"], "failed": c["failed"], "failures": {k: v for k, v in c["failures"].items() if v},
     "time_to_open_all_s": full,
     "connect_rate_asked": run["plan"]["connect_rate"],
-    "connect_rate_overall": (c["opened"] / full) if full else None,
-    "connect_rate_last_tenth": last_tenth,
+    "connect_rate_overall": ramp.get("per_second_overall"),
+    "connect_rate_last_tenth": ramp.get("per_second_last_tenth"),
     "connect_p99_ms": run["latency"]["connect"]["percentiles_ns"].get("p99", 0) / 1e6,
     "horde_bytes_per_held_connection": s["memory_per_connection_bytes"],
     "horde_rss_at_hold_bytes": s["rss_at_peak_open"], "horde_peak_rss_bytes": s["peak_rss_bytes"],
