@@ -27,7 +27,8 @@ std::vector<std::string> invalid_reasons(const std::vector<merge_input>& inputs,
     std::vector<std::string> why;
     for (const auto& r : verdict.value("reasons", json::array()))
       if (r.is_string()) why.push_back(r.get<std::string>());
-    reasons.push_back(fmt::format("{} was invalid: {}", input_label(in, out), fmt::join(why, "; ")));
+    reasons.push_back(
+        fmt::format("{} was invalid: {}", input_label(in, out), fmt::join(why, "; ")));
   }
   return reasons;
 }

@@ -15,6 +15,13 @@
 
 namespace horde::app {
 
+// Limits, so a damaged or hostile file cannot make the merge hang or eat
+// the host: workers in one plan, seconds of merged series (a week), how
+// deep sections nest.
+inline constexpr uint64_t max_merge_workers = 100'000;
+inline constexpr int64_t max_series_seconds = 7 * 86'400;
+inline constexpr int max_section_depth = 16;
+
 struct merge_input {
   std::string path;  // named in every error
   nlohmann::json result;
@@ -49,7 +56,7 @@ result<void> check_merge_inputs(const std::vector<merge_input>& inputs, merge_ou
 // key, histograms (objects with "buckets") bucket by bucket with their
 // `percentiles` recomputed, booleans per their meaning. Arrays: the first's.
 void add_section(nlohmann::json& into, const nlohmann::json& from, const std::string& key,
-                 const std::vector<double>& percentiles);
+                 const std::vector<double>& percentiles, int depth = 0);
 
 // The series of each input, aligned on the wall-clock second: the start of
 // each (worker.start_at_unix_ns + clock_offset_ns, else started_unix_ns)

@@ -18,7 +18,7 @@ std::string shown(const json& v) {
 
 result<uint64_t> worker_number(const merge_input& in, const char* name) {
   const json& w = in.result["worker"];
-  if (!w.contains(name) || !w[name].is_number_unsigned())
+  if (!w.contains(name) || !w[name].is_number_integer() || w[name].get<int64_t>() < 0)
     return make_error(fmt::format("{}: worker.{} is {}, not a whole number", in.path, name,
                                   shown(w.value(name, json()))));
   return w[name].get<uint64_t>();
@@ -54,6 +54,9 @@ result<void> check_worker(const merge_input& first, const merge_input& in, merge
   if (!index) return index.error();
   auto count = worker_number(in, "count");
   if (!count) return count.error();
+  if (*count > max_merge_workers)
+    return make_error(fmt::format("{}: worker.count is {}: horde merge takes at most {} workers",
+                                  in.path, *count, max_merge_workers));
   if (*count == 0 || *index >= *count)
     return make_error(fmt::format("{}: worker.index is {} of worker.count {}: it must be below it",
                                   in.path, *index, *count));
@@ -85,9 +88,9 @@ result<void> check_merge_inputs(const std::vector<merge_input>& inputs, merge_ou
                                     shown(schema)));
     if (in.result.contains("worker") != out.workers)
       return make_error(fmt::format(
-          "{}: {} a \"worker\" object and {} {}: merge one run's worker slices, or independent "
+          "{}: {} \"worker\" object, {} {}: merge one run's worker slices, or independent "
           "runs, not both",
-          in.path, out.workers ? "has no" : "has", first.path, out.workers ? "has" : "has none"));
+          in.path, out.workers ? "has no" : "has a", first.path, out.workers ? "has" : "has none"));
     if (!out.workers) continue;
     if (!in.result["worker"].is_object()) return make_error(in.path + ": worker is not an object");
     if (auto checked = check_worker(first, in, out, taken); !checked) return checked;

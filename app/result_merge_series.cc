@@ -24,9 +24,11 @@ struct lane {
   std::map<int64_t, const json*> points;
 };
 
+// A count; 0 when absent, negative or not a whole number.
 uint64_t count(const json& j, const char* name) {
   const auto it = j.find(name);
-  return it != j.end() && it->is_number_unsigned() ? it->get<uint64_t>() : 0;
+  if (it == j.end() || !it->is_number_integer()) return 0;
+  return it->is_number_unsigned() || it->get<int64_t>() >= 0 ? it->get<uint64_t>() : 0;
 }
 
 void add_count(json& out, const json& p, const char* name) {
@@ -102,7 +104,13 @@ std::vector<lane> place(const std::vector<merge_input>& inputs, std::vector<std:
     for (const auto& p : series) {
       if (!p.is_object() || !p.contains("t") || !p["t"].is_number()) continue;
       const double t = p["t"].get<double>() + offset;
-      if (!std::isfinite(t) || t < 0 || t > 1e7) continue;
+      if (!std::isfinite(t) || t < 0) continue;
+      if (t > double(max_series_seconds)) {
+        notes.push_back(inputs[i].path +
+                        ": series points over 7 days after the earliest start "
+                        "are left out");
+        break;
+      }
       lanes[i].points[int64_t(std::llround(t))] = &p;
     }
   }

@@ -68,8 +68,8 @@ void add_failure_texts(json& into, const json& from) {
 }  // namespace
 
 void add_section(json& into, const json& from, const std::string& key,
-                 const std::vector<double>& percentiles) {
-  if (from.is_null()) return;
+                 const std::vector<double>& percentiles, int depth) {
+  if (from.is_null() || depth > max_section_depth) return;
   if (into.is_null()) {
     into = from;
     return;
@@ -81,7 +81,7 @@ void add_section(json& into, const json& from, const std::string& key,
       if (!into.contains(k))
         into[k] = v;
       else
-        add_section(into[k], v, k, percentiles);
+        add_section(into[k], v, k, percentiles, depth + 1);
     }
     return;
   }

@@ -89,6 +89,14 @@ class HordeMerge : public testing::Test {
   }
 };
 
+// A worker starved of CPU on a busy test machine makes its run invalid
+// (exit 3), and so the merged verdict: the figures are still read.
+bool a_run_was_invalid(const std::vector<json>& runs) {
+  for (const auto& r : runs)
+    if (r["verdict"]["outcome"] == "invalid") return true;
+  return false;
+}
+
 uint64_t sum_of(const std::vector<json>& runs, const json::json_pointer& p) {
   uint64_t n = 0;
   for (const auto& r : runs)
@@ -100,7 +108,8 @@ TEST_F(HordeMerge, AddsCountersAndHistogramsOfEveryWorker) {
   ASSERT_EQ(runs().size(), size_t(workers));
   const std::string out = scratch("all.json");
   auto merged = merge(files(), out);
-  ASSERT_EQ(merged.exit_code, 0) << merged.err << merged.out;
+  const bool invalid = a_run_was_invalid(runs());
+  ASSERT_EQ(merged.exit_code, invalid ? 3 : 0) << merged.err << merged.out;
   const json m = test::read_json(out);
   EXPECT_EQ(m["schema"], "horde.run/1");
   for (const char* p :
@@ -128,18 +137,25 @@ TEST_F(HordeMerge, AddsCountersAndHistogramsOfEveryWorker) {
   ASSERT_FALSE(m["thresholds"].empty());
   EXPECT_EQ(m["thresholds"][0]["expr"], "errors<1%");
   EXPECT_EQ(m["thresholds"][0]["passed"], true);
-  EXPECT_EQ(m["verdict"]["outcome"], "passed");
-  EXPECT_FALSE(m["series"].empty());
+  EXPECT_EQ(m["verdict"]["outcome"], invalid ? "invalid" : "passed");
+  // The runs ran one after the other: the merged series spans them all.
+  const double last_t = runs().back()["series"].back()["t"];
+  EXPECT_GT(m["series"].size(), size_t(last_t) + 1) << m["series"].size();
   std::remove(out.c_str());
 }
 
 TEST_F(HordeMerge, TheMergedFileIsReadByReportCompareAndThresholds) {
   const std::string out = scratch("judged.json"), html = scratch("judged.html");
   auto failed = merge(files(), out, {"--threshold", "rtt.p50<1ns"});
-  EXPECT_EQ(failed.exit_code, 1) << failed.err << failed.out;
+  const bool invalid = a_run_was_invalid(runs());
+  EXPECT_EQ(failed.exit_code, invalid ? 3 : 1) << failed.err << failed.out;
   EXPECT_NE(failed.out.find("FAIL  rtt.p50<1ns"), std::string::npos) << failed.out;
   const json m = test::read_json(out);
-  EXPECT_EQ(m["verdict"]["outcome"], "failed");
+  EXPECT_EQ(m["verdict"]["outcome"], invalid ? "invalid" : "failed");
+  const json& judged = m["thresholds"][1];
+  EXPECT_EQ(judged["expr"], "rtt.p50<1ns");
+  EXPECT_EQ(judged["passed"], false);
+  EXPECT_EQ(judged["value"], m["latency"]["round_trip"]["percentiles_ns"]["p50"]);
   auto report = run_process({horde_binary, "report", out, "-o", html}, 60000);
   EXPECT_EQ(report.exit_code, 0) << report.err;
   std::ifstream page(html);
