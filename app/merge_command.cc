@@ -107,9 +107,11 @@ int merge(const merge_options& options) {
     fmt::print(stderr, "horde merge: {}\n", merged.error().message);
     return exit_usage;
   }
+  if (auto judged = judge_merged(*inputs, *merged, *thresholds); !judged) {
+    fmt::print(stderr, "horde merge: {}\n", judged.error().message);
+    return exit_usage;
+  }
   json& m = merged->merged;
-  m["thresholds"] = judge_result_json(m, *thresholds);
-  m["verdict"] = merged_verdict(*inputs, *merged, m["thresholds"]);
   if (auto written = write_whole(options.output, m.dump(1) + "\n"); !written) {
     fmt::print(stderr, "horde merge: {}\n", written.error().message);
     return exit_usage;

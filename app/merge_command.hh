@@ -10,6 +10,8 @@
 #include <nlohmann/json.hpp>
 
 #include "app/result_merge.hh"
+#include "app/threshold.hh"
+#include "base/result.hh"
 
 namespace horde::app {
 
@@ -24,6 +26,12 @@ struct merge_options {
 // `thresholds_judged`) or an implicit check failed; else passed.
 nlohmann::json merged_verdict(const std::vector<merge_input>& inputs, const merge_outcome& out,
                               const nlohmann::json& thresholds_judged);
+
+// The merged file's "thresholds" (`thresholds`, then the implicit checks)
+// and "verdict", into out.merged; an error when a field has a kind no check
+// foresaw.
+result<void> judge_merged(const std::vector<merge_input>& inputs, merge_outcome& out,
+                          const std::vector<threshold>& thresholds);
 
 // Exit codes: as horde run's for the merged verdict (0 passed, 1 failed, 3
 // invalid); 2 an input unreadable or not mergeable, a bad --threshold, or

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "app/merge_command.hh"
+#include "app/result_figures.hh"
 #include "app/run_verdict.hh"
 #include "app/threshold.hh"
 
@@ -70,6 +71,18 @@ json merged_verdict(const std::vector<merge_input>& inputs, const merge_outcome&
                                                : "failed";
   return {
       {"outcome", outcome}, {"exit_code", code}, {"reasons", reasons}, {"stopped_by", stopped_by}};
+}
+
+result<void> judge_merged(const std::vector<merge_input>& inputs, merge_outcome& out,
+                          const std::vector<threshold>& thresholds) {
+  try {
+    json& m = out.merged;
+    m["thresholds"] = judge_result_json(m, thresholds);
+    m["verdict"] = merged_verdict(inputs, out, m["thresholds"]);
+    return {};
+  } catch (const nlohmann::json::exception& e) {
+    return make_error(std::string("a field has an unexpected kind: ") + e.what());
+  }
 }
 
 }  // namespace horde::app

@@ -120,6 +120,16 @@ std::string input_label(const merge_input& in, const merge_outcome& out) {
 }
 
 result<merge_outcome> merge_results(const std::vector<merge_input>& inputs) {
+  // Every read is checked; this catches a kind no check foresaw (a string
+  // where a count was), so a damaged file is an error, never a crash.
+  try {
+    return merge_checked(inputs);
+  } catch (const nlohmann::json::exception& e) {
+    return make_error(std::string("a field has an unexpected kind: ") + e.what());
+  }
+}
+
+result<merge_outcome> merge_checked(const std::vector<merge_input>& inputs) {
   merge_outcome out;
   if (auto checked = check_merge_inputs(inputs, out); !checked) return checked.error();
   if (!out.workers) out.notes.push_back("no \"worker\" objects: added independent runs");

@@ -46,6 +46,9 @@ std::string input_label(const merge_input& in, const merge_outcome& out);
 
 // --- the parts (result_merge_*.cc) ---
 
+// merge_results without its guard against a field of an unforeseen kind.
+result<merge_outcome> merge_checked(const std::vector<merge_input>& inputs);
+
 // That the inputs can merge: one schema, all or none with "worker", one
 // count and one whole plan, no slice twice. Fills workers, count, indexes
 // and missing.

@@ -72,6 +72,27 @@ result<void> check_worker(const merge_input& first, const merge_input& in, merge
   return {};
 }
 
+// The sections the merge reads have the kind horde writes them with.
+result<void> check_kinds(const merge_input& in) {
+  static constexpr const char* objects[] = {
+      "plan",        "worker",   "verdict",        "environment", "leak_check",
+      "connections", "messages", "counters",       "pubsub",      "latency",
+      "scenario",    "tls",      "kernel_network", "self",        "server"};
+  static constexpr const char* arrays[] = {"series", "thresholds", "notes", "errors"};
+  for (const char* key : objects)
+    if (in.result.contains(key) && !in.result[key].is_object())
+      return make_error(
+          fmt::format("{}: {} is {}, not an object", in.path, key, in.result[key].type_name()));
+  for (const char* key : arrays)
+    if (in.result.contains(key) && !in.result[key].is_array())
+      return make_error(
+          fmt::format("{}: {} is {}, not an array", in.path, key, in.result[key].type_name()));
+  const json& verdict = in.result.value("verdict", json::object());
+  if (verdict.contains("reasons") && !verdict["reasons"].is_array())
+    return make_error(in.path + ": verdict.reasons is not an array");
+  return {};
+}
+
 }  // namespace
 
 result<void> check_merge_inputs(const std::vector<merge_input>& inputs, merge_outcome& out) {
@@ -82,6 +103,7 @@ result<void> check_merge_inputs(const std::vector<merge_input>& inputs, merge_ou
   std::map<uint64_t, std::string> taken;
   for (const auto& in : inputs) {
     if (!in.result.is_object()) return make_error(in.path + ": is not a JSON object");
+    if (auto kinds = check_kinds(in); !kinds) return kinds;
     if (in.result.value("schema", json()) != schema)
       return make_error(fmt::format("{}: schema is {}, {}'s is {}", in.path,
                                     shown(in.result.value("schema", json())), first.path,

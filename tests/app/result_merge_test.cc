@@ -71,6 +71,18 @@ TEST(ResultMerge, RefusesWorkersMixedWithIndependentRunsAndBadIndexes) {
   EXPECT_NE(error_of({{"a.json", worker_file(0, 2)}}).find("at least two"), std::string::npos);
 }
 
+// A damaged file is an error naming it and the field, never a crash.
+TEST(ResultMerge, RefusesSectionsOfTheWrongKind) {
+  json damaged = worker_file(1, 2);
+  damaged["series"] = {{"t", 1}};
+  std::string e = error_of({{"a.json", worker_file(0, 2)}, {"b.json", damaged}});
+  EXPECT_NE(e.find("b.json: series is object, not an array"), std::string::npos) << e;
+  damaged = worker_file(1, 2);
+  damaged["worker"]["whole_plan"] = json::array();
+  e = error_of({{"a.json", worker_file(0, 2)}, {"b.json", damaged}});
+  EXPECT_NE(e.find("b.json: worker.whole_plan is [], not an object"), std::string::npos) << e;
+}
+
 TEST(ResultMerge, ADeadWorkerLeavesItsSliceNamedMissing) {
   auto merged = merge_results({{"a.json", worker_file(0, 4)},
                                {"c.json", worker_file(2, 4)},
