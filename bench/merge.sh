@@ -16,7 +16,7 @@ duration=${3:-15}
 
 start_server --max-connections "$n"
 "$horde" run "$url" --leave-for-target 0 -c "$n" --connect-rate 40000/s --duration "${duration}s" \
-  --rate 1/s --json "$tmp/run.json" --quiet | tail -3 || true
+  --rate 6/m --json "$tmp/run.json" --quiet | tail -3 || true
 [ -s "$tmp/run.json" ] || { echo "merge.sh: the run wrote no JSON" >&2; exit 1; }
 stop_server
 
