@@ -2,6 +2,8 @@
 // writes (docs/json.md's "verdict").
 #include <fmt/format.h>
 
+#include <map>
+
 #include "app/merge_command.hh"
 #include "app/result_figures.hh"
 #include "app/run_verdict.hh"
@@ -22,15 +24,20 @@ std::vector<std::string> invalid_reasons(const std::vector<merge_input>& inputs,
         fmt::format("worker slices {} of {} are missing: the figures are not the "
                     "whole plan's",
                     fmt::join(out.missing, ", "), out.count));
+  // One line per distinct reason, naming every worker that gave it: ten
+  // starved workers are one line, not ten.
+  std::map<std::string, std::vector<std::string>> workers_by_reason;
   for (const auto& in : inputs) {
     const json verdict = in.result.value("verdict", json::object());
     if (verdict.value("outcome", "") != "invalid") continue;
     std::vector<std::string> why;
     for (const auto& r : verdict.value("reasons", json::array()))
       if (r.is_string()) why.push_back(r.get<std::string>());
-    reasons.push_back(
-        fmt::format("{} was invalid: {}", input_label(in, out), fmt::join(why, "; ")));
+    workers_by_reason[fmt::format("{}", fmt::join(why, "; "))].push_back(input_label(in, out));
   }
+  for (const auto& [why, who] : workers_by_reason)
+    reasons.push_back(fmt::format("{} {} invalid: {}", fmt::join(who, ", "),
+                                  who.size() == 1 ? "was" : "were", why));
   return reasons;
 }
 
