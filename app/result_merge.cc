@@ -87,6 +87,25 @@ json labelled_lines(const std::vector<merge_input>& inputs, const merge_outcome&
   return lines;
 }
 
+// The per-target breakdown (several targets): entries added by URL, each
+// like a section (connections, failures by reason, latency histograms).
+json merged_targets(const std::vector<merge_input>& inputs,
+                    const std::vector<double>& percentiles) {
+  json out = json::array();
+  for (const auto& in : inputs) {
+    for (const auto& t : in.result.value("targets", json::array())) {
+      if (!t.is_object() || !t.contains("url")) continue;
+      auto same =
+          std::find_if(out.begin(), out.end(), [&](const json& e) { return e["url"] == t["url"]; });
+      if (same == out.end())
+        out.push_back(t);
+      else
+        add_section(*same, t, "targets", percentiles);
+    }
+  }
+  return out;
+}
+
 void merge_top_level(const std::vector<merge_input>& inputs, merge_outcome& out, json& m) {
   const json& first = inputs.front().result;
   for (const char* key : {"schema", "target", "environment", "headers"})
@@ -146,6 +165,8 @@ result<merge_outcome> merge_checked(const std::vector<merge_input>& inputs) {
         add_section(merged, in.result[section], section, percentiles);
     if (!merged.is_null()) m[section] = std::move(merged);
   }
+  if (json targets = merged_targets(inputs, percentiles); !targets.empty())
+    m["targets"] = std::move(targets);
   recompute_ratios(m);
   m["series"] = merge_series(inputs, out.notes);
   for (const auto& in : inputs)

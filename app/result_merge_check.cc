@@ -78,7 +78,7 @@ result<void> check_kinds(const merge_input& in) {
       "plan",        "worker",   "verdict",        "environment", "leak_check",
       "connections", "messages", "counters",       "pubsub",      "latency",
       "scenario",    "tls",      "kernel_network", "self",        "server"};
-  static constexpr const char* arrays[] = {"series", "thresholds", "notes", "errors"};
+  static constexpr const char* arrays[] = {"series", "thresholds", "notes", "errors", "targets"};
   for (const char* key : objects)
     if (in.result.contains(key) && !in.result[key].is_object())
       return make_error(

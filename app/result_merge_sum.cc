@@ -15,10 +15,10 @@ namespace {
 using json = nlohmann::json;
 
 // The same in every slice, not a count: settings echoed into the result.
-const std::set<std::string_view> settings = {"groups",          "subscriptions_per_connection",
-                                             "zipf_exponent",   "publish_rate_per_publisher",
-                                             "payload_bytes",   "rate",
-                                             "failure_meanings"};
+const std::set<std::string_view> settings = {"groups",           "subscriptions_per_connection",
+                                             "zipf_exponent",    "publish_rate_per_publisher",
+                                             "payload_bytes",    "rate",
+                                             "failure_meanings", "weight"};
 
 // The highest of the slices: a peak one connection reached, a time since
 // each process's own start, a share of each process's own CPUs.

@@ -156,6 +156,29 @@ TEST(ResultMerge, SeriesAlignByTheWallClockSecond) {
   EXPECT_EQ(s[4]["sent"], 330);
 }
 
+// Several targets: each one's breakdown adds by its URL.
+TEST(ResultMerge, PerTargetBreakdownsAddByUrl) {
+  core::histogram h;
+  h.record(1000);
+  const std::vector<double> pct{50};
+  json a = worker_file(0, 2), b = worker_file(1, 2);
+  for (json* f : {&a, &b})
+    (*f)["targets"] = {{{"url", "ws://t1/"},
+                        {"weight", 3},
+                        {"connections", {{"opened", 4}}},
+                        {"latency", {{"round_trip", histogram_json(h, pct)}}}},
+                       {{"url", f == &a ? "ws://t2/" : "ws://t3/"}, {"weight", 1}}};
+  auto merged = merge_results({{"a.json", a}, {"b.json", b}});
+  ASSERT_TRUE(merged) << merged.error().message;
+  const json& t = merged->merged["targets"];
+  ASSERT_EQ(t.size(), 3u) << t.dump();
+  EXPECT_EQ(t[0]["url"], "ws://t1/");
+  EXPECT_EQ(t[0]["weight"], 3);
+  EXPECT_EQ(t[0]["connections"]["opened"], 8);
+  EXPECT_EQ(t[0]["latency"]["round_trip"]["count"], 2);
+  EXPECT_EQ(t[2]["url"], "ws://t3/");
+}
+
 TEST(ResultMerge, IndependentRunsAddWithoutAPlanCheck) {
   json a = worker_file(0, 1, 100), b = worker_file(0, 1, 300);
   a.erase("worker");
