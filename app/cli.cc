@@ -54,6 +54,7 @@ const char* const description =
     "  horde serve --listen 127.0.0.1:9000   the reference server on its own\n"
     "  horde report result.json -o report.html   charts and tables of a --json result\n"
     "  horde compare base.json new.json        each figure's change between two results\n"
+    "  horde merge w0.json w1.json -o all.json  one result from a distributed run's workers\n"
     "  horde ladder --step rate -c 100 --start 1k   step the load up to the breaking point\n";
 
 // The first word when it is not a flag and not a command: named, with the
@@ -89,6 +90,8 @@ int run_cli(int argc, char** argv) {
   CLI::App* compare_cmd = add_compare_command(cli, compare_opts);
   ladder_command_options ladder_opts;
   CLI::App* ladder_cmd = add_ladder_command(cli, ladder_opts);
+  merge_options merge_opts;
+  CLI::App* merge_cmd = add_merge_command(cli, merge_opts);
   if (unknown_command(cli, argc, argv)) return 2;
   try {
     cli.parse(argc, argv);
@@ -103,6 +106,7 @@ int run_cli(int argc, char** argv) {
   if (report_cmd->parsed()) return report(report_opts);
   if (compare_cmd->parsed()) return compare(compare_opts);
   if (ladder_cmd->parsed()) return run_ladder(ladder_opts);
+  if (merge_cmd->parsed()) return merge(merge_opts);
   // `horde` alone: what it does and how to ask.
   fmt::print("{}", cli.help());
   return 0;

@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 
 #include "app/ladder_command.hh"
+#include "app/merge_command.hh"
 #include "app/report_command.hh"
 #include "app/run_plan.hh"
 #include "app/serve_command.hh"
@@ -20,5 +21,6 @@ CLI::App* add_serve_command(CLI::App& cli, serve_options& serve);
 CLI::App* add_tune_command(CLI::App& cli, tune_options& tune);
 CLI::App* add_report_command(CLI::App& cli, report_options& options);
 CLI::App* add_compare_command(CLI::App& cli, compare_options& options);
+CLI::App* add_merge_command(CLI::App& cli, merge_options& options);
 
 }  // namespace horde::app

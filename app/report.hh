@@ -14,6 +14,9 @@ void print_summary(std::FILE* out, const run_result& result);
 std::string progress_line(const run_result& result, const series_point& now,
                           const series_point& previous);
 nlohmann::json to_json(const run_result& result);
+// One histogram as the JSON has it: count, min, max, mean, the chosen
+// percentiles and the sparse buckets ([index, count] pairs, added by a merge).
+nlohmann::json histogram_json(const core::histogram& h, const std::vector<double>& percentiles);
 
 // The thresholds with their measured values, the failed implicit checks,
 // what stopped the run early and the exit code's reason (report_verdict.cc).

@@ -10,7 +10,6 @@
 #include "app/report_target.hh"
 
 namespace horde::app {
-namespace {
 
 using json = nlohmann::json;
 
@@ -30,6 +29,8 @@ json histogram_json(const core::histogram& h, const std::vector<double>& percent
   j["buckets"] = buckets;
   return j;
 }
+
+namespace {
 
 nlohmann::json kernel_network_json(const sysctl::net_counters& k, const run_result& r) {
   // TCP's counters are per network namespace; inside one they are its own.
@@ -396,6 +397,7 @@ json to_json(const run_result& r) {
   j["embedded_server"] = r.embedded_server;
   j["interrupted"] = r.interrupted;
   j["elapsed_seconds"] = r.elapsed_seconds;
+  if (r.started_unix_ns) j["started_unix_ns"] = r.started_unix_ns;
   j["environment"] = {{"kernel", r.kernel},
                       {"cpus", r.cpu_count},
                       {"rlimit_nofile_soft", r.fd_soft},

@@ -158,6 +158,7 @@ void run_engine(const run_options& options, const run_plan& plan, core::server_e
   result.rss_before_connections = read_self_usage().rss_bytes;
   observers.before_connections(result);
   const uint64_t start = core::now_ns();
+  result.started_unix_ns = core::realtime_ns();
   engine.go(start);
   watch_run(engine, plan.client, options.quiet, server, start, snapshots, result, abort_on,
             observers.each_second(result));

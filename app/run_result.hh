@@ -76,6 +76,9 @@ struct run_result {
   // Extra upgrade headers as sent, credentials redacted unless --show-secrets.
   std::vector<std::pair<std::string, std::string>> headers;
   double elapsed_seconds = 0;
+  // The wall clock (CLOCK_REALTIME, ns since 1970) when the run started:
+  // horde merge aligns several hosts' series by it. 0: unknown.
+  uint64_t started_unix_ns = 0;
   // The percentile columns of the tables and the JSON, in percent (--percentiles).
   std::vector<double> percentiles{50, 90, 95, 99, 99.9};
 

@@ -98,6 +98,13 @@ void histogram::add_bucket(uint32_t index, uint64_t count) noexcept {
   if (high > max()) store(_max, high);
 }
 
+void histogram::restore(uint64_t min, uint64_t max, uint64_t sum) noexcept {
+  if (count() == 0 || min > max) return;
+  store(_min, min);
+  store(_max, max);
+  store(_sum, sum);
+}
+
 void histogram::reset() noexcept {
   for (uint32_t i = 0; i < bucket_count; ++i)
     store(_buckets[i], 0);

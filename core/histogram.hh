@@ -40,6 +40,10 @@ class histogram {
   void subtract(const histogram& earlier) noexcept;
   void snapshot_from(const histogram& live) noexcept;  // replace with a copy
   void add_bucket(uint32_t index, uint64_t count) noexcept;
+  // After add_bucket rebuilt a histogram saved with its buckets (a JSON
+  // result), the exact min, max and sum it was saved with: add_bucket alone
+  // knows only each bucket's bounds. Ignored when empty.
+  void restore(uint64_t min, uint64_t max, uint64_t sum) noexcept;
   void reset() noexcept;
 
   uint64_t count() const noexcept { return load(_count); }
