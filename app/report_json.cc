@@ -207,6 +207,7 @@ json pubsub_json(const run_result& r) {
             {"publishes", p.publishes},
             {"expected", p.owed()},
             {"expected_at_send", p.expected},
+            {"expected_elsewhere", p.expected_elsewhere},
             {"delivered", p.unique()},
             {"deliveries_received", p.delivered},
             {"lost", p.lost()},

@@ -110,6 +110,12 @@ void print_pubsub(std::FILE* out, const run_result& r) {
              plan.layout.per_connection, grouped(plan.layout.publishers), plan.publish_rate,
              plan.payload_size);
   if (r.group_setup) print_group_setup(out, *r.group_setup, p.subscriptions_refused);
+  if (p.expected_elsewhere > 0) {
+    fmt::print(out,
+               "  workers      {} of the deliveries expected here are owed to other workers' "
+               "subscribers: lost and delivered balance only in the merged result (horde merge)\n",
+               grouped(p.expected_elsewhere));
+  }
   fmt::print(out, "  subscribe    sent {}  in force {}  not acknowledged {}  abandoned {}{}\n",
              grouped(p.subscribes_sent), grouped(p.subscribes_in_force),
              grouped(p.subscribe_timeouts), grouped(p.subscriptions_abandoned),
