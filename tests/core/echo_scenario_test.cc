@@ -130,7 +130,7 @@ TEST_F(echo_fixture, NothingIsSentAfterTheEndOrAStop) {
   echo.on_due(0, port, 1'000'000'000);
   EXPECT_LE(port.sent.size(), 3u);  // only what was scheduled before the end
   EXPECT_EQ(echo.next_due_ns(0), 0u);
-  echo_scenario stopped(plan, metrics, random, ids, 1'000'000'000);
+  echo_scenario stopped(plan, by_target, random, ids, 1'000'000'000);
   stopped.on_open(0, port, 0);
   stopped.stop_sending();
   port.sent.clear();
