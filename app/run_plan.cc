@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cmath>
@@ -337,6 +338,21 @@ result<void> target_into(const run_options& o, run_plan& out) {
   return {};
 }
 
+// Several targets: how many connections each takes (the plan's, or this
+// worker's slice). Source ports are not reused across targets: the port
+// budget counts them all together.
+void note_target_shares(run_plan& out) {
+  const core::client_plan& plan = out.client;
+  if (out.targets.size() < 2) return;
+  std::vector<uint64_t> shares(out.targets.size(), 0);
+  for (uint64_t k = 0; k < plan.connections; ++k)
+    ++shares[plan.target_of(plan.worker_index + k * plan.worker_count)];
+  out.notes.push_back(fmt::format(
+      "{} targets ({}): {} connections each; one source-port budget for all of them",
+      out.targets.size(), plan.target_cycle.size() == out.targets.size() ? "in turn" : "weighted",
+      fmt::join(shares, ", ")));
+}
+
 // Two port lists as one, sorted, each port once.
 std::vector<uint16_t> merged_ports(std::vector<uint16_t> a, const std::vector<uint16_t>& b) {
   a.insert(a.end(), b.begin(), b.end());
@@ -548,6 +564,7 @@ result<run_plan> build_run_plan(const run_options& o, const host_facts& host) {
   out.client.lifecycle.chaos_rate /= out.client.worker_count;
   if (auto done = target_into(o, out); !done) return done.error();
   if (auto done = sources_into(o, host, out); !done) return done.error();
+  note_target_shares(out);
   if (auto done = upgrade_into(o, out); !done) return done.error();
   if (auto done = url_target_into(o, out); !done) return done.error();
   return out;
