@@ -92,7 +92,9 @@ TEST(WorkerSlice, EveryGroupsSubscribersAreHereOrElsewhere) {
       EXPECT_EQ(n % 3, 0u);
       total += n / 3;
       // Uniform: every group has floor(C k / G) or one more subscribers.
-      if (spread == core::popularity::uniform) EXPECT_LE(n / 3 - 609 / 37, 1u);
+      if (spread == core::popularity::uniform) {
+        EXPECT_LE(n / 3 - 609 / 37, 1u);
+      }
     }
     EXPECT_EQ(total, connections * 3);
   }
