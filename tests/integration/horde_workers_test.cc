@@ -13,30 +13,19 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/free_port.hh"
 #include "tests/support/horde_cli.hh"
 
 namespace horde {
 namespace {
 
+using test::free_port;
 using test::horde_binary;
 using test::horde_run;
 using test::read_json;
 using test::run_process;
 using test::served_url;
 using test::start_peer;
-
-// A port nothing listens on now (the barrier's).
-uint16_t free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
 
 // The counters that must add up across workers, summed over their results.
 // (Once `horde merge` is on main this becomes its merged file.)
