@@ -210,6 +210,7 @@ result<void> slice_into(const run_options& o, run_plan& out) {
                                   slice->index, slice->count, out.whole_connections));
   }
   plan.connect_rate /= slice->count;
+  plan.close_rate /= slice->count;
   const double share = double(plan.connections) / double(out.whole_connections);
   out.sends_per_second *= share;
   out.deliveries_per_second *= share;

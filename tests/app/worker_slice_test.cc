@@ -112,6 +112,7 @@ TEST(WorkerSlice, SlicedPlansAddUpToTheWholePlan) {
     ASSERT_TRUE(plan) << plan.error().message;
     EXPECT_EQ(plan->client.connections, i == 0 ? 26u : 25u);
     EXPECT_DOUBLE_EQ(plan->client.connect_rate, 250);
+    EXPECT_DOUBLE_EQ(plan->client.close_rate, 250);
     EXPECT_EQ(plan->client.worker_index, i);
     EXPECT_EQ(plan->client.worker_count, 4u);
     EXPECT_EQ(plan->whole_connections, 101u);
