@@ -16,8 +16,10 @@ namespace {
 
 // Connections, rates, sizes and timeouts.
 void add_load_flags(CLI::App* run_cmd, run_options& run) {
-  run_cmd->add_option("url", run.url,
-                      "Target ws://host:port/path (default: the embedded reference server)");
+  run_cmd->add_option("url", run.urls,
+                      "Target ws://host:port/path (default: the embedded reference server); "
+                      "several URLs (a cluster's endpoints) share the connections, each "
+                      "connection taking one in turn, and the report gives each its own figures");
   run_cmd
       ->add_option("-c,--connections", run.connections,
                    "Connections to open and hold (k/M suffixes)")
@@ -128,7 +130,9 @@ void add_host_flags(CLI::App* run_cmd, run_options& run) {
       "target found listening on the URL's loopback port keeps the CPUs it is pinned to, or "
       "half of them when it may run anywhere; 0 = share");
   run_cmd->add_option("--json", run.json_path,
-                      "Write the full result (histograms included) as JSON here");
+                      "Write the full result (histograms included) as JSON here; '-': to stdout "
+                      "between the lines -----BEGIN HORDE RESULT----- and -----END HORDE "
+                      "RESULT----- (kubectl logs keeps it)");
   run_cmd->add_option("--csv", run.csv_path,
                       "Write the series here as CSV, one row per second (columns: docs/json.md)");
   run_cmd->add_option("--html", run.html_path,
@@ -179,6 +183,56 @@ void add_host_flags(CLI::App* run_cmd, run_options& run) {
                     "wss://: never resume a TLS session (every handshake is full)");
   run_cmd->add_flag("--force", run.force,
                     "Start even when the preflight (see horde tune) says the plan cannot fit");
+}
+
+// Several targets, and one plan over many processes (docs/distributed.md).
+void add_distributed_flags(CLI::App* run_cmd, run_options& run) {
+  const std::string group = "Several targets and workers (docs/distributed.md)";
+  run_cmd
+      ->add_option("--targets-file", run.targets_file,
+                   "More targets, one URL a line with an optional weight after it "
+                   "('ws://10.0.0.1:8080/ 3'; '#' comments): with weights, connections go to "
+                   "each target in proportion")
+      ->type_name("FILE")
+      ->group(group);
+  run_cmd
+      ->add_option("--target-order", run.target_order,
+                   "How connections take the targets: round-robin (connection c takes target "
+                   "c mod T) or weighted (a smooth weighted round-robin of the weights); "
+                   "default: weighted when a weight is not 1")
+      ->check(CLI::IsMember({"round-robin", "weighted"}))
+      ->group(group);
+  run_cmd
+      ->add_option("--worker", run.worker,
+                   "Run slice i of N of this plan (0 <= i < N), e.g. 2/4: connection c belongs "
+                   "to worker c mod N, the connect rate and every stage's count are divided, "
+                   "groups and publishers stay those of the whole plan, so N workers started "
+                   "with the same flags are exactly the plan; merge their --json with horde "
+                   "merge")
+      ->type_name("i/N")
+      ->group(group);
+  run_cmd
+      ->add_option("--workers", run.workers,
+                   "N workers, this one's index read from JOB_COMPLETION_INDEX (what a "
+                   "Kubernetes Indexed Job sets): the same as --worker $JOB_COMPLETION_INDEX/N")
+      ->group(group);
+  run_cmd
+      ->add_option("--start-at", run.start_at,
+                   "Start the run at this wall-clock time, so workers on many hosts start "
+                   "together: 2026-12-04T20:00:00Z (UTC) or @1796500000 (unix seconds). Set-up "
+                   "happens before; the JSON gives this process's lateness (clock_offset_ns). "
+                   "At most 24 h ahead, at most 60 s past")
+      ->type_name("WHEN")
+      ->group(group);
+  run_cmd
+      ->add_option("--barrier", run.barrier,
+                   "Pub/sub with workers: worker 0 listens on this HOST:PORT and every worker "
+                   "asks it until all have their subscriptions in force; only then does any "
+                   "publish, so every publish's expected count is exact (e.g. "
+                   "horde-0.horde:7000 in an Indexed Job; worker 0 binds the port on any "
+                   "address)")
+      ->type_name("HOST:PORT")
+      ->group(group);
 }
 
 void add_pubsub_flags(CLI::App* run_cmd, run_options& run) {
@@ -454,6 +508,7 @@ void finish_scenario(CLI::App& run_cmd, run_options& run, scenario_flags& flags)
   }
 
   scenario_spec& spec = run.scenario;
+  run.url = run.urls.empty() ? std::string() : run.urls.front();
   spec.source_file = flags.file;
   spec.feeders = std::move(file.spec.feeders);
   if (on_command_line("--feeder")) {
@@ -538,6 +593,7 @@ CLI::App* add_run_command(CLI::App& cli, run_options& run) {
 void add_run_flags(CLI::App* run_cmd, run_options& run) {
   add_load_flags(run_cmd, run);
   add_host_flags(run_cmd, run);
+  add_distributed_flags(run_cmd, run);
   add_pubsub_flags(run_cmd, run);
   add_group_setup_flags(run_cmd, run);
   // The scenario flags' values outlive add_run_command: the callback that

@@ -208,6 +208,7 @@ json pubsub_json(const run_result& r) {
             {"publishes", p.publishes},
             {"expected", p.owed()},
             {"expected_at_send", p.expected},
+            {"expected_elsewhere", p.expected_elsewhere},
             {"delivered", p.unique()},
             {"deliveries_received", p.delivered},
             {"lost", p.lost()},
@@ -227,9 +228,7 @@ json pubsub_json(const run_result& r) {
   return j;
 }
 
-json latency_json(const run_result& r) {
-  const auto& l = r.metrics.latency;
-  const auto& pct = r.percentiles;
+json latency_json(const core::latency_set& l, const std::vector<double>& pct) {
   return {{"connect", histogram_json(l.connect, pct)},
           {"tls_handshake", histogram_json(l.tls_handshake, pct)},
           {"upgrade", histogram_json(l.upgrade, pct)},
@@ -387,6 +386,39 @@ json headers_json(const run_result& r) {
   return headers;
 }
 
+// Each target's connections, failures and latencies (more than one target).
+json targets_json(const run_result& r) {
+  json out = json::array();
+  for (const target_result& t : r.targets) {
+    const auto& c = t.metrics.counters;
+    out.push_back({{"url", t.url},
+                   {"weight", t.weight},
+                   {"connections", connections_json(c)},
+                   {"failures_by_reason", failures_json(c, false)},
+                   {"messages", messages_json(c)},
+                   {"latency", latency_json(t.metrics.latency, r.percentiles)}});
+  }
+  return out;
+}
+
+// --worker: this slice, and the whole plan it is a slice of ("plan" above
+// is this process's own).
+json worker_json(const worker_record& w, const run_result& r) {
+  json whole = plan_json(r);
+  whole["connections"] = w.whole_connections;
+  whole["connect_rate"] = w.whole_connect_rate;
+  whole["targets"] = w.target_urls;
+  whole.erase("sources");  // this host's own, not the plan's
+  whole.erase("cpus");
+  whole.erase("shards");
+  return {{"index", w.index},
+          {"count", w.count},
+          {"host", w.host},
+          {"start_at_unix_ns", r.start_at_unix_ns ? json(*r.start_at_unix_ns) : json(nullptr)},
+          {"clock_offset_ns", r.clock_offset_ns},
+          {"whole_plan", whole}};
+}
+
 }  // namespace
 
 json to_json(const run_result& r) {
@@ -418,7 +450,9 @@ json to_json(const run_result& r) {
   j["messages"] = messages_json(c);
   j["counters"] = counters_json(c);
   if (r.plan && r.plan->pubsub.enabled()) j["pubsub"] = pubsub_json(r);
-  j["latency"] = latency_json(r);
+  j["latency"] = latency_json(r.metrics.latency, r.percentiles);
+  if (r.targets.size() > 1) j["targets"] = targets_json(r);
+  if (r.worker && r.plan) j["worker"] = worker_json(*r.worker, r);
   if (r.plan) j["scenario"] = scenario_json(r);
   if (tls_run(r)) j["tls"] = tls_json(r);
   if (r.kernel_network) j["kernel_network"] = kernel_network_json(*r.kernel_network, r);

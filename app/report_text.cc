@@ -110,6 +110,12 @@ void print_pubsub(std::FILE* out, const run_result& r) {
              plan.layout.per_connection, grouped(plan.layout.publishers), plan.publish_rate,
              plan.payload_size);
   if (r.group_setup) print_group_setup(out, *r.group_setup, p.subscriptions_refused);
+  if (p.expected_elsewhere > 0) {
+    fmt::print(out,
+               "  workers      {} of the deliveries expected here are owed to other workers' "
+               "subscribers: lost and delivered balance only in the merged result (horde merge)\n",
+               grouped(p.expected_elsewhere));
+  }
   fmt::print(out, "  subscribe    sent {}  in force {}  not acknowledged {}  abandoned {}{}\n",
              grouped(p.subscribes_sent), grouped(p.subscribes_in_force),
              grouped(p.subscribe_timeouts), grouped(p.subscriptions_abandoned),
@@ -258,6 +264,43 @@ void print_latency(std::FILE* out, const run_result& r) {
   }
 }
 
+// More than one target: each one's connections, failures and latencies.
+void print_targets(std::FILE* out, const run_result& r) {
+  if (r.targets.size() < 2) return;
+  for (size_t t = 0; t < r.targets.size(); ++t) {
+    const target_result& target = r.targets[t];
+    const auto& c = target.metrics.counters;
+    fmt::print(out, "  target {}     {}{}\n", t, target.url,
+               target.weight != 1 ? fmt::format("  (weight {})", target.weight) : "");
+    fmt::print(out,
+               "    connections attempted {}  opened {}  failed {}  peak open {}  "
+               "messages sent {}  received {}\n",
+               grouped(c.attempts), grouped(c.upgraded), grouped(c.failures_total()),
+               grouped(c.open_peak), grouped(c.messages_sent), grouped(c.messages_received));
+    for (size_t i = 0; i < c.failures.size(); ++i) {
+      if (c.failures[i] == 0) continue;
+      fmt::print(out, "    failed      {} {}\n", grouped(c.failures[i]),
+                 core::to_string(core::failure_reason(i)));
+    }
+    const auto& l = target.metrics.latency;
+    latency_row(out, "tcp connect", l.connect, r.percentiles);
+    if (tls_run(r)) latency_row(out, "tls", l.tls_handshake, r.percentiles);
+    latency_row(out, "upgrade", l.upgrade, r.percentiles);
+    if (l.round_trip.count() > 0) latency_row(out, "round trip", l.round_trip, r.percentiles);
+  }
+}
+
+// --worker: which slice this was, and how late it started.
+void print_worker(std::FILE* out, const run_result& r) {
+  if (!r.worker) return;
+  const worker_record& w = *r.worker;
+  fmt::print(out, "  worker       {} of {} on {}: {} of {} connections{}\n", w.index, w.count,
+             w.host, r.plan ? grouped(r.plan->connections) : "-", grouped(w.whole_connections),
+             r.start_at_unix_ns ? fmt::format(", started {:.3f} ms after --start-at",
+                                              double(r.clock_offset_ns) / 1e6)
+                                : "");
+}
+
 // The scenario's own counts: reconnects, and what each step declared
 // (requests by name, HTTP steps, streams, heartbeats), "-" never shown.
 void print_scenario(std::FILE* out, const run_result& r) {
@@ -400,6 +443,8 @@ void print_summary(std::FILE* out, const run_result& r) {
   print_scenario(out, r);
   if (r.plan && r.plan->pubsub.enabled()) print_pubsub(out, r);
   print_latency(out, r);
+  print_targets(out, r);
+  print_worker(out, r);
   print_self(out, r);
   print_target(out, r);
   fmt::print(out, "  schedule     {}\n", judge_schedule(r).explanation);

@@ -3,6 +3,8 @@
 #include <arpa/inet.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <fmt/format.h>
 
@@ -22,6 +24,8 @@
 #include "app/run_watch.hh"
 #include "app/series_csv.hh"
 #include "app/stop_signals.hh"
+#include "app/worker_barrier.hh"
+#include "app/worker_slice.hh"
 #include "core/clock.hh"
 #include "core/engine.hh"
 #include "core/ring.hh"
@@ -139,6 +143,56 @@ result<void> create_groups(const run_options& options, run_plan& plan, run_resul
   return {};
 }
 
+// --start-at: sleeps until then (a stop signal ends the wait), and records
+// how late the run really starts by this host's clock.
+void wait_for_start_at(run_result& r) {
+  if (!r.start_at_unix_ns) return;
+  const uint64_t at = *r.start_at_unix_ns;
+  for (;;) {
+    const uint64_t now = core::realtime_ns();
+    if (now >= at || stop_signals_seen() > 0) break;
+    // Long waits in 100 ms steps (a signal is seen), the last one to the ns.
+    const uint64_t step = std::min<uint64_t>(at - now, 100'000'000);
+    const uint64_t wake = now + step;
+    timespec ts{time_t(wake / 1'000'000'000), long(wake % 1'000'000'000)};
+    clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME, &ts, nullptr);
+  }
+  r.clock_offset_ns = int64_t(core::realtime_ns() - at);
+}
+
+// --start-at parsed now (against this host's clock), and with --worker the
+// record the JSON carries.
+result<void> worker_into(const run_options& options, const run_plan& plan, run_result& result) {
+  if (!options.start_at.empty()) {
+    auto at = parse_start_at(options.start_at, core::realtime_ns());
+    if (!at) return at.error();
+    result.start_at_unix_ns = *at;
+  }
+  if (!plan.worker.enabled) return {};
+  worker_record w;
+  w.index = plan.worker.index;
+  w.count = plan.worker.count;
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) == 0) w.host = host;
+  w.whole_connections = plan.whole_connections;
+  w.whole_connect_rate = plan.whole_connect_rate;
+  for (const planned_target& t : plan.targets)
+    w.target_urls.push_back(t.text);
+  if (plan.embedded) w.target_urls.push_back("embedded");
+  result.worker = std::move(w);
+  return {};
+}
+
+// The JSON: to a file, or with --json - to stdout between marker lines.
+result<void> write_json(const std::string& path, const std::string& text) {
+  if (path != "-") return write_whole(path, text);
+  std::fputs("-----BEGIN HORDE RESULT-----\n", stdout);
+  std::fputs(text.c_str(), stdout);
+  std::fputs("-----END HORDE RESULT-----\n", stdout);
+  std::fflush(stdout);
+  return {};
+}
+
 // The run itself: shards start, the controller watches, the counters are read.
 void run_engine(const run_options& options, const run_plan& plan, core::server_engine* server,
                 const std::vector<threshold>& abort_on, run_observers& observers,
@@ -147,6 +201,15 @@ void run_engine(const run_options& options, const run_plan& plan, core::server_e
   const auto network_before = sysctl::read_net_counters("/");
   result.private_network = in_private_network_namespace();
   core::client_engine engine(plan.client);
+  worker_barrier barrier;
+  if (plan.worker.count > 1 && plan.client.pubsub.enabled()) {
+    if (auto started = barrier.start(options.barrier, plan.worker.index, plan.worker.count,
+                                     plan.client.shards, *plan.pubsub_shared);
+        !started) {
+      result.errors.push_back(started.error().message);
+      return;
+    }
+  }
   engine.start();
   // Memory per connection counts from here: shards have made their rings,
   // buffer rings and heaps, and no connection slot exists yet.
@@ -157,12 +220,14 @@ void run_engine(const run_options& options, const run_plan& plan, core::server_e
   snapshots.touch(engine);
   result.rss_before_connections = read_self_usage().rss_bytes;
   observers.before_connections(result);
+  wait_for_start_at(result);
   const uint64_t start = core::now_ns();
   result.started_unix_ns = core::realtime_ns();
   engine.go(start);
   watch_run(engine, plan.client, options.quiet, server, start, snapshots, result, abort_on,
             observers.each_second(result));
   if (!result.shards_stuck) result.errors = engine.join();
+  barrier.stop();
   observers.at_end(result);
   result.elapsed_seconds = double(core::now_ns() - start) / 1e9;
   if (plan.pubsub_shared) {
@@ -170,6 +235,14 @@ void run_engine(const run_options& options, const run_plan& plan, core::server_e
     if (began != 0) result.publish_start_seconds = double(began - start) / 1e9;
   }
   engine.snapshot(result.metrics);
+  if (plan.targets.size() > 1) {
+    result.targets.resize(plan.targets.size());
+    for (size_t t = 0; t < plan.targets.size(); ++t) {
+      result.targets[t].url = plan.targets[t].text;
+      result.targets[t].weight = plan.targets[t].weight;
+      engine.snapshot_target(t, result.targets[t].metrics);
+    }
+  }
   result.usage_end = read_self_usage();
   if (const auto network_after = sysctl::read_net_counters("/"); network_before && network_after) {
     result.kernel_network = sysctl::counters_between(*network_before, *network_after);
@@ -189,7 +262,7 @@ int write_outputs(const run_options& options, const run_result& result) {
   std::fflush(stdout);
   int code = 0;
   if (!options.json_path.empty()) {
-    if (auto written = write_whole(options.json_path, to_json(result).dump(1) + "\n"); !written) {
+    if (auto written = write_json(options.json_path, to_json(result).dump(1) + "\n"); !written) {
       fmt::print(stderr,
                  "horde run: the JSON result was not written: {} (the summary above has it)\n",
                  written.error().message);
@@ -226,7 +299,7 @@ result<std::vector<threshold>> parse_thresholds(const std::vector<std::string>& 
 
 // An output that cannot be written is found out now, not after the run.
 result<void> check_outputs(const run_options& options) {
-  if (!options.json_path.empty()) {
+  if (!options.json_path.empty() && options.json_path != "-") {
     if (auto writable = check_writable(options.json_path); !writable)
       return make_error("--json: " + writable.error().message);
   }
@@ -262,6 +335,8 @@ run_attempt carry_out_run(const run_options& options, const std::string& command
   if (!host) return fail(exit_usage, host.error().message);
   if (int refused = plan_and_check(options, *host, plan, result, command); refused != 0)
     return fail(refused, "");
+  if (auto done = worker_into(options, plan, result); !done)
+    return fail(exit_usage, done.error().message);
   std::unique_ptr<core::server_engine> server;
   if (plan.embedded) {
     auto started = start_embedded_server(options, *host, plan);

@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cmath>
@@ -16,7 +17,9 @@
 #include "app/redact.hh"
 #include "app/scenario_plan.hh"
 #include "app/stages.hh"
+#include "app/target_list.hh"
 #include "app/units.hh"
+#include "app/worker_slice.hh"
 #include "proto/payload_bytes.hh"
 #include "proto/stamp.hh"
 #include "proto/ws_session.hh"
@@ -188,6 +191,48 @@ core::client_plan engine_plan(const run_options& o, const parsed_flags& f) {
   return plan;
 }
 
+// --worker i/N: this process keeps connections c % N == i of the whole plan;
+// the connect rate (over all connections) is divided, a per-connection rate
+// is not. The pub/sub groups and publishers were planned over the whole.
+result<void> slice_into(const run_options& o, run_plan& out) {
+  const char* index = std::getenv("JOB_COMPLETION_INDEX");
+  auto slice =
+      parse_worker(o.worker, o.workers, index ? std::optional<std::string>(index) : std::nullopt);
+  if (!slice) return slice.error();
+  core::client_plan& plan = out.client;
+  out.worker = *slice;
+  out.whole_connections = plan.connections;
+  out.whole_connect_rate = plan.connect_rate;
+  plan.whole_connections = plan.connections;
+  if (!slice->enabled) return {};
+  plan.worker_index = slice->index;
+  plan.worker_count = slice->count;
+  plan.connections = worker_share(out.whole_connections, slice->count, slice->index);
+  if (plan.connections == 0) {
+    return make_error(fmt::format("worker {} of {} has no connections: the plan has {}",
+                                  slice->index, slice->count, out.whole_connections));
+  }
+  plan.connect_rate /= slice->count;
+  plan.close_rate /= slice->count;
+  const double share = double(plan.connections) / double(out.whole_connections);
+  out.sends_per_second *= share;
+  out.deliveries_per_second *= share;
+  if (!plan.pubsub.enabled() || slice->count == 1) return {};
+  if (plan.pubsub.churn_rate > 0)
+    return make_error("--churn with workers is not counted exactly (docs/distributed.md): drop it");
+  if (o.group_setup.enabled())
+    return make_error("--setup-url with workers: create the groups once, before the workers start");
+  if (o.barrier.empty()) {
+    return make_error(
+        "pub/sub with workers needs --barrier HOST:PORT (worker 0 listens there; every worker "
+        "publishes once all have subscribed): without it a publish could expect a subscription "
+        "another worker has not made yet");
+  }
+  out.pubsub_shared->remote_subscribers =
+      remote_subscribers(plan.pubsub.layout, out.whole_connections, *slice);
+  return {};
+}
+
 // Shards and their descriptor tables, refused when one ring cannot hold a share.
 result<void> shard_plan(const run_options& o, const host_facts& host, run_plan& out) {
   core::client_plan& plan = out.client;
@@ -234,28 +279,82 @@ result<void> pubsub_into(const run_options& o, const parsed_flags& f, run_plan& 
   return {};
 }
 
-// The URL (or the embedded server, planned as 127.0.0.1 on a port not yet
-// known), resolved; the target's own port is never a source port.
+// One URL, parsed and resolved; its port is never a source port.
+result<planned_target> plan_target(const run_options& o, const weighted_url& given, run_plan& out) {
+  planned_target t;
+  t.weight = given.weight;
+  auto parsed = parse_target_url(given.url);
+  if (!parsed) return make_error(parsed.error().message);
+  t.url = *parsed;
+  if (t.url.secure && o.raw) return make_error("--raw is plain TCP; it does not go with wss://");
+  t.text = o.show_secrets ? given.url : redact_text(given.url);
+  auto address = resolve(t.url.host, t.url.port);
+  if (!address) return make_error(address.error().message);
+  t.address = *address;
+  if (address->family() == AF_INET) out.client.excluded_ports.push_back(t.url.port);
+  return t;
+}
+
+// The URLs (or the embedded server, planned as 127.0.0.1 on a port not yet
+// known), resolved, and the order connections take them in. Several targets
+// share one TLS setup and one address family (the sources bind to it).
 result<void> target_into(const run_options& o, run_plan& out) {
-  out.embedded = o.url.empty();
+  std::vector<std::string> urls = o.urls;
+  if (urls.empty() && !o.url.empty()) urls.push_back(o.url);
+  auto listed = collect_targets(urls, o.targets_file);
+  if (!listed) return listed.error();
+  out.embedded = listed->empty();
   if (out.embedded) {
     out.url.host = "127.0.0.1";
     out.url.port = 0;
-  } else {
-    auto parsed = parse_target_url(o.url);
-    if (!parsed) return make_error(parsed.error().message);
-    out.url = *parsed;
-    if (out.url.secure && o.raw)
-      return make_error("--raw is plain TCP; it does not go with wss://");
-    out.target_text = o.show_secrets ? o.url : redact_text(o.url);
+    auto address = resolve(out.url.host, out.url.port);
+    if (!address) return make_error(address.error().message);
+    out.address = *address;
+    return {};
   }
-  auto address = resolve(out.url.host, out.url.port);
-  if (!address) return make_error(address.error().message);
-  out.address = *address;
-  if (!out.embedded && address->family() == AF_INET)
-    out.client.excluded_ports.push_back(out.url.port);
+  for (const weighted_url& given : *listed) {
+    auto t = plan_target(o, given, out);
+    if (!t)
+      return make_error(listed->size() > 1 ? given.url + ": " + t.error().message
+                                           : t.error().message);
+    if (!out.targets.empty() && t->url.secure != out.targets[0].url.secure)
+      return make_error("the targets mix ws:// and wss://: one run has one TLS setup");
+    if (!out.targets.empty() && t->address.family() != out.targets[0].address.family())
+      return make_error("the targets mix IPv4 and IPv6: the source addresses bind to one family");
+    out.targets.push_back(std::move(*t));
+  }
+  size_t loopback = 0;
+  for (const planned_target& t : out.targets)
+    loopback += is_ipv4_loopback(t.address) ? 1 : 0;
+  if (loopback != 0 && loopback != out.targets.size() && o.source_ips.empty())
+    return make_error("the targets mix loopback and other addresses: say --source-ips");
+  out.url = out.targets[0].url;
+  out.address = out.targets[0].address;
+  out.target_text = out.targets[0].text;
   out.client.tls = out.url.secure;  // the preflight budgets TLS memory
+  bool weighted = false;
+  for (const weighted_url& given : *listed)
+    weighted = weighted || given.weight != 1;
+  if (o.target_order == "round-robin" && weighted)
+    return make_error("--target-order round-robin ignores weights: say weighted, or drop them");
+  if (o.target_order == "weighted") weighted = true;
+  out.client.target_cycle = target_cycle(*listed, weighted);
   return {};
+}
+
+// Several targets: how many connections each takes (the plan's, or this
+// worker's slice). Source ports are not reused across targets: the port
+// budget counts them all together.
+void note_target_shares(run_plan& out) {
+  const core::client_plan& plan = out.client;
+  if (out.targets.size() < 2) return;
+  std::vector<uint64_t> shares(out.targets.size(), 0);
+  for (uint64_t k = 0; k < plan.connections; ++k)
+    ++shares[plan.target_of(plan.worker_index + k * plan.worker_count)];
+  out.notes.push_back(fmt::format(
+      "{} targets ({}): {} connections each; one source-port budget for all of them",
+      out.targets.size(), plan.target_cycle.size() == out.targets.size() ? "in turn" : "weighted",
+      fmt::join(shares, ", ")));
 }
 
 // Two port lists as one, sorted, each port once.
@@ -378,13 +477,14 @@ result<void> upgrade_into(const run_options& o, run_plan& out) {
   return {};
 }
 
-// The target the shards connect to: its address and its upgrade request.
-result<void> add_target(const run_options& o, run_plan& out) {
-  proto::upgrade_target where{out.url.host, out.url.port, out.url.secure, out.url.path_and_query};
+// A target the shards connect to: its address and its upgrade request.
+result<void> add_target(const run_options& o, const planned_target& planned, run_plan& out) {
+  const target_url& url = planned.url;
+  proto::upgrade_target where{url.host, url.port, url.secure, url.path_and_query};
   auto request = proto::upgrade_request_template::make(where, out.upgrade);
   if (!request) return make_error(request.error().message);
   core::client_target target;
-  target.address = out.address;
+  target.address = planned.address;
   target.request = std::move(*request);
   target.subprotocols = o.subprotocols;
   // {variables} in the URL or a header: rendered per connection.
@@ -404,13 +504,17 @@ result<void> add_target(const run_options& o, run_plan& out) {
   return {};
 }
 
-// A URL target now (TLS checked here, before anything starts); the
+// The URL targets now (TLS checked here, before anything starts); the
 // embedded server's once it listens.
 result<void> url_target_into(const run_options& o, run_plan& out) {
   if (out.embedded) return {};
-  if (auto added = add_target(o, out); !added) return added;
+  for (const planned_target& t : out.targets)
+    if (auto added = add_target(o, t, out); !added) return added;
   if (out.url.secure) {
     if (auto applied = apply_client_tls(o.tls, out.url.host, out.client); !applied) return applied;
+    // Each target's own name, unless --sni names one for all.
+    for (size_t t = 0; t < out.targets.size() && o.tls.sni.empty(); ++t)
+      out.client.targets[t].tls_host = out.targets[t].url.host;
     out.notes.push_back(describe_client_tls(out.client));
   }
   return {};
@@ -455,13 +559,16 @@ result<run_plan> build_run_plan(const run_options& o, const host_facts& host) {
   }
   out.client = engine_plan(o, *flags);
   if (auto done = pubsub_into(o, *flags, out); !done) return done.error();
+  if (auto done = slice_into(o, out); !done) return done.error();
   if (o.group_setup.enabled() && !out.client.pubsub.enabled()) {
     return make_error("--setup-url creates groups: it needs --groups");
   }
   if (auto done = shard_plan(o, host, out); !done) return done.error();
   if (auto done = scenario_into(o, out); !done) return done.error();
+  out.client.lifecycle.chaos_rate /= out.client.worker_count;
   if (auto done = target_into(o, out); !done) return done.error();
   if (auto done = sources_into(o, host, out); !done) return done.error();
+  note_target_shares(out);
   if (auto done = upgrade_into(o, out); !done) return done.error();
   if (auto done = url_target_into(o, out); !done) return done.error();
   return out;
@@ -472,7 +579,8 @@ result<void> target_embedded_server(run_plan& plan, const run_options& options, 
   plan.address.storage.sin6_port = htons(port);  // same offset in sockaddr_in
   plan.target_text = fmt::format("ws://127.0.0.1:{}/", port);
   plan.client.excluded_ports.push_back(port);
-  return add_target(options, plan);
+  plan.targets = {planned_target{plan.target_text, 1, plan.url, plan.address}};
+  return add_target(options, plan.targets[0], plan);
 }
 
 }  // namespace horde::app

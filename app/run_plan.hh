@@ -26,7 +26,16 @@ namespace horde::app {
 
 // Flags as typed; build_run_plan parses and checks them.
 struct run_options {
-  std::string url;  // empty: start the embedded reference server on loopback
+  std::string url;  // the first target; empty: start the embedded reference server on loopback
+  std::vector<std::string> urls;  // every URL on the command line (url is the first)
+  std::string targets_file;       // --targets-file: more URLs, with weights
+  std::string target_order;       // round-robin | weighted; empty: weighted iff a weight is not 1
+  // --worker i/N, or --workers N with i from $JOB_COMPLETION_INDEX: this
+  // process runs slice i of N of the plan (app/worker_slice.hh).
+  std::string worker;
+  unsigned workers = 0;
+  std::string start_at;  // --start-at: RFC 3339 UTC or @unix seconds; empty: now
+  std::string barrier;   // --barrier HOST:PORT: pub/sub publish barrier (worker 0 serves it)
   std::string connections = "1000";
   std::string connect_rate = "20000/s";
   std::string max_pending = "4096";
@@ -84,8 +93,28 @@ struct host_facts {
   std::string root = "/";      // proc/ under it: reserved and listening ports
 };
 
+// One target as the report names it.
+struct planned_target {
+  std::string text;  // the URL, redacted unless --show-secrets
+  uint32_t weight = 1;
+  target_url url;
+  core::endpoint address;
+};
+
+// --worker i/N: which slice of the whole plan this process runs.
+struct worker_slice {
+  uint32_t index = 0;
+  uint32_t count = 1;
+  bool enabled = false;  // a worker flag was given (the JSON then has "worker")
+};
+
 struct run_plan {
   core::client_plan client;
+  std::vector<planned_target> targets;  // targets[0] is url/address/target_text below
+  worker_slice worker;
+  // The whole plan's figures (before slicing), for the JSON's whole_plan.
+  uint64_t whole_connections = 0;
+  double whole_connect_rate = 0;
   std::unique_ptr<core::pubsub_shared> pubsub_shared;  // client.pubsub.shared points here
   bool embedded = false;  // no URL: the reference server, started once the preflight agrees
   target_url url;         // the embedded server's: 127.0.0.1, port 0 until it listens

@@ -61,8 +61,31 @@ struct series_point {
 inline constexpr uint64_t min_connections_for_memory = 100;
 inline constexpr uint64_t min_messages_for_cpu = 10'000;
 
+// One target's share of the run (with more than one target): the
+// connections that took it, their failures and latencies.
+struct target_result {
+  std::string url;  // redacted unless --show-secrets
+  uint32_t weight = 1;
+  core::metrics_snapshot metrics;
+};
+
+// --worker i/N: which slice this was, where it ran, how late it started, and
+// the whole plan it is a slice of (horde merge checks the slices agree).
+struct worker_record {
+  uint32_t index = 0;
+  uint32_t count = 1;
+  std::string host;
+  uint64_t whole_connections = 0;
+  double whole_connect_rate = 0;
+  std::vector<std::string> target_urls;
+};
+
 struct run_result {
   std::string target;
+  std::vector<target_result> targets;  // more than one target: each one's figures
+  std::optional<worker_record> worker;
+  std::optional<uint64_t> start_at_unix_ns;  // --start-at, if given
+  int64_t clock_offset_ns = 0;               // actual start - asked start (0 without --start-at)
   bool embedded_server = false;
   const core::client_plan* plan = nullptr;
   std::vector<std::string> sources;

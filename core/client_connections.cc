@@ -166,6 +166,7 @@ void client_connections::session_sink::on_message(proto::ws_opcode opcode,
 client_connections::client_connections(parts p, size_t slots)
     : _plan(p.plan),
       _metrics(p.metrics),
+      _by_target(p.by_target),
       _uring(p.uring),
       _buffers(p.buffers),
       _wheel(p.wheel),
@@ -226,7 +227,7 @@ void client_connections::launch(uint32_t slot, uint8_t target_index, uint64_t no
   move(c, conn_event::launch);
   const client_target& target = _plan.targets[c.target];
   if (!prepare_identity(c, target, now)) {
-    _metrics.counters.attempts.add();
+    of(c).counters.attempts.add();
     finish_failed(c, failure_reason::bad_variable_value);
     return;
   }
@@ -237,8 +238,8 @@ void client_connections::launch(uint32_t slot, uint8_t target_index, uint64_t no
   }
   c.port = *pair;
   if (!_transport.open(slot, target.tls_host)) {
-    _metrics.counters.attempts.add();
-    finish_failed(c, _transport.count_failure(slot, _metrics));
+    of(c).counters.attempts.add();
+    finish_failed(c, _transport.count_failure(slot, of(c)));
     return;
   }
   c.bind_slot = _free_bind_slots.back();
@@ -257,7 +258,7 @@ void client_connections::launch(uint32_t slot, uint8_t target_index, uint64_t no
   c.phase_start_ns = now;
   c.deadline_ns = now + _plan.connect_timeout_ns;
   ++_pending_connects;
-  _metrics.counters.attempts.add();
+  of(c).counters.attempts.add();
   if (steps_first()) {
     c.http_step = 0;
     if (!send_step(c, now)) return;
@@ -462,7 +463,7 @@ void client_connections::arm_recv(connection& c) noexcept {
 void client_connections::flush(connection& c) noexcept {
   if (!has_socket(c.state)) return;
   if (!_transport.seal(slot_of(c), c.out)) {
-    transport_failed(c, _transport.count_failure(slot_of(c), _metrics));
+    transport_failed(c, _transport.count_failure(slot_of(c), of(c)));
     return;
   }
   send_wire(c);
@@ -535,8 +536,8 @@ void client_connections::on_timer(timer_node& node, uint64_t now) noexcept {
       break;
     case conn_state::tls_handshaking:
       if (expired) {
-        _metrics.counters.tls.fail_with(failure_reason::tls_handshake_timeout,
-                                        "no finished handshake within --tls-timeout");
+        of(*c).counters.tls.fail_with(failure_reason::tls_handshake_timeout,
+                                      "no finished handshake within --tls-timeout");
         teardown(slot_of(*c), failure_reason::tls_handshake_timeout);
         return;
       }
@@ -687,8 +688,8 @@ void client_connections::on_connect(connection& c, int res, uint64_t now) noexce
     c.chain_error = int16_t(error);
     return;
   }
-  _metrics.counters.tcp_connected.add();
-  _metrics.latency.connect.record(now - c.phase_start_ns);
+  of(c).counters.tcp_connected.add();
+  of(c).latency.connect.record(now - c.phase_start_ns);
   const uint32_t slot = slot_of(c);
   switch (_transport.which()) {
     case client_transport::kind::raw:
@@ -703,7 +704,7 @@ void client_connections::on_connect(connection& c, int res, uint64_t now) noexce
   }
   if (c.abort_after_chain) {
     // Connected after all (the cancel came too late): end it now.
-    if (c.state == conn_state::open) _metrics.counters.open_now.add();  // teardown takes it back
+    if (c.state == conn_state::open) of(c).counters.open_now.add();  // teardown takes it back
     teardown(slot, recorded_failure(c));
     return;
   }
@@ -746,12 +747,12 @@ void client_connections::settle_failed_chain(connection& c, uint64_t now) noexce
     // Another socket holds this (address, port) or its 4-tuple is in
     // TIME_WAIT: try the next pair, it is not the server's fault.
     ++c.retries;
-    _metrics.counters.bind_retries.add();
+    of(c).counters.bind_retries.add();
     ++c.generation;
     move(c, conn_event::retry);
     _ports.release(c.port);
     c.port = {};
-    _metrics.counters.attempts.sub();  // the relaunch counts it again
+    of(c).counters.attempts.sub();  // the relaunch counts it again
     launch(slot_of(c), c.target, now);
     return;
   }
@@ -763,7 +764,7 @@ void client_connections::settle_failed_chain(connection& c, uint64_t now) noexce
   } else if (error == -ECONNREFUSED) {
     reason = failure_reason::connect_refused;
   }
-  if (reason == failure_reason::connect_error) _metrics.counters.connect_errno(-error);
+  if (reason == failure_reason::connect_error) of(c).counters.connect_errno(-error);
   finish_failed(c, reason);
 }
 
@@ -835,7 +836,7 @@ void client_connections::feed(connection& c, std::span<const uint8_t> bytes, uin
     send_wire(c);  // the alert we sent, best effort
     transport_failed(c, r.reason == failure_reason::plain_answer_to_tls
                             ? r.reason
-                            : _transport.count_failure(slot, _metrics));
+                            : _transport.count_failure(slot, of(c)));
     return;
   }
   // Handshake phases are timed on when horde handled their completions (as
@@ -883,12 +884,12 @@ bool client_connections::feed_upgrade(connection& c, std::span<const uint8_t>& b
     const int code = c.upgrade->status_code();
     const failure_reason reason = failure_of(*c.upgrade, bytes);
     if (reason == failure_reason::upgrade_rejected && code > 0 && code < 600)
-      _metrics.counters.http_status[size_t(code)].add();
+      of(c).counters.http_status[size_t(code)].add();
     teardown(slot_of(c), reason);
     return false;
   }
   _parsers.give(c.upgrade);
-  _metrics.latency.upgrade.record(now - c.phase_start_ns);
+  of(c).latency.upgrade.record(now - c.phase_start_ns);
   move(c, conn_event::upgraded);
   opened(c, now);
   bytes = bytes.subspan(consumed);
@@ -917,7 +918,7 @@ void client_connections::feed_frames(connection& c, std::span<const uint8_t> byt
     // Both close frames exchanged: a clean end. The server closes TCP first
     // (RFC 6455 5.5.1), but we do not wait for it.
     if (c.state == conn_state::closing) {
-      _metrics.counters.closed_clean.add();
+      of(c).counters.closed_clean.add();
       _transport.goodbye(slot);
       flush(c);
     }
@@ -930,15 +931,15 @@ void client_connections::feed_frames(connection& c, std::span<const uint8_t> byt
 
 // A connection is open: a verified 101, or in raw mode a TCP connect.
 void client_connections::opened(connection& c, uint64_t now) noexcept {
-  _metrics.counters.upgraded.add();
-  _metrics.counters.open_now.add();
-  if (_metrics.counters.open_now.get() > _metrics.counters.open_peak.get())
-    _metrics.counters.open_peak.set(_metrics.counters.open_now.get());
+  of(c).counters.upgraded.add();
+  of(c).counters.open_now.add();
+  if (of(c).counters.open_now.get() > of(c).counters.open_peak.get())
+    of(c).counters.open_peak.set(of(c).counters.open_now.get());
   c.deadline_ns = 0;
   c.phase_start_ns = now;  // open: the last time the server was heard from
   c.was_open = true;
   c.failures_in_row = 0;
-  if (c.relaunched) _metrics.counters.reconnects_opened.add();
+  if (c.relaunched) of(c).counters.reconnects_opened.add();
   c.relaunched = false;
   if (const auto& life = _plan.lifecycle; life.lifetime_ns != 0) {
     const uint64_t jitter = life.lifetime_jitter_ns;
@@ -960,11 +961,11 @@ void client_connections::opened(connection& c, uint64_t now) noexcept {
 
 // TLS is up: the upgrade request, waiting in c.out since launch, goes out sealed.
 void client_connections::secured(connection& c, uint64_t now) noexcept {
-  _metrics.latency.tls_handshake.record(now - c.phase_start_ns);
+  of(c).latency.tls_handshake.record(now - c.phase_start_ns);
   if (_transport.resumed(slot_of(c))) {
-    _metrics.counters.tls.resumed_handshakes.add();
+    of(c).counters.tls.resumed_handshakes.add();
   } else {
-    _metrics.counters.tls.full_handshakes.add();
+    of(c).counters.tls.full_handshakes.add();
   }
   move(c, steps_first() ? conn_event::secured_http : conn_event::secured);
   c.phase_start_ns = now;
@@ -991,7 +992,7 @@ void client_connections::begin_close(uint32_t slot, uint64_t now) noexcept {
   }
   if (!_transport.websocket()) {
     // Raw TCP has no close handshake: closing the socket is the end.
-    _metrics.counters.closed_clean.add();
+    of(c).counters.closed_clean.add();
     teardown(slot, std::nullopt);
     return;
   }
@@ -1066,10 +1067,9 @@ void client_connections::teardown(uint32_t slot, std::optional<failure_reason> r
     return;
   }
   if (reason && c.state == conn_state::closing && ended_our_close(*reason)) reason.reset();
-  if (reason) _metrics.counters.fail(*reason);
+  if (reason) of(c).counters.fail(*reason);
   if (reason && c.state == conn_state::open) record_idle_cut(c, *reason);
-  if (c.state == conn_state::open || c.state == conn_state::closing)
-    _metrics.counters.open_now.sub();
+  if (c.state == conn_state::open || c.state == conn_state::closing) of(c).counters.open_now.sub();
   move(c, conn_event::tear_down);
   c.deadline_ns = 0;
   _wheel.cancel(c.timer);
@@ -1094,7 +1094,7 @@ std::optional<failure_reason> client_connections::recorded_failure(const connect
 
 void client_connections::finish_failed(connection& c,
                                        std::optional<failure_reason> reason) noexcept {
-  if (reason) _metrics.counters.fail(*reason);
+  if (reason) of(c).counters.fail(*reason);
   if (c.state == conn_state::connecting) {
     move(c, conn_event::chain_failed);
   }
@@ -1134,7 +1134,7 @@ void client_connections::stage_close(uint32_t slot, uint64_t now) noexcept {
     case conn_state::open:
       c.parking = true;
       if (!_transport.websocket()) {
-        _metrics.counters.closed_clean.add();
+        of(c).counters.closed_clean.add();
         teardown(slot, std::nullopt);
       } else {
         start_close(c, 1000, "horde: stage", now);
@@ -1181,7 +1181,7 @@ bool client_connections::wait_to_relaunch(connection& c, uint64_t now) noexcept 
   if (!life.reconnect || !_sending) return false;
   if (!c.was_open && c.failures_in_row < 255) ++c.failures_in_row;
   if (life.max_attempts != 0 && c.failures_in_row >= life.max_attempts) {
-    _metrics.counters.reconnects_abandoned.add();
+    of(c).counters.reconnects_abandoned.add();
     return false;
   }
   // Full jitter: uniform in [0, min(cap, base * 2^failures)].
@@ -1209,14 +1209,14 @@ void client_connections::relaunch(connection& c, uint64_t now) noexcept {
   c.waiting_relaunch = false;
   c.relaunched = true;
   c.deadline_ns = 0;
-  _metrics.counters.reconnects.add();
+  of(c).counters.reconnects.add();
   launch(slot_of(c), c.target, now);
 }
 
 // --lifetime: a clean close from our side; the reconnect follows its end.
 void client_connections::lifetime_over(connection& c, uint64_t now) noexcept {
   c.life_end_ns = 0;
-  _metrics.counters.lifetimes_ended.add();
+  of(c).counters.lifetimes_ended.add();
   if (!_transport.websocket()) {
     teardown(slot_of(c), std::nullopt);
     return;
@@ -1227,7 +1227,7 @@ void client_connections::lifetime_over(connection& c, uint64_t now) noexcept {
 bool client_connections::chaos_drop(uint32_t slot, uint64_t now) noexcept {
   connection& c = _conns[slot];
   if (c.state != conn_state::open) return false;
-  _metrics.counters.chaos_drops.add();
+  of(c).counters.chaos_drops.add();
   if (_plan.lifecycle.chaos_reset || !_transport.websocket()) {
     // SO_LINGER 0: close() sends an RST, as a crashed client or a cut
     // network would look to the server.

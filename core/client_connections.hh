@@ -88,7 +88,8 @@ class client_connections final {
  public:
   struct parts {
     const client_plan& plan;
-    shard_metrics& metrics;
+    shard_metrics& metrics;                     // what belongs to no one connection
+    std::span<shard_metrics* const> by_target;  // a connection's own, by its target
     ring& uring;
     buffer_pool& buffers;
     timer_wheel& wheel;
@@ -218,6 +219,9 @@ class client_connections final {
 
   const client_plan& _plan;
   shard_metrics& _metrics;
+  std::span<shard_metrics* const> _by_target;
+  // The metrics a connection's life counts in: its target's.
+  shard_metrics& of(const connection& c) const noexcept { return *_by_target[c.target]; }
   ring& _uring;
   buffer_pool& _buffers;
   timer_wheel& _wheel;

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstring>
 #include <memory>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -49,7 +50,8 @@ constexpr uint32_t invalid_slot = UINT32_MAX;  // a request that belongs to no c
 struct client_shard::impl final : scenario::shard_access {
   const client_plan& plan;
   const uint32_t index;
-  shard_metrics& metrics;
+  shard_metrics& metrics;  // by_target[0]: what is not per target goes here
+  std::span<shard_metrics* const> by_target;
   shard_control& control;
   uint64_t end_ns = 0;
 
@@ -86,10 +88,11 @@ struct client_shard::impl final : scenario::shard_access {
   size_t close_cursor = 0;    // the next connection to start closing
   enum class phase { running, draining, closing } run_phase = phase::running;
 
-  impl(const client_plan& p, uint32_t i, shard_metrics& m, shard_control& c)
+  impl(const client_plan& p, uint32_t i, std::span<shard_metrics* const> m, shard_control& c)
       : plan(p),
         index(i),
-        metrics(m),
+        metrics(*m[0]),
+        by_target(m),
         control(c),
         wheel(now_ns()),
         ports(uint16_t(p.sources.size()), p.port_low, p.port_high, i, p.shards,
@@ -145,10 +148,10 @@ struct client_shard::impl final : scenario::shard_access {
     if (chaos_interval_ns != 0) next_chaos_ns = t0 + chaos_interval_ns;
     ids.resize(share());
     for (size_t k = 0; k < ids.size(); ++k)
-      ids[k] = uint32_t(index + k * plan.shards);
+      ids[k] = uint32_t(plan.global_id(index, k));
     conns = std::make_unique<client_connections>(
-        client_connections::parts{plan, metrics, uring, buffers, wheel, ports, masks, ws_env,
-                                  *transport},
+        client_connections::parts{plan, metrics, by_target, uring, buffers, wheel, ports, masks,
+                                  ws_env, *transport},
         ids.size());
     vars = std::make_unique<connection_vars>(plan.vars, ids);
     conns->set_vars(*vars);
@@ -157,7 +160,7 @@ struct client_shard::impl final : scenario::shard_access {
     } else if (plan.steps.enabled()) {
       work = std::make_unique<request_scenario>(plan, metrics, masks, ids, *vars, end_ns);
     } else {
-      work = std::make_unique<echo_scenario>(plan, metrics, masks, ids, end_ns);
+      work = std::make_unique<echo_scenario>(plan, by_target, masks, ids, end_ns);
     }
     conns->set_scenario(*work);
   }
@@ -173,7 +176,7 @@ struct client_shard::impl final : scenario::shard_access {
     while (launched < ids.size() && conns->pending_connects() < conns->max_pending() &&
            next_launch_ns <= now) {
       const uint32_t slot = uint32_t(launched++);
-      conns->launch(slot, uint8_t(ids[slot] % plan.targets.size()), now);
+      conns->launch(slot, plan.target_of(ids[slot]), now);
       next_launch_ns += launch_interval_ns;
     }
   }
@@ -181,7 +184,10 @@ struct client_shard::impl final : scenario::shard_access {
   // This shard's share of the stages' target now.
   uint64_t stage_target(uint64_t now) const noexcept {
     const double total = plan.connection_stages.at(now - start_ns);
-    const uint64_t n = total <= 0 ? 0 : uint64_t(total + 0.5);
+    const uint64_t whole = total <= 0 ? 0 : uint64_t(total + 0.5);
+    // The stages count the whole plan's connections: this worker's share
+    // of them (ids c % workers == worker), then this shard's.
+    const uint64_t n = client_shard::share(whole, plan.worker_count, plan.worker_index);
     return std::min<uint64_t>(client_shard::share(n, plan.shards, index), ids.size());
   }
 
@@ -210,7 +216,7 @@ struct client_shard::impl final : scenario::shard_access {
       if (slot == UINT32_MAX) {
         if (launched >= ids.size()) break;  // the rest are still closing
         slot = uint32_t(launched++);
-        conns->launch(slot, uint8_t(ids[slot] % plan.targets.size()), now);
+        conns->launch(slot, plan.target_of(ids[slot]), now);
       }
       active_slots.push_back(slot);
       next_launch_ns = std::max(next_launch_ns + launch_interval_ns, now - launch_interval_ns);
@@ -331,7 +337,10 @@ struct client_shard::impl final : scenario::shard_access {
   // an open connection or one being set up.
   void count_live_slots() noexcept {
     metrics.counters.slots_live_at_end.set(conns->slots_in_use());
-    metrics.counters.open_at_end.set(metrics.counters.open_now.get() + conns->handshaking());
+    uint64_t open = conns->handshaking();
+    for (const shard_metrics* m : by_target)
+      open += m->counters.open_now.get();
+    metrics.counters.open_at_end.set(open);
   }
 
   // Past the hard stop: whatever is still in flight is abandoned (counted),
@@ -439,8 +448,8 @@ struct client_shard::impl final : scenario::shard_access {
   }
 };
 
-client_shard::client_shard(const client_plan& plan, uint32_t index, shard_metrics& metrics,
-                           shard_control& control)
+client_shard::client_shard(const client_plan& plan, uint32_t index,
+                           std::span<shard_metrics* const> metrics, shard_control& control)
     : _impl(std::make_unique<impl>(plan, index, metrics, control)) {}
 
 client_shard::~client_shard() = default;

@@ -13,6 +13,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <span>
 
 #include "base/result.hh"
 #include "core/metrics.hh"
@@ -33,7 +34,9 @@ struct shard_control {
 
 class client_shard {
  public:
-  client_shard(const client_plan& plan, uint32_t index, shard_metrics& metrics,
+  // metrics: one per target (plan.targets), each connection's own counted in
+  // its target's; what belongs to no connection goes in metrics[0].
+  client_shard(const client_plan& plan, uint32_t index, std::span<shard_metrics* const> metrics,
                shard_control& control);
   ~client_shard();
   client_shard(const client_shard&) = delete;

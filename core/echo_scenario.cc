@@ -9,11 +9,11 @@
 
 namespace horde::core {
 
-echo_scenario::echo_scenario(const client_plan& plan, shard_metrics& metrics,
+echo_scenario::echo_scenario(const client_plan& plan, std::span<shard_metrics* const> by_target,
                              proto::mask_source& random, std::span<const uint32_t> conn_ids,
                              uint64_t end_ns)
     : _plan(plan),
-      _metrics(metrics),
+      _by_target(by_target),
       _random(random),
       _ids(conn_ids),
       _end_ns(end_ns),
@@ -50,7 +50,7 @@ void echo_scenario::on_due(uint32_t slot, scenario_port& port, uint64_t now) noe
   const auto opcode = _plan.binary ? proto::ws_opcode::binary : proto::ws_opcode::text;
   const std::span<uint8_t> body(_payload.data(), _plan.message_size);
   send_due(
-      s.next_send_ns, now, _end_ns, _metrics, [&] { return next_interval_ns(s.next_send_ns); },
+      s.next_send_ns, now, _end_ns, of(slot), [&] { return next_interval_ns(s.next_send_ns); },
       [&](uint64_t scheduled) -> std::optional<size_t> {
         const proto::stamp st{_ids[slot], s.seq, 0, scheduled};
         if (!_plan.payload.empty()) {
@@ -85,9 +85,9 @@ bool echo_scenario::first_answer(slot_state& s, uint32_t seq) noexcept {
 
 void echo_scenario::on_message(uint32_t slot, scenario_port&, proto::ws_opcode opcode,
                                std::span<const uint8_t> body, uint64_t received_ns) noexcept {
-  _metrics.counters.messages_received.add();
+  of(slot).counters.messages_received.add();
   // Raw TCP hands over each message's stamp alone; the message was whole.
-  _metrics.counters.bytes_received.add(_plan.raw ? _plan.message_size : body.size());
+  of(slot).counters.bytes_received.add(_plan.raw ? _plan.message_size : body.size());
   record(slot, body, opcode == proto::ws_opcode::binary, received_ns);
 }
 
@@ -102,24 +102,24 @@ void echo_scenario::record(uint32_t slot, std::span<const uint8_t> body, bool bi
                : proto::find_stamp_text(
                      std::string_view(reinterpret_cast<const char*>(body.data()), body.size()));
   if (!st || st->conn_id != _ids[slot] || st->send_ns > received_ns || st->seq >= s.seq) {
-    _metrics.counters.messages_unstamped.add();
+    of(slot).counters.messages_unstamped.add();
     return;
   }
   if (!first_answer(s, uint32_t(st->seq))) {
-    _metrics.counters.messages_duplicated.add();
+    of(slot).counters.messages_duplicated.add();
     return;
   }
-  _metrics.counters.messages_answered.add();
+  of(slot).counters.messages_answered.add();
   if (_outstanding > 0) --_outstanding;
-  _metrics.latency.round_trip.record(received_ns - st->send_ns);
+  of(slot).latency.round_trip.record(received_ns - st->send_ns);
   // Raw TCP hands over only each message's stamp: there is nothing more to check.
   if (_plan.raw) return;
   if (body.size() < _plan.message_size) {
-    _metrics.counters.messages_truncated.add();
+    of(slot).counters.messages_truncated.add();
   } else if (!_plan.payload.empty()) {
-    if (!payload_intact(body)) _metrics.counters.messages_corrupted.add();
+    if (!payload_intact(body)) of(slot).counters.messages_corrupted.add();
   } else if (binary ? !proto::filler_intact(body) : !proto::text_filler_intact(body)) {
-    _metrics.counters.messages_corrupted.add();
+    of(slot).counters.messages_corrupted.add();
   }
 }
 

@@ -28,8 +28,9 @@ namespace horde::core {
 class echo_scenario final : public scenario {
  public:
   // conn_ids[slot]: the run-wide id the stamps carry. Sends stop at end_ns.
-  echo_scenario(const client_plan& plan, shard_metrics& metrics, proto::mask_source& random,
-                std::span<const uint32_t> conn_ids, uint64_t end_ns);
+  // by_target: each connection's counts go to its target's metrics.
+  echo_scenario(const client_plan& plan, std::span<shard_metrics* const> by_target,
+                proto::mask_source& random, std::span<const uint32_t> conn_ids, uint64_t end_ns);
 
   void on_open(uint32_t slot, scenario_port& port, uint64_t now) noexcept override;
   void on_message(uint32_t slot, scenario_port& port, proto::ws_opcode opcode,
@@ -57,7 +58,10 @@ class echo_scenario final : public scenario {
               uint64_t received_ns) noexcept;
 
   const client_plan& _plan;
-  shard_metrics& _metrics;
+  std::span<shard_metrics* const> _by_target;
+  shard_metrics& of(uint32_t slot) const noexcept {
+    return *_by_target[_plan.target_of(_ids[slot])];
+  }
   proto::mask_source& _random;
   std::span<const uint32_t> _ids;
   const uint64_t _end_ns;

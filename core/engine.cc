@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include "affinity/cpu_set.hh"
@@ -19,9 +20,19 @@ int cpu_for(const std::vector<int>& cpus, uint32_t shard) {
 }  // namespace
 
 client_engine::client_engine(const client_plan& plan) : _plan(plan) {
+  const size_t targets = std::max<size_t>(plan.targets.size(), 1);
+  auto made = [&] {
+    auto m = std::make_unique<shard_metrics>();
+    m->declare(plan.named.counters.size(), plan.named.histograms.size());
+    return m;
+  };
   for (uint32_t i = 0; i < plan.shards; ++i) {
-    _metrics.push_back(std::make_unique<shard_metrics>());
-    _metrics.back()->declare(plan.named.counters.size(), plan.named.histograms.size());
+    _metrics.push_back(made());
+    _by_target.push_back({_metrics.back().get()});
+    for (size_t t = 1; t < targets; ++t) {
+      _more_targets.push_back(made());
+      _by_target.back().push_back(_more_targets.back().get());
+    }
   }
   if (plan.pubsub.shared != nullptr) {
     plan.pubsub.shared->metrics.clear();
@@ -48,7 +59,7 @@ void client_engine::start() {
       }
       if (failure.empty()) {
         shard_heap heap;  // after pinning: its pages are first touched here
-        client_shard shard(_plan, i, *_metrics[i], _control);
+        client_shard shard(_plan, i, _by_target[i], _control);
         if (auto ran = shard.run(); !ran) failure = ran.error().message;
       } else {
         _control.ready.fetch_add(1, std::memory_order_acq_rel);  // never set up: do not wait for it
@@ -79,8 +90,14 @@ std::vector<uint64_t> client_engine::loop_turns() const {
 }
 
 void client_engine::snapshot(metrics_snapshot& out) const {
-  for (const auto& shard : _metrics)
-    out.add_shard(*shard);
+  for (const auto& shard : _by_target)
+    for (const shard_metrics* m : shard)
+      out.add_shard(*m);
+}
+
+void client_engine::snapshot_target(size_t target, metrics_snapshot& out) const {
+  for (const auto& shard : _by_target)
+    if (target < shard.size()) out.add_shard(*shard[target]);
 }
 
 std::vector<std::string> client_engine::join() {

@@ -47,12 +47,17 @@ class client_engine {
   bool running() const noexcept { return _running.load(std::memory_order_acquire) > 0; }
   // A consistent-enough copy of every shard's metrics, merged.
   void snapshot(metrics_snapshot& out) const;
+  // The same, of the connections to one target (plan.targets[target]).
+  void snapshot_target(size_t target, metrics_snapshot& out) const;
   // Waits for all shards; returns the errors any of them hit.
   std::vector<std::string> join();
 
  private:
   const client_plan& _plan;
-  std::vector<std::unique_ptr<shard_metrics>> _metrics;
+  std::vector<std::unique_ptr<shard_metrics>> _metrics;  // per shard: its first target's
+  // Per shard, one per target (the first is _metrics[shard]).
+  std::vector<std::vector<shard_metrics*>> _by_target;
+  std::vector<std::unique_ptr<shard_metrics>> _more_targets;
   std::vector<std::thread> _threads;
   shard_control _control;
   std::atomic<int> _running{0};

@@ -116,6 +116,7 @@ void pubsub_values::add(const pubsub_values& o) noexcept {
   withdrawn += o.withdrawn;
   last_timed += o.last_timed;
   last_stale += o.last_stale;
+  expected_elsewhere += o.expected_elsewhere;
 }
 
 void pubsub_counters::read_into(pubsub_values& out) const noexcept {
@@ -142,6 +143,7 @@ void pubsub_counters::read_into(pubsub_values& out) const noexcept {
   out.withdrawn = withdrawn.get();
   out.last_timed = last_timed.get();
   out.last_stale = last_stale.get();
+  out.expected_elsewhere = expected_elsewhere.get();
 }
 
 namespace {

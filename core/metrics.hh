@@ -122,6 +122,10 @@ struct pubsub_values {
   uint64_t withdrawn = 0;    // expected, but owed only until the leave took effect
   uint64_t last_timed = 0;   // publishes timed to their last subscriber
   uint64_t last_stale = 0;   // ... of which never completed (a delivery lost)
+  // With workers: of `expected`, what other workers' subscribers are owed
+  // (counted by the publisher's worker, delivered in theirs: `lost` is
+  // exact once the workers' results are merged).
+  uint64_t expected_elsewhere = 0;
 
   uint64_t unique() const noexcept { return in_order + late; }
   uint64_t owed() const noexcept { return expected > withdrawn ? expected - withdrawn : 0; }
@@ -227,7 +231,7 @@ struct alignas(64) pubsub_counters {
       subscriptions_refused, publishes, expected, delivered, in_order, late, duplicates, gaps,
       unaccounted, other;
   counter unsubscribes_sent, unsubscribes_acked, resubscribes_sent, resubscribes_in_force,
-      before_join, after_leave, withdrawn, last_timed, last_stale;
+      before_join, after_leave, withdrawn, last_timed, last_stale, expected_elsewhere;
 
   void read_into(pubsub_values& out) const noexcept;
 };

@@ -66,6 +66,13 @@ struct pubsub_shared {
   publish_timer timer;                         // publish-to-last-subscriber timing, a fixed table
   std::atomic<uint32_t> shards_subscribed{0};  // shards done subscribing
   std::atomic<uint64_t> publish_start_ns{0};   // when the first shard began publishing
+  // With workers (--worker i/N): false until every worker's subscriptions
+  // are in force (the app's barrier); no shard publishes before.
+  std::atomic<bool> workers_ready{true};
+  // With workers: per group, its subscribers in other workers, owed every
+  // publish (each group's count from the deterministic assignment); empty
+  // without workers.
+  std::vector<uint32_t> remote_subscribers;
   // Every shard's metrics (set by the engine), read by each shard's drain to
   // see whether every expected delivery has arrived everywhere.
   std::vector<const shard_metrics*> metrics;
@@ -230,6 +237,29 @@ struct steps_plan {
 
 struct client_plan {
   std::vector<client_target> targets;
+  // Which target each connection takes: connection id c (run-wide) takes
+  // targets[target_cycle[c % size]]. Round-robin: 0, 1, ..., T-1; weighted:
+  // a smooth weighted round-robin of the weights (app/target_list.hh).
+  // Empty: c % targets.size(). A function of the id only, so N workers of
+  // one plan together send each target exactly what one process would.
+  std::vector<uint8_t> target_cycle;
+  uint8_t target_of(uint64_t id) const noexcept {
+    if (!target_cycle.empty()) return target_cycle[id % target_cycle.size()];
+    return uint8_t(id % std::max<size_t>(targets.size(), 1));
+  }
+
+  // --worker i/N: this process runs connections c with c % worker_count ==
+  // worker_index of a plan of whole_connections (ids stay run-wide: they
+  // pick targets, feeder rows, groups and publishers as in one process).
+  // `connections` is then this worker's share; stages give the whole plan's
+  // counts and each worker takes its share of them.
+  uint32_t worker_index = 0;
+  uint32_t worker_count = 1;
+  uint64_t whole_connections = 1;
+  // The run-wide id of a shard's k-th connection.
+  uint64_t global_id(uint32_t shard, uint64_t k) const noexcept {
+    return worker_index + uint64_t(worker_count) * (shard + k * shards);
+  }
   std::vector<endpoint> sources;  // local addresses to bind; ports come from the allocator
   uint16_t port_low = 1025;
   uint16_t port_high = 65535;

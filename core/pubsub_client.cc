@@ -228,10 +228,14 @@ void pubsub_client::account(uint32_t slot, const proto::stamp& st, uint64_t now)
 }
 
 bool pubsub_client::all_delivered() const noexcept {
+  // With workers, other workers' publishers may still owe this one's
+  // subscribers deliveries it cannot count: the drain lasts its whole time.
+  if (!_shared.remote_subscribers.empty()) return false;
   uint64_t owed = 0, unique = 0;
   for (const shard_metrics* m : _shared.metrics) {
     const auto& c = m->counters.pubsub;
-    owed += c.expected.get() - c.withdrawn.get();
+    // What other workers' subscribers are owed arrives there, not here.
+    owed += c.expected.get() - c.withdrawn.get() - c.expected_elsewhere.get();
     unique += c.in_order.get() + c.late.get();
   }
   return unique >= owed;
@@ -249,6 +253,13 @@ std::string_view pubsub_client::publish_message(uint32_t conn_id, uint64_t sched
   auto& c = _metrics.counters.pubsub;
   c.publishes.add();
   c.expected.add(ticket.subscribers);
+  if (!_shared.remote_subscribers.empty()) {
+    // Other workers' subscribers: all in force since the barrier, and
+    // (churn being refused with workers) they stay until the end.
+    const uint32_t remote = _shared.remote_subscribers[group];
+    c.expected.add(remote);
+    c.expected_elsewhere.add(remote);
+  }
   if (ticket.subscribers != 0) {
     const auto claim = _shared.timer.start(group, ticket.seq, ticket.subscribers, scheduled_ns);
     if (claim != publish_timer::claim::busy) c.last_timed.add();

@@ -126,7 +126,8 @@ void pubsub_scenario::on_shard_due(shard_access& shard, uint64_t now) noexcept {
     shared.shards_subscribed.fetch_add(1, std::memory_order_acq_rel);
   }
   if (!_shard_subscribed ||
-      shared.shards_subscribed.load(std::memory_order_acquire) < _plan.shards) {
+      shared.shards_subscribed.load(std::memory_order_acquire) < _plan.shards ||
+      !shared.workers_ready.load(std::memory_order_acquire)) {
     return;
   }
   start_publishing(shard, now);

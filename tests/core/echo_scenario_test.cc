@@ -25,6 +25,7 @@ struct recording_port final : scenario_port {
 struct echo_fixture : testing::Test {
   client_plan plan;
   shard_metrics metrics;
+  shard_metrics* by_target[1] = {&metrics};  // one target
   proto::mask_source random;
   std::vector<uint32_t> ids = {7, 9};
   recording_port port;
@@ -41,7 +42,7 @@ struct echo_fixture : testing::Test {
 };
 
 TEST_F(echo_fixture, SendsOnScheduleAndTimesEachAnswerFromItsScheduledTime) {
-  echo_scenario echo(plan, metrics, random, ids, 1'000'000'000);
+  echo_scenario echo(plan, by_target, random, ids, 1'000'000'000);
   echo.on_open(0, port, 0);
   const uint64_t first = echo.next_due_ns(0);
   ASSERT_LT(first, 10'000'000u);
@@ -66,7 +67,7 @@ TEST_F(echo_fixture, SendsOnScheduleAndTimesEachAnswerFromItsScheduledTime) {
 
 TEST_F(echo_fixture, CountsDuplicatesCorruptionTruncationAndLossExactly) {
   plan.message_rate = 1000;
-  echo_scenario echo(plan, metrics, random, ids, 10'000'000'000);
+  echo_scenario echo(plan, by_target, random, ids, 10'000'000'000);
   echo.on_open(0, port, 0);
   echo.on_due(0, port, 60'000'000);
   const size_t n = port.sent.size();
@@ -112,7 +113,7 @@ TEST_F(echo_fixture, CountsDuplicatesCorruptionTruncationAndLossExactly) {
 
 TEST_F(echo_fixture, TextMessagesCarryAPrintableStamp) {
   plan.binary = false;
-  echo_scenario echo(plan, metrics, random, ids, 1'000'000'000);
+  echo_scenario echo(plan, by_target, random, ids, 1'000'000'000);
   echo.on_open(1, port, 0);
   echo.on_due(1, port, 20'000'000);
   ASSERT_FALSE(port.sent.empty());
@@ -124,12 +125,12 @@ TEST_F(echo_fixture, TextMessagesCarryAPrintableStamp) {
 }
 
 TEST_F(echo_fixture, NothingIsSentAfterTheEndOrAStop) {
-  echo_scenario echo(plan, metrics, random, ids, 30'000'000);
+  echo_scenario echo(plan, by_target, random, ids, 30'000'000);
   echo.on_open(0, port, 0);
   echo.on_due(0, port, 1'000'000'000);
   EXPECT_LE(port.sent.size(), 3u);  // only what was scheduled before the end
   EXPECT_EQ(echo.next_due_ns(0), 0u);
-  echo_scenario stopped(plan, metrics, random, ids, 1'000'000'000);
+  echo_scenario stopped(plan, by_target, random, ids, 1'000'000'000);
   stopped.on_open(0, port, 0);
   stopped.stop_sending();
   port.sent.clear();
@@ -138,7 +139,7 @@ TEST_F(echo_fixture, NothingIsSentAfterTheEndOrAStop) {
 }
 
 TEST_F(echo_fixture, AGoneConnectionStopsSending) {
-  echo_scenario echo(plan, metrics, random, ids, 1'000'000'000);
+  echo_scenario echo(plan, by_target, random, ids, 1'000'000'000);
   echo.on_open(0, port, 0);
   port.refuse = true;  // the session failed: the port says the connection is gone
   echo.on_due(0, port, 50'000'000);
@@ -159,7 +160,7 @@ TEST_F(echo_fixture, APayloadTemplateCarriesTheStampAtItsOffset) {
   plan.payload[0] = '\x0a';
   plan.stamp_offset = 10;
   plan.message_size = 48;
-  echo_scenario echo(plan, metrics, random, ids, 1'000'000'000);
+  echo_scenario echo(plan, by_target, random, ids, 1'000'000'000);
   echo.on_open(0, port, 0);
   echo.on_due(0, port, 30'000'000);
   ASSERT_GE(port.sent.size(), 2u);
@@ -184,7 +185,7 @@ TEST_F(echo_fixture, APayloadTemplateCarriesTheStampAtItsOffset) {
 // A reconnect opens the slot again: what the first connection owed is
 // written off once, and the second connection's messages count afresh.
 TEST_F(echo_fixture, AReopenedSlotCountsItsNewMessagesAfresh) {
-  echo_scenario echo(plan, metrics, random, ids, 1'000'000'000);
+  echo_scenario echo(plan, by_target, random, ids, 1'000'000'000);
   echo.on_open(0, port, 0);
   echo.on_due(0, port, 30'000'000);
   const size_t first = port.sent.size();
