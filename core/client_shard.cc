@@ -149,7 +149,9 @@ struct client_shard::impl final : scenario::shard_access {
     vars = std::make_unique<connection_vars>(plan.vars, ids);
     conns->set_vars(*vars);
     if (plan.pubsub.enabled()) {
-      work = std::make_unique<pubsub_scenario>(plan, metrics, masks, ids, end_ns);
+      auto pubsub = std::make_unique<pubsub_scenario>(plan, metrics, masks, ids, end_ns);
+      if (plan.pubsub.http.enabled()) conns->set_publish_source(*pubsub);
+      work = std::move(pubsub);
     } else if (plan.steps.enabled()) {
       work = std::make_unique<request_scenario>(plan, metrics, masks, ids, *vars, end_ns);
     } else {
@@ -169,7 +171,7 @@ struct client_shard::impl final : scenario::shard_access {
     while (launched < ids.size() && conns->pending_connects() < conns->max_pending() &&
            next_launch_ns <= now) {
       const uint32_t slot = uint32_t(launched++);
-      conns->launch(slot, uint8_t(ids[slot] % plan.targets.size()), now);
+      conns->launch(slot, target_of(plan, ids[slot]), now);
       next_launch_ns += launch_interval_ns;
     }
   }
@@ -206,7 +208,7 @@ struct client_shard::impl final : scenario::shard_access {
       if (slot == UINT32_MAX) {
         if (launched >= ids.size()) break;  // the rest are still closing
         slot = uint32_t(launched++);
-        conns->launch(slot, uint8_t(ids[slot] % plan.targets.size()), now);
+        conns->launch(slot, target_of(plan, ids[slot]), now);
       }
       active_slots.push_back(slot);
       next_launch_ns = std::max(next_launch_ns + launch_interval_ns, now - launch_interval_ns);

@@ -116,6 +116,8 @@ void pubsub_values::add(const pubsub_values& o) noexcept {
   withdrawn += o.withdrawn;
   last_timed += o.last_timed;
   last_stale += o.last_stale;
+  publishes_refused += o.publishes_refused;
+  refused_owed += o.refused_owed;
 }
 
 void pubsub_counters::read_into(pubsub_values& out) const noexcept {
@@ -142,6 +144,8 @@ void pubsub_counters::read_into(pubsub_values& out) const noexcept {
   out.withdrawn = withdrawn.get();
   out.last_timed = last_timed.get();
   out.last_stale = last_stale.get();
+  out.publishes_refused = publishes_refused.get();
+  out.refused_owed = refused_owed.get();
 }
 
 namespace {

@@ -36,6 +36,8 @@ namespace horde::core {
   X(http_step_timeout, "an HTTP step got no complete answer within its timeout")              \
   X(http_capture_missing, "a capture found no such JSON field or header in the answer")       \
   X(http_not_kept_alive, "the server closed after the HTTP steps: no socket for the upgrade") \
+  X(publish_http_timeout, "an HTTP publish got no complete answer within its timeout")        \
+  X(publish_http_invalid, "an HTTP publish's answer was malformed or over its limits")        \
   X(upgrade_timeout, "no complete 101 within --upgrade-timeout")                              \
   X(upgrade_rejected, "the server answered the upgrade with another status")                  \
   X(upgrade_bad_accept, "wrong or missing Sec-WebSocket-Accept")                              \
@@ -123,9 +125,15 @@ struct pubsub_values {
   uint64_t withdrawn = 0;    // expected, but owed only until the leave took effect
   uint64_t last_timed = 0;   // publishes timed to their last subscriber
   uint64_t last_stale = 0;   // ... of which never completed (a delivery lost)
+  // --publish-http: publishes the server refused (an unexpected status, no
+  // answer, the socket closed under it), and what they would have owed.
+  uint64_t publishes_refused = 0;
+  uint64_t refused_owed = 0;
 
   uint64_t unique() const noexcept { return in_order + late; }
-  uint64_t owed() const noexcept { return expected > withdrawn ? expected - withdrawn : 0; }
+  uint64_t owed() const noexcept {
+    return expected > withdrawn + refused_owed ? expected - withdrawn - refused_owed : 0;
+  }
   uint64_t lost() const noexcept { return owed() > unique() ? owed() - unique() : 0; }
   void add(const pubsub_values& o) noexcept;
 };
@@ -223,7 +231,7 @@ struct alignas(64) pubsub_counters {
       subscriptions_refused, publishes, expected, delivered, in_order, late, duplicates, gaps,
       unaccounted, other;
   counter unsubscribes_sent, unsubscribes_acked, resubscribes_sent, resubscribes_in_force,
-      before_join, after_leave, withdrawn, last_timed, last_stale;
+      before_join, after_leave, withdrawn, last_timed, last_stale, publishes_refused, refused_owed;
 
   void read_into(pubsub_values& out) const noexcept;
 };
