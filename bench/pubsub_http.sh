@@ -8,7 +8,8 @@
 #   bench/pubsub_http.sh [subscribers=10000] [groups=1000] [publishers=8] [total_rate=2000]
 #
 # Env: HORDE (binary), PYTHON (default /usr/bin/python3, which has aiohttp),
-# DURATION (default 20s), PUBSUB_ARGS (extra `horde run` flags).
+# DURATION (default 40s: a single-threaded Python server takes 10k
+# WebSockets slowly), CONNECT_RATE (default 1000/s), PUBSUB_ARGS (extra `horde run` flags).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/common.sh"
@@ -26,8 +27,8 @@ ws_port=$(sed -n 1p "$tmp/peer.out"); rest_port=$(sed -n 2p "$tmp/peer.out")
 [ -n "$rest_port" ] || { echo "the aiohttp peer did not start: $(cat "$tmp/peer.err")" >&2; exit 1; }
 
 json="$out_dir/pubsub-http-$n-$groups-$publishers-$rate.json"
-"$horde" run "ws://127.0.0.1:$ws_port/ws" -c "$n" --connect-rate 5k/s --groups "$groups" \
-  --subscriptions 1 --publishers "$publishers" --total-rate "$rate/s" --duration "${DURATION:-20s}" \
+"$horde" run "ws://127.0.0.1:$ws_port/ws" -c "$n" --connect-rate "${CONNECT_RATE:-1000/s}" --groups "$groups" \
+  --subscriptions 1 --publishers "$publishers" --total-rate "$rate/s" --duration "${DURATION:-40s}" \
   --subscribe-template '{"op":"sub","group":"{group}"}' --subscribe-ack '{"op":"subscribed","group":"{group}"}' \
   --subscribe-timeout 60s --publish-http "POST http://127.0.0.1:$rest_port/publish/{group}" \
   ${PUBSUB_ARGS:-} --json "$json" --quiet | tee "$tmp/run.txt" || true

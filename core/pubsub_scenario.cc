@@ -195,6 +195,7 @@ bool pubsub_scenario::take_publish(uint32_t slot, uint64_t now, std::string& out
   http_in_flight& f = _http[slot];
   f.publish = _client.next_publish(_ids[slot], scheduled, _random.next());
   f.scheduled_ns = scheduled;
+  ++_http_in_flight;
   if (!render_http_publish(http, _client.group_name(), _client.payload(), out)) {
     out.clear();
     publish_answered(slot, 0, now);  // cannot be sent: not published
@@ -203,7 +204,9 @@ bool pubsub_scenario::take_publish(uint32_t slot, uint64_t now, std::string& out
   count_named(http.sent);
   _metrics.counters.messages_sent.add();
   _metrics.counters.bytes_sent.add(_client.payload().size());
-  _metrics.latency.send_lag.record(now - scheduled);
+  // horde's own lag only: the wait for the previous answer is the server's
+  // (it shows in the publish_http latency, from the scheduled time).
+  _metrics.latency.send_lag.record(now - std::min(now, std::max(scheduled, f.answered_ns)));
   return true;
 }
 
@@ -211,6 +214,7 @@ void pubsub_scenario::publish_answered(uint32_t slot, int status, uint64_t now) 
   http_in_flight& f = _http[slot];
   if (f.scheduled_ns == 0) return;
   const http_publish_plan& http = _plan.pubsub.http;
+  f.answered_ns = now;
   if (status != 0) {
     if (http.latency != no_metric && now >= f.scheduled_ns)
       _metrics.latency.named[http.latency].record(now - f.scheduled_ns);
@@ -218,6 +222,7 @@ void pubsub_scenario::publish_answered(uint32_t slot, int status, uint64_t now) 
       _metrics.counters.named[http.status_class + uint32_t(status / 100 - 1)].add();
   }
   f.scheduled_ns = 0;
+  --_http_in_flight;
   if (status != 0 && http_publish_accepted(http, status)) {
     count_named(http.ok);
     return;

@@ -32,7 +32,12 @@ class pubsub_scenario final : public scenario, public http_publish_source {
   uint64_t shard_due_ns() const noexcept override;
   void on_shard_due(shard_access& shard, uint64_t now) noexcept override;
   void stop_sending() noexcept override { _sending = false; }
-  bool all_answered() const noexcept override { return _client.all_delivered(); }
+  // Drained: every delivery arrived, and no HTTP publish waits for its
+  // answer (its deliveries may come before it: cutting it would count a
+  // delivered publish refused).
+  bool all_answered() const noexcept override {
+    return _http_in_flight == 0 && _client.all_delivered();
+  }
 
   // --publish-http: the publisher slots' requests (core/client_publisher.cc).
   uint64_t next_publish_ns(uint32_t slot) const noexcept override {
@@ -67,8 +72,10 @@ class pubsub_scenario final : public scenario, public http_publish_source {
   struct http_in_flight {
     pubsub_client::published publish;
     uint64_t scheduled_ns = 0;  // 0: none in flight
+    uint64_t answered_ns = 0;   // the last answer: a publish due before waited for it
   };
   std::vector<http_in_flight> _http;
+  uint32_t _http_in_flight = 0;
   uint64_t _subscribed_count = 0;
   bool _shard_subscribed = false;  // told the other shards
   bool _publishing = false;
