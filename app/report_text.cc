@@ -131,8 +131,8 @@ void print_pubsub(std::FILE* out, const run_result& r) {
   }
   if (plan.http.enabled()) {
     fmt::print(out,
-               "  HTTP publish {} {} refused (no delivery owed: {}); requests below under "
-               "publish_http\n",
+               "  HTTP publish {}: {} refused, owing no delivery ({} left out of expected); "
+               "requests and latency: the publish_http lines\n",
                plan.http.method, grouped(p.publishes_refused), grouped(p.refused_owed));
   }
   if (p.unsubscribes_sent > 0) {
