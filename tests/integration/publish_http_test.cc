@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "tests/support/horde_cli.hh"
+#include "tests/support/tls_test_peer.hh"
 
 namespace horde {
 namespace {
@@ -154,6 +155,31 @@ TEST(PublishHttp, APublisherWhoseSocketIsClosedReconnects) {
   EXPECT_GE(http["reconnects"].get<uint64_t>(), publishes / 10 - 4);
   EXPECT_EQ(http["ok"], publishes);
   EXPECT_EQ(p["lost"], 0);
+  EXPECT_EQ(p["delivered"], p["expected"]);
+  EXPECT_EQ(run.result["connections"]["failed"], 0) << run.result["connections"].dump();
+  expect_consistent(p);
+}
+
+TEST(PublishHttp, OverTlsWithTheWebSocketsTransport) {
+  if (!python_has_aiohttp()) GTEST_SKIP() << HORDE_PYTHON << " lacks aiohttp (python3-aiohttp)";
+  test::test_pki pki;
+  const std::string pem = pki.dir.path() + "/server-and-key.pem";
+  test::write_pem(pem, pki.server_cert.get(), pki.server_key.get());
+  auto peer = start_broadcast({"--tls-pem", pem});
+  ASSERT_FALSE(peer.rest_port.empty());
+  auto run =
+      horde_run({"wss://127.0.0.1:" + peer.server.port + "/ws", "--ca", pki.ca_file, "-c", "20",
+                 "--groups", "4", "--publishers", "2", "--rate", "20/s", "--duration", "2s",
+                 "--subscribe-template", R"({"op":"sub","group":"{group}"})", "--subscribe-ack",
+                 R"({"op":"subscribed","group":"{group}"})", "--publish-http",
+                 "https://127.0.0.1:" + peer.rest_port + "/publish/{group}"},
+                "publish_http_tls");
+  ASSERT_TRUE(test::passed_or_starved(run)) << run.process.err << run.process.out;
+  const auto& p = run.result["pubsub"];
+  const uint64_t publishes = p["publishes"];
+  EXPECT_GT(publishes, 40u);
+  EXPECT_EQ(p["publish_http"]["ok"], publishes);
+  EXPECT_EQ(p["expected"], 5 * publishes);
   EXPECT_EQ(p["delivered"], p["expected"]);
   EXPECT_EQ(run.result["connections"]["failed"], 0) << run.result["connections"].dump();
   expect_consistent(p);

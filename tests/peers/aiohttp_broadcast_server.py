@@ -13,7 +13,8 @@ tested against a server it did not write:
 
 Binds 127.0.0.1 twice on kernel-picked ports: the first stdout line is the
 WebSocket port, the second the REST port (the same routes answer on both).
-Exits when stdin closes or on SIGTERM.
+Exits when stdin closes or on SIGTERM. --tls-pem FILE (certificate and key
+in one PEM) serves both ports over TLS (wss:// and https://).
 
 Faults, for testing loss accounting:
   --drop-every N    every Nth accepted publish is answered 202 but not delivered
@@ -24,6 +25,7 @@ Faults, for testing loss accounting:
 import argparse
 import asyncio
 import signal
+import ssl
 import sys
 
 from aiohttp import web, WSMsgType
@@ -92,7 +94,12 @@ async def main():
     parser.add_argument("--drop-every", type=int, default=0)
     parser.add_argument("--refuse-every", type=int, default=0)
     parser.add_argument("--close-every", type=int, default=0)
+    parser.add_argument("--tls-pem", default="")
     args = parser.parse_args()
+    tls = None
+    if args.tls_pem:
+        tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        tls.load_cert_chain(args.tls_pem)
     broker = Broker(args)
     app = web.Application()
     app.router.add_get("/ws", broker.websocket)
@@ -102,7 +109,7 @@ async def main():
     await runner.setup()
     ports = []
     for _ in range(2):
-        site = web.TCPSite(runner, "127.0.0.1", 0, backlog=4096)
+        site = web.TCPSite(runner, "127.0.0.1", 0, backlog=4096, ssl_context=tls)
         await site.start()
         ports.append(site._server.sockets[0].getsockname()[1])
     for port in ports:
