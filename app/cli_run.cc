@@ -307,6 +307,41 @@ void add_pubsub_flags(CLI::App* run_cmd, run_options& run) {
       ->group(pubsub_group);
 }
 
+void add_publish_http_flags(CLI::App* run_cmd, pubsub_options& ps) {
+  const std::string group = "Publishing over HTTP (docs/pubsub.md)";
+  run_cmd
+      ->add_option("--publish-http", ps.publish_http,
+                   "Publish by HTTP request instead of WebSocket message: '[METHOD] "
+                   "http://host:port/path/{group}' (POST by default; https:// with wss://). "
+                   "--publishers P extra connections (beyond -c, which all subscribe) keep one "
+                   "socket each to that origin and send one request at a time at the publish "
+                   "rate; deliveries are matched by stamp and fan-out is timed from the "
+                   "scheduled publish")
+      ->group(group);
+  run_cmd
+      ->add_option("--publish-http-body", ps.publish_http_body,
+                   "The request body, with {payload} (the stamped message) and {group}; e.g. "
+                   "'{\"channel\":\"{group}\",\"data\":\"{payload}\"}'")
+      ->capture_default_str()
+      ->group(group);
+  run_cmd
+      ->add_option("--publish-http-header", ps.publish_http_headers,
+                   "An extra request header 'Name: value' (repeatable; {group} and {payload} "
+                   "allowed), e.g. 'Content-Type: application/json' or 'Authorization: Bearer T'")
+      ->group(group);
+  run_cmd
+      ->add_option("--publish-http-expect", ps.publish_http_expect,
+                   "Statuses that mean published, e.g. 200,202 (default: any 2xx); any other "
+                   "answer, or none, counts the publish refused: it owes no deliveries")
+      ->group(group);
+  run_cmd
+      ->add_option("--publish-http-timeout", ps.publish_http_timeout,
+                   "Request sent -> answer complete; past it the publish is refused and the "
+                   "publisher reconnects")
+      ->capture_default_str()
+      ->group(group);
+}
+
 void add_group_setup_flags(CLI::App* run_cmd, run_options& run) {
   auto& setup = run.group_setup;
   const std::string setup_group = "Groups created by REST before subscribing (docs/pubsub.md)";
@@ -596,6 +631,7 @@ void add_run_flags(CLI::App* run_cmd, run_options& run) {
   add_distributed_flags(run_cmd, run);
   add_pubsub_flags(run_cmd, run);
   add_group_setup_flags(run_cmd, run);
+  add_publish_http_flags(run_cmd, run.pubsub);
   // The scenario flags' values outlive add_run_command: the callback that
   // reads them owns them, and the options write into them.
   auto flags = std::make_shared<scenario_flags>();

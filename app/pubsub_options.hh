@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "app/message_rate.hh"
 #include "base/result.hh"
@@ -27,6 +28,13 @@ struct pubsub_options {
   std::string churn;  // leave-and-rejoin operations per second, all connections; empty: none
   std::string unsubscribe_template = "unsub {group}";
   std::string unsubscribe_ack = "ok unsub {group}";
+  // --publish-http (app/publish_http.hh): "[METHOD] http(s)://host:port/path"
+  // with {group}; empty: publishes go over the WebSocket.
+  std::string publish_http;
+  std::string publish_http_body = "{payload}";
+  std::vector<std::string> publish_http_headers;
+  std::string publish_http_expect;  // e.g. "200,202"; empty: any 2xx
+  std::string publish_http_timeout = "10s";
 
   bool enabled() const noexcept { return !groups.empty() && groups != "0"; }
 };

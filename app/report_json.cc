@@ -187,6 +187,33 @@ json churn_json(const run_result& r) {
           {"resubscribe_latency", histogram_json(r.metrics.latency.resubscribe, pct)}};
 }
 
+// --publish-http: the requests (also under scenario as publish_http.*), and
+// what refusals mean to the accounting.
+json publish_http_json(const run_result& r) {
+  const auto& http = r.plan->pubsub.http;
+  const auto& named = r.metrics.counters.named;
+  auto count = [&](uint32_t metric) -> uint64_t {
+    return metric < named.size() ? named[metric] : 0;
+  };
+  json statuses = json::object();
+  for (uint32_t k = 0; k < 5; ++k)
+    statuses[std::to_string(k + 1) + "xx"] = count(http.status_class + k);
+  const auto& latency = r.metrics.latency.named;
+  return {{"method", http.method},
+          {"requests", count(http.sent)},
+          {"ok", count(http.ok)},
+          {"refused", count(http.refused)},
+          {"no_answer", count(http.broken)},
+          {"timeouts", count(http.timeouts)},
+          {"reconnects", count(http.reconnects)},
+          {"statuses", statuses},
+          {"publishes_refused", r.metrics.counters.pubsub.publishes_refused},
+          {"refused_owed", r.metrics.counters.pubsub.refused_owed},
+          {"latency", http.latency < latency.size()
+                          ? histogram_json(latency[http.latency], r.percentiles)
+                          : json::object()}};
+}
+
 json pubsub_json(const run_result& r) {
   const auto& p = r.metrics.counters.pubsub;
   const auto& plan = r.plan->pubsub;
@@ -225,6 +252,7 @@ json pubsub_json(const run_result& r) {
             {"fanout_latency", histogram_json(r.metrics.latency.fanout, pct)},
             {"fanout_last_latency", histogram_json(r.metrics.latency.fanout_last, pct)}};
   if (r.group_setup) j["group_setup"] = group_setup_json(*r.group_setup, pct);
+  if (plan.http.enabled()) j["publish_http"] = publish_http_json(r);
   return j;
 }
 

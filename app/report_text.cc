@@ -135,6 +135,12 @@ void print_pubsub(std::FILE* out, const run_result& r) {
         out, "               {:.0f} publishes/s, {:.0f} deliveries/s over {:.2f} s of publishing\n",
         double(p.publishes) / window, double(p.delivered) / window, window);
   }
+  if (plan.http.enabled()) {
+    fmt::print(out,
+               "  HTTP publish {}: {} refused, owing no delivery ({} left out of expected); "
+               "requests and latency: the publish_http lines\n",
+               plan.http.method, grouped(p.publishes_refused), grouped(p.refused_owed));
+  }
   if (p.unsubscribes_sent > 0) {
     fmt::print(out,
                "  churn        left {} (acknowledged {})  rejoined {} (in force {})  "

@@ -66,6 +66,15 @@ void recompute_ratios(json& m) {
                                                    ? json(cpu / (received / 1e6))
                                                    : json(nullptr);
   }
+  // With workers a publish owes deliveries to other workers' subscribers
+  // (pubsub.expected_elsewhere): each file's `lost` counts them as missing,
+  // the sums settle them.
+  json& pubsub = m["pubsub"];
+  if (pubsub.is_object() && pubsub.contains("expected") && pubsub.contains("delivered")) {
+    const uint64_t expected = pubsub.value("expected", uint64_t{0});
+    const uint64_t delivered = pubsub.value("delivered", uint64_t{0});
+    pubsub["lost"] = expected > delivered ? expected - delivered : 0;
+  }
   json& scenario = m["scenario"];
   if (scenario.is_object()) {
     const double opened = scenario.value("reconnects_opened", 0.0);

@@ -14,6 +14,7 @@
 #include <iterator>
 
 #include "app/cpu_placement.hh"
+#include "app/publish_http.hh"
 #include "app/redact.hh"
 #include "app/scenario_plan.hh"
 #include "app/stages.hh"
@@ -222,6 +223,10 @@ result<void> slice_into(const run_options& o, run_plan& out) {
     return make_error("--churn with workers is not counted exactly (docs/distributed.md): drop it");
   if (o.group_setup.enabled())
     return make_error("--setup-url with workers: create the groups once, before the workers start");
+  if (!o.pubsub.publish_http.empty())
+    return make_error(
+        "--publish-http with workers is not built yet: run the HTTP publishers "
+        "from one worker-less process");
   if (o.barrier.empty()) {
     return make_error(
         "pub/sub with workers needs --barrier HOST:PORT (worker 0 listens there; every worker "
@@ -272,8 +277,17 @@ result<void> pubsub_into(const run_options& o, const parsed_flags& f, run_plan& 
   plan.message_rate = 0;
   plan.binary = false;
   const auto& layout = plan.pubsub.layout;
+  const uint64_t subscribers = plan.connections;
+  // --publish-http: -c counts the subscribers; the P HTTP publishers are
+  // extra connections, ids 0..P-1 (docs/decisions.md).
+  if (!o.pubsub.publish_http.empty()) {
+    if (o.raw) return make_error("--publish-http needs WebSocket subscribers; drop --raw");
+    if (!plan.connection_stages.empty())
+      return make_error("--publish-http does not go with --stages: publishers are not staged");
+    plan.connections += layout.publishers;
+  }
   out.sends_per_second = plan.pubsub.publish_rate * double(layout.publishers);
-  out.deliveries_per_second = out.sends_per_second * double(plan.connections) *
+  out.deliveries_per_second = out.sends_per_second * double(subscribers) *
                               double(layout.per_connection) /
                               double(std::max<uint64_t>(layout.groups, 1));
   return {};
@@ -571,6 +585,7 @@ result<run_plan> build_run_plan(const run_options& o, const host_facts& host) {
   note_target_shares(out);
   if (auto done = upgrade_into(o, out); !done) return done.error();
   if (auto done = url_target_into(o, out); !done) return done.error();
+  if (auto done = publish_http_into(o, out); !done) return done.error();
   return out;
 }
 

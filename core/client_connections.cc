@@ -226,7 +226,8 @@ void client_connections::launch(uint32_t slot, uint8_t target_index, uint64_t no
   c.target = target_index;
   move(c, conn_event::launch);
   const client_target& target = _plan.targets[c.target];
-  if (!prepare_identity(c, target, now)) {
+  const bool publisher = target.http_publish;
+  if (!publisher && !prepare_identity(c, target, now)) {
     of(c).counters.attempts.add();
     finish_failed(c, failure_reason::bad_variable_value);
     return;
@@ -259,6 +260,12 @@ void client_connections::launch(uint32_t slot, uint8_t target_index, uint64_t no
   c.deadline_ns = now + _plan.connect_timeout_ns;
   ++_pending_connects;
   of(c).counters.attempts.add();
+  if (publisher) {
+    // An HTTP publisher: its requests go when they are due, once connected
+    // (a TLS chain still carries its ClientHello).
+    launch_chain(c, target, bind_to, _transport.which() == client_transport::kind::tls);
+    return;
+  }
   if (steps_first()) {
     c.http_step = 0;
     if (!send_step(c, now)) return;
@@ -514,6 +521,9 @@ void client_connections::schedule(connection& c) noexcept {
       consider(c.life_end_ns);
     }
   }
+  // An HTTP publisher with no request in flight wakes for its next publish.
+  if (c.state == conn_state::requesting && c.deadline_ns == 0 && is_publisher(c))
+    consider(_publish->next_publish_ns(slot_of(c)));
   if (when == 0) {
     _wheel.cancel(c.timer);
   } else {
@@ -549,6 +559,10 @@ void client_connections::on_timer(timer_node& node, uint64_t now) noexcept {
       }
       break;
     case conn_state::requesting:
+      if (is_publisher(*c)) {
+        publisher_timer(*c, now);
+        return;
+      }
       if (expired) {
         _steps->count_failed(c->http_step);
         teardown(slot_of(*c), failure_reason::http_step_timeout);
@@ -699,7 +713,8 @@ void client_connections::on_connect(connection& c, int res, uint64_t now) noexce
       move(c, conn_event::connected_tls);
       break;
     case client_transport::kind::plain:
-      move(c, steps_first() ? conn_event::connected_http : conn_event::connected_plain);
+      move(c, steps_first() || is_publisher(c) ? conn_event::connected_http
+                                               : conn_event::connected_plain);
       break;
   }
   if (c.abort_after_chain) {
@@ -714,6 +729,10 @@ void client_connections::on_connect(connection& c, int res, uint64_t now) noexce
     return;
   }
   c.phase_start_ns = now;
+  if (c.state == conn_state::requesting && is_publisher(c)) {
+    publisher_ready(c, now);
+    return;
+  }
   c.deadline_ns = now + (c.state == conn_state::tls_handshaking ? _plan.tls_timeout_ns
                          : c.state == conn_state::requesting    ? _steps->timeout_ns(c.http_step)
                                                                 : _plan.upgrade_timeout_ns);
@@ -815,7 +834,10 @@ void client_connections::on_recv(connection& c, const io_uring_cqe& cqe, uint64_
 }
 
 void client_connections::on_end_of_stream(connection& c) noexcept {
-  if (c.state == conn_state::closing || c.session.state() == proto::ws_state::closed) {
+  const bool idle_publisher =
+      c.state == conn_state::requesting && is_publisher(c) && c.deadline_ns == 0;
+  if (c.state == conn_state::closing || c.session.state() == proto::ws_state::closed ||
+      idle_publisher) {  // a server may close a kept-alive socket between requests
     if (c.state == conn_state::closing && c.session.state() != proto::ws_state::closed)
       _metrics.counters.close_without_frame.add();
     teardown(slot_of(c), std::nullopt);
@@ -863,7 +885,11 @@ void client_connections::feed_plain(connection& c, std::span<const uint8_t> byte
     return;
   }
   if (c.state == conn_state::requesting) {
-    feed_http(c, bytes, now);
+    if (is_publisher(c)) {
+      feed_publish(c, bytes, now);
+    } else {
+      feed_http(c, bytes, now);
+    }
     return;
   }
   if (c.state == conn_state::upgrading && !feed_upgrade(c, bytes, now)) return;
@@ -967,8 +993,13 @@ void client_connections::secured(connection& c, uint64_t now) noexcept {
   } else {
     of(c).counters.tls.full_handshakes.add();
   }
-  move(c, steps_first() ? conn_event::secured_http : conn_event::secured);
+  const bool publisher = is_publisher(c);
+  move(c, steps_first() || publisher ? conn_event::secured_http : conn_event::secured);
   c.phase_start_ns = now;
+  if (publisher) {
+    publisher_ready(c, now);
+    return;
+  }
   c.deadline_ns =
       now + (steps_first() ? _steps->timeout_ns(c.http_step) : _plan.upgrade_timeout_ns);
   schedule(c);
@@ -1036,7 +1067,11 @@ void client_connections::cut_short(uint32_t slot) noexcept {
       teardown(slot, failure_reason::unfinished_upgrade);
       break;
     case conn_state::requesting:
-      teardown(slot, failure_reason::unfinished_http);
+      // An HTTP publisher between requests ends cleanly; one still waiting
+      // for an answer is counted like an HTTP step.
+      teardown(slot, is_publisher(c) && c.deadline_ns == 0
+                         ? std::nullopt
+                         : std::optional(failure_reason::unfinished_http));
       break;
     default:
       break;
@@ -1178,7 +1213,8 @@ bool client_connections::unpark(uint32_t slot, uint64_t now) noexcept {
 
 bool client_connections::wait_to_relaunch(connection& c, uint64_t now) noexcept {
   const lifecycle_plan& life = _plan.lifecycle;
-  if (!life.reconnect || !_sending) return false;
+  // HTTP publishers always come back: publishing goes on while the run does.
+  if ((!life.reconnect && !is_publisher(c)) || !_sending) return false;
   if (!c.was_open && c.failures_in_row < 255) ++c.failures_in_row;
   if (life.max_attempts != 0 && c.failures_in_row >= life.max_attempts) {
     of(c).counters.reconnects_abandoned.add();
@@ -1210,6 +1246,8 @@ void client_connections::relaunch(connection& c, uint64_t now) noexcept {
   c.relaunched = true;
   c.deadline_ns = 0;
   of(c).counters.reconnects.add();
+  if (const auto& http = _plan.pubsub.http; is_publisher(c) && http.reconnects != no_metric)
+    _metrics.counters.named[http.reconnects].add();
   launch(slot_of(c), c.target, now);
 }
 

@@ -27,6 +27,7 @@
 #include "core/client_transport.hh"
 #include "core/connection_state.hh"
 #include "core/connection_vars.hh"
+#include "core/http_publish.hh"
 #include "core/http_steps.hh"
 #include "core/metrics.hh"
 #include "core/out_buffer.hh"
@@ -110,6 +111,8 @@ class client_connections final {
     _vars = &v;
     _steps = std::make_unique<http_steps>(_plan, _metrics, v);
   }
+  // --publish-http: where HTTP publisher slots take their publishes.
+  void set_publish_source(http_publish_source& s) noexcept { _publish = &s; }
   size_t size() const noexcept { return _conns.size(); }
   connection& at(uint32_t slot) noexcept { return _conns[slot]; }
 
@@ -178,6 +181,14 @@ class client_connections final {
   void feed_http(connection& c, std::span<const uint8_t> bytes, uint64_t now) noexcept;
   void steps_done(connection& c, uint64_t now) noexcept;
   bool steps_first() const noexcept { return _steps && _steps->any(); }
+  // HTTP publishers (core/client_publisher.cc): they stay in `requesting`,
+  // one request in flight at most (deadline_ns != 0 while one is).
+  bool is_publisher(const connection& c) const noexcept {
+    return _publish != nullptr && _plan.targets[c.target].http_publish;
+  }
+  void publisher_ready(connection& c, uint64_t now) noexcept;
+  void feed_publish(connection& c, std::span<const uint8_t> bytes, uint64_t now) noexcept;
+  void publisher_timer(connection& c, uint64_t now) noexcept;
   void arm_recv(connection& c) noexcept;
   void flush(connection& c) noexcept;
   void send_wire(connection& c) noexcept;
@@ -232,6 +243,7 @@ class client_connections final {
   scenario* _scenario = nullptr;
   connection_vars* _vars = nullptr;
   std::unique_ptr<http_steps> _steps;
+  http_publish_source* _publish = nullptr;
   parser_pool<proto::http_response_parser> _http_parsers;
   std::string _scratch;           // a rendered request or JWT claims
   std::string _rendered_request;  // this launch's upgrade request, when per connection

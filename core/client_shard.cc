@@ -156,7 +156,9 @@ struct client_shard::impl final : scenario::shard_access {
     vars = std::make_unique<connection_vars>(plan.vars, ids);
     conns->set_vars(*vars);
     if (plan.pubsub.enabled()) {
-      work = std::make_unique<pubsub_scenario>(plan, metrics, masks, ids, end_ns);
+      auto pubsub = std::make_unique<pubsub_scenario>(plan, metrics, masks, ids, end_ns);
+      if (plan.pubsub.http.enabled()) conns->set_publish_source(*pubsub);
+      work = std::move(pubsub);
     } else if (plan.steps.enabled()) {
       work = std::make_unique<request_scenario>(plan, metrics, masks, ids, *vars, end_ns);
     } else {

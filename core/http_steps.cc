@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "core/clock.hh"
+#include "proto/http_token.hh"
 
 namespace horde::core {
 
@@ -18,8 +19,7 @@ bool http_steps::render(uint32_t slot, size_t step, std::string& out) noexcept {
   // break in a header, would inject a line: refused.
   _line.clear();
   s.target.render(_line, values);
-  for (char ch : _line)
-    if (ch == ' ' || ch == '\r' || ch == '\n' || ch == '\0') return false;
+  if (proto::breaks_request_target(_line)) return false;
   out += s.method;
   out += ' ';
   out += _line;
@@ -29,8 +29,7 @@ bool http_steps::render(uint32_t slot, size_t step, std::string& out) noexcept {
   for (const auto& header : s.headers) {
     const size_t line_start = out.size();
     header.render(out, values);
-    for (size_t i = line_start; i < out.size(); ++i)
-      if (out[i] == '\r' || out[i] == '\n' || out[i] == '\0') return false;
+    if (proto::breaks_header_line(std::string_view(out).substr(line_start))) return false;
     out += "\r\n";
   }
   _line.clear();

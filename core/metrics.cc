@@ -117,6 +117,8 @@ void pubsub_values::add(const pubsub_values& o) noexcept {
   last_timed += o.last_timed;
   last_stale += o.last_stale;
   expected_elsewhere += o.expected_elsewhere;
+  publishes_refused += o.publishes_refused;
+  refused_owed += o.refused_owed;
 }
 
 void pubsub_counters::read_into(pubsub_values& out) const noexcept {
@@ -144,6 +146,8 @@ void pubsub_counters::read_into(pubsub_values& out) const noexcept {
   out.last_timed = last_timed.get();
   out.last_stale = last_stale.get();
   out.expected_elsewhere = expected_elsewhere.get();
+  out.publishes_refused = publishes_refused.get();
+  out.refused_owed = refused_owed.get();
 }
 
 namespace {

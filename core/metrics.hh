@@ -36,6 +36,8 @@ namespace horde::core {
   X(http_step_timeout, "an HTTP step got no complete answer within its timeout")              \
   X(http_capture_missing, "a capture found no such JSON field or header in the answer")       \
   X(http_not_kept_alive, "the server closed after the HTTP steps: no socket for the upgrade") \
+  X(publish_http_timeout, "an HTTP publish got no complete answer within its timeout")        \
+  X(publish_http_invalid, "an HTTP publish's answer was malformed or over its limits")        \
   X(upgrade_timeout, "no complete 101 within --upgrade-timeout")                              \
   X(upgrade_rejected, "the server answered the upgrade with another status")                  \
   X(upgrade_bad_accept, "wrong or missing Sec-WebSocket-Accept")                              \
@@ -126,9 +128,15 @@ struct pubsub_values {
   // (counted by the publisher's worker, delivered in theirs: `lost` is
   // exact once the workers' results are merged).
   uint64_t expected_elsewhere = 0;
+  // --publish-http: publishes the server refused (an unexpected status, no
+  // answer, the socket closed under it), and what they would have owed.
+  uint64_t publishes_refused = 0;
+  uint64_t refused_owed = 0;
 
   uint64_t unique() const noexcept { return in_order + late; }
-  uint64_t owed() const noexcept { return expected > withdrawn ? expected - withdrawn : 0; }
+  uint64_t owed() const noexcept {
+    return expected > withdrawn + refused_owed ? expected - withdrawn - refused_owed : 0;
+  }
   uint64_t lost() const noexcept { return owed() > unique() ? owed() - unique() : 0; }
   void add(const pubsub_values& o) noexcept;
 };
@@ -231,7 +239,8 @@ struct alignas(64) pubsub_counters {
       subscriptions_refused, publishes, expected, delivered, in_order, late, duplicates, gaps,
       unaccounted, other;
   counter unsubscribes_sent, unsubscribes_acked, resubscribes_sent, resubscribes_in_force,
-      before_join, after_leave, withdrawn, last_timed, last_stale, expected_elsewhere;
+      before_join, after_leave, withdrawn, last_timed, last_stale, expected_elsewhere,
+      publishes_refused, refused_owed;
 
   void read_into(pubsub_values& out) const noexcept;
 };

@@ -50,6 +50,8 @@ struct client_target {
   // wss://: the name sent as SNI and checked in the certificate (the URL's
   // host, or --sni). Unused unless the plan's tls is on.
   std::string tls_host;
+  // --publish-http's origin: slots launched here never upgrade (docs/pubsub.md).
+  bool http_publish = false;
 };
 
 enum class arrival : uint8_t { constant, poisson };
@@ -81,6 +83,28 @@ struct pubsub_shared {
   std::vector<uint8_t> not_created;
 };
 
+inline constexpr uint32_t no_metric = UINT32_MAX;
+
+// Publishing over HTTP (--publish-http, docs/pubsub.md): connections
+// 0..P-1 never upgrade; each keeps one HTTP/1.1 socket to the publish URL's
+// origin and sends its publishes there as requests, one in flight at a time.
+struct http_publish_plan {
+  std::string method;                            // empty: publishes go over WebSocket
+  proto::message_template path;                  // holes: {group}
+  std::string host;                              // the Host header
+  std::vector<proto::message_template> headers;  // "Name: value"; holes {group}, {payload}
+  proto::message_template body;                  // holes: {group}, {payload}
+  std::vector<int> expect;                       // empty: any 2xx
+  uint64_t timeout_ns = 10'000'000'000;          // request sent -> answer complete
+  uint8_t target = 0;                            // its origin in client_plan::targets
+  // Named metrics (client_plan::named); status_class is the first of five (1xx..5xx).
+  uint32_t latency = no_metric, sent = no_metric, ok = no_metric, refused = no_metric,
+           timeouts = no_metric, broken = no_metric, reconnects = no_metric,
+           status_class = no_metric;
+
+  bool enabled() const noexcept { return !method.empty(); }
+};
+
 struct pubsub_plan {
   group_layout layout;  // layout.groups == 0: no pub/sub in this run
   proto::group_names names;
@@ -96,6 +120,7 @@ struct pubsub_plan {
   uint64_t subscribe_timeout_ns = 10'000'000'000;
   uint64_t settle_ns = 1'000'000'000;
   pubsub_shared* shared = nullptr;
+  http_publish_plan http;  // publishes as HTTP requests instead of WebSocket messages
 
   bool enabled() const noexcept { return layout.groups > 0; }
 };
@@ -117,8 +142,6 @@ struct named_metrics {
     return uint32_t(histograms.size() - 1);
   }
 };
-
-inline constexpr uint32_t no_metric = UINT32_MAX;
 
 // Connections that end on their own and come back (the lifecycle layer).
 struct lifecycle_plan {
@@ -243,9 +266,14 @@ struct client_plan {
   // Empty: c % targets.size(). A function of the id only, so N workers of
   // one plan together send each target exactly what one process would.
   std::vector<uint8_t> target_cycle;
+  // The target of connection `id`: an HTTP publisher's is the publish
+  // URL's origin (the last target); the others follow the cycle over the
+  // WebSocket targets.
   uint8_t target_of(uint64_t id) const noexcept {
+    if (pubsub.http.enabled() && id < pubsub.layout.publishers) return pubsub.http.target;
     if (!target_cycle.empty()) return target_cycle[id % target_cycle.size()];
-    return uint8_t(id % std::max<size_t>(targets.size(), 1));
+    const size_t websocket_targets = targets.size() - (pubsub.http.enabled() ? 1 : 0);
+    return uint8_t(id % std::max<size_t>(websocket_targets, 1));
   }
 
   // --worker i/N: this process runs connections c with c % worker_count ==
@@ -333,6 +361,10 @@ struct client_plan {
   std::vector<int> cpus;
   uint32_t file_slots_per_shard = 16384;
 };
+
+// The target a connection launches towards: HTTP publishers (ids 0..P-1
+// with --publish-http) their own origin, the others the WebSocket targets
+// in turn.
 
 // The most connections any one client shard owns (ids i % shards == index).
 inline uint64_t client_shard_share(uint64_t connections, uint32_t shards) noexcept {

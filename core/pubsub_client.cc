@@ -234,8 +234,10 @@ bool pubsub_client::all_delivered() const noexcept {
   uint64_t owed = 0, unique = 0;
   for (const shard_metrics* m : _shared.metrics) {
     const auto& c = m->counters.pubsub;
-    // What other workers' subscribers are owed arrives there, not here.
-    owed += c.expected.get() - c.withdrawn.get() - c.expected_elsewhere.get();
+    // What other workers' subscribers are owed arrives there, not here; what
+    // the server refused to publish (--publish-http) is owed by no one.
+    owed +=
+        c.expected.get() - c.withdrawn.get() - c.expected_elsewhere.get() - c.refused_owed.get();
     unique += c.in_order.get() + c.late.get();
   }
   return unique >= owed;
@@ -245,8 +247,8 @@ bool pubsub_client::publishes(uint32_t conn_id) const noexcept {
   return conn_id < _plan.layout.publishers && groups_owned(conn_id, _plan.layout) > 0;
 }
 
-std::string_view pubsub_client::publish_message(uint32_t conn_id, uint64_t scheduled_ns,
-                                                uint64_t random) {
+pubsub_client::published pubsub_client::next_publish(uint32_t conn_id, uint64_t scheduled_ns,
+                                                     uint64_t random) {
   const uint64_t owned = groups_owned(conn_id, _plan.layout);
   const uint64_t group = owned_group(conn_id, random % owned, _plan.layout);
   const group_ledger::publish_ticket ticket = _shared.ledger.publish(group);
@@ -272,9 +274,23 @@ std::string_view pubsub_client::publish_message(uint32_t conn_id, uint64_t sched
   proto::write_stamp_text(_payload.data(), st);
   _name.clear();
   _plan.names.append_name(_name, group);
+  return {group, ticket.seq, ticket.subscribers};
+}
+
+std::string_view pubsub_client::publish_message(uint32_t conn_id, uint64_t scheduled_ns,
+                                                uint64_t random) {
+  next_publish(conn_id, scheduled_ns, random);
   _message.clear();
   _plan.publish.expand(_message, {_name, _payload});
   return _message;
+}
+
+void pubsub_client::publish_refused(const published& p) noexcept {
+  auto& c = _metrics.counters.pubsub;
+  c.publishes_refused.add();
+  c.refused_owed.add(p.subscribers);
+  // Its timing slot, if it holds one, is freed: it will never complete.
+  if (p.subscribers != 0) _shared.timer.count_down(p.group, p.seq, p.subscribers);
 }
 
 bool pubsub_client::churn_due(uint64_t now) noexcept {

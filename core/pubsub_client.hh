@@ -68,6 +68,20 @@ class pubsub_client {
   // of a connection that does (`random` picks which of its groups).
   bool publishes(uint32_t conn_id) const noexcept;
   std::string_view publish_message(uint32_t conn_id, uint64_t scheduled_ns, uint64_t random);
+  // The same publish in parts (an HTTP publish renders its own request):
+  // numbered and counted now; its group's name and payload are in
+  // group_name() and payload() until the next call.
+  struct published {
+    uint64_t group = 0;
+    uint32_t seq = 0;
+    uint32_t subscribers = 0;  // deliveries it owes
+  };
+  published next_publish(uint32_t conn_id, uint64_t scheduled_ns, uint64_t random);
+  std::string_view group_name() const noexcept { return _name; }
+  std::string_view payload() const noexcept { return _payload; }
+  // The server refused a publish (or never answered it): it owes nothing,
+  // so its deliveries are not reported lost (docs/pubsub.md).
+  void publish_refused(const published& p) noexcept;
 
   // Churn: whether another leave is due by `now` (advances the schedule),
   // and the unsubscribe message leaving one of the slot's subscriptions in

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/clock.hh"
 #include "core/open_loop.hh"
 
 namespace horde::core {
@@ -16,7 +17,13 @@ pubsub_scenario::pubsub_scenario(const client_plan& plan, shard_metrics& metrics
       _end_ns(end_ns),
       _client(plan.pubsub, metrics, conn_ids, plan.shards),
       _next_publish_ns(conn_ids.size()),
-      _subscribed(conn_ids.size()) {}
+      _subscribed(conn_ids.size()) {
+  if (!plan.pubsub.http.enabled()) return;
+  // HTTP publishers never subscribe: they count as subscribed from the start.
+  _http.resize(conn_ids.size());
+  for (uint32_t slot = 0; slot < conn_ids.size(); ++slot)
+    if (http_publisher(slot)) mark_subscribed(slot);
+}
 
 bool pubsub_scenario::send_text(scenario_port& port, std::string_view text) noexcept {
   if (!port.send(proto::ws_opcode::text,
@@ -88,6 +95,12 @@ void pubsub_scenario::publish_due(uint32_t slot, scenario_port& port, uint64_t n
 }
 
 void pubsub_scenario::on_gone(uint32_t slot) noexcept {
+  if (http_publisher(slot)) {
+    // Its socket ended: a request in flight is unanswered; the schedule
+    // goes on (the slot reconnects while the run does).
+    if (_http[slot].scheduled_ns != 0) publish_answered(slot, 0, now_ns());
+    return;
+  }
   _client.connection_gone(slot);
   mark_subscribed(slot);
   _next_publish_ns[slot] = 0;
@@ -141,7 +154,10 @@ void pubsub_scenario::start_publishing(shard_access& shard, uint64_t now) noexce
   if (_plan.pubsub.publish_rate <= 0) return;
   const uint64_t interval = uint64_t(1e9 / _plan.pubsub.publish_rate);
   for (uint32_t slot = 0; slot < _ids.size(); ++slot) {
-    if (shard.port_of(slot) == nullptr || !_client.publishes(_ids[slot])) continue;
+    if (!_client.publishes(_ids[slot])) continue;
+    // A WebSocket publisher must be open; an HTTP one publishes once
+    // connected (its publishes wait, timed from their schedule).
+    if (!http_publisher(slot) && shard.port_of(slot) == nullptr) continue;
     _next_publish_ns[slot] = now + (interval ? _random.next() % interval : 0);
     shard.rescheduled(slot);
   }
@@ -158,6 +174,62 @@ void pubsub_scenario::churn(shard_access& shard, uint64_t now) noexcept {
     const std::string_view text = _client.leave_message(slot, _random.next(), now);
     if (!text.empty()) send_text(*port, text);
   }
+}
+
+}  // namespace horde::core
+
+namespace horde::core {
+
+// The publish due first: one at a time, so a backlog waits here on its
+// schedule (each still stamped with its scheduled time), never pipelined.
+bool pubsub_scenario::take_publish(uint32_t slot, uint64_t now, std::string& out) noexcept {
+  uint64_t& next = _next_publish_ns[slot];
+  if (!_sending || next == 0 || next > now || _http[slot].scheduled_ns != 0) return false;
+  if (next >= _end_ns) {
+    next = 0;
+    return false;
+  }
+  const uint64_t scheduled = next;
+  next += uint64_t(1e9 / _plan.pubsub.publish_rate);
+  if (next >= _end_ns) next = 0;
+  const http_publish_plan& http = _plan.pubsub.http;
+  http_in_flight& f = _http[slot];
+  f.publish = _client.next_publish(_ids[slot], scheduled, _random.next());
+  f.scheduled_ns = scheduled;
+  ++_http_in_flight;
+  if (!render_http_publish(http, _client.group_name(), _client.payload(), out)) {
+    out.clear();
+    publish_answered(slot, 0, now);  // cannot be sent: not published
+    return false;
+  }
+  count_named(http.sent);
+  _metrics.counters.messages_sent.add();
+  _metrics.counters.bytes_sent.add(_client.payload().size());
+  // horde's own lag only: the wait for the previous answer is the server's
+  // (it shows in the publish_http latency, from the scheduled time).
+  _metrics.latency.send_lag.record(now - std::min(now, std::max(scheduled, f.answered_ns)));
+  return true;
+}
+
+void pubsub_scenario::publish_answered(uint32_t slot, int status, uint64_t now) noexcept {
+  http_in_flight& f = _http[slot];
+  if (f.scheduled_ns == 0) return;
+  const http_publish_plan& http = _plan.pubsub.http;
+  f.answered_ns = now;
+  if (status != 0) {
+    if (http.latency != no_metric && now >= f.scheduled_ns)
+      _metrics.latency.named[http.latency].record(now - f.scheduled_ns);
+    if (status >= 100 && status < 600 && http.status_class != no_metric)
+      _metrics.counters.named[http.status_class + uint32_t(status / 100 - 1)].add();
+  }
+  f.scheduled_ns = 0;
+  --_http_in_flight;
+  if (status != 0 && http_publish_accepted(http, status)) {
+    count_named(http.ok);
+    return;
+  }
+  count_named(status != 0 ? http.refused : http.broken);
+  _client.publish_refused(f.publish);
 }
 
 }  // namespace horde::core

@@ -73,4 +73,18 @@ constexpr bool any_list_item(std::string_view value, Fn fn) {
   return false;
 }
 
+// A value rendered into a request line or header may not end the line (or
+// the request-target) early: CR, LF and NUL anywhere, and a space in a
+// request-target, would inject what a captured or templated value says.
+constexpr bool breaks_header_line(std::string_view text) noexcept {
+  for (char c : text)
+    if (c == '\r' || c == '\n' || c == '\0') return true;
+  return false;
+}
+constexpr bool breaks_request_target(std::string_view text) noexcept {
+  for (char c : text)
+    if (c == ' ' || c == '\r' || c == '\n' || c == '\0') return true;
+  return false;
+}
+
 }  // namespace horde::proto

@@ -1,0 +1,78 @@
+// --publish-http without sockets: a publish rendered as an HTTP/1.1 request
+// (templates filled, Content-Length exact, a value that would inject a line
+// refused), and its answer judged by status.
+#include "core/http_publish.hh"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace horde::core {
+namespace {
+
+proto::message_template make(const std::string& text) {
+  auto t = proto::message_template::parse(text, {"group", "payload"});
+  EXPECT_TRUE(t.has_value()) << text;
+  return t ? std::move(*t) : proto::message_template{};
+}
+
+http_publish_plan json_plan() {
+  http_publish_plan plan;
+  plan.method = "POST";
+  plan.path = make("/api/publish/{group}");
+  plan.host = "127.0.0.1:8080";
+  plan.headers.push_back(make("Content-Type: application/json"));
+  plan.headers.push_back(make("X-Channel: {group}"));
+  plan.body = make(R"({"channel":"{group}","data":"{payload}"})");
+  return plan;
+}
+
+TEST(HttpPublish, RendersTheRequestWithItsExactLength) {
+  std::string out = "left alone|";
+  ASSERT_TRUE(render_http_publish(json_plan(), "g7", "STAMPxx", out));
+  const std::string body = R"({"channel":"g7","data":"STAMPxx"})";
+  EXPECT_EQ(out,
+            "left alone|POST /api/publish/g7 HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n"
+            "Content-Type: application/json\r\nX-Channel: g7\r\nContent-Length: " +
+                std::to_string(body.size()) + "\r\n\r\n" + body);
+}
+
+TEST(HttpPublish, AnEmptyBodyStillSaysItsLength) {
+  http_publish_plan plan = json_plan();
+  plan.method = "PUT";
+  plan.headers.clear();
+  plan.body = make("");
+  std::string out;
+  ASSERT_TRUE(render_http_publish(plan, "g", "p", out));
+  EXPECT_EQ(out,
+            "PUT /api/publish/g HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nContent-Length: 0\r\n\r\n");
+}
+
+TEST(HttpPublish, RefusesAValueThatWouldBreakTheRequest) {
+  std::string out;
+  EXPECT_FALSE(render_http_publish(json_plan(), "a b", "p", out));  // a space in the target
+  out.clear();
+  EXPECT_FALSE(render_http_publish(json_plan(), "a\r\nX: y", "p", out));
+  http_publish_plan plan = json_plan();
+  plan.path = make("/publish");
+  plan.headers = {make("X-Data: {payload}")};
+  out.clear();
+  EXPECT_FALSE(render_http_publish(plan, "g", "line\nbreak", out));
+  out.clear();
+  EXPECT_TRUE(render_http_publish(plan, "g", "fine", out));
+}
+
+TEST(HttpPublish, AcceptsAny2xxOrTheListedStatuses) {
+  http_publish_plan plan = json_plan();
+  EXPECT_TRUE(http_publish_accepted(plan, 200));
+  EXPECT_TRUE(http_publish_accepted(plan, 204));
+  EXPECT_FALSE(http_publish_accepted(plan, 199));
+  EXPECT_FALSE(http_publish_accepted(plan, 301));
+  EXPECT_FALSE(http_publish_accepted(plan, 503));
+  plan.expect = {200, 409};
+  EXPECT_TRUE(http_publish_accepted(plan, 409));
+  EXPECT_FALSE(http_publish_accepted(plan, 202));
+}
+
+}  // namespace
+}  // namespace horde::core
