@@ -105,6 +105,7 @@ TEST(WorkerSlice, SlicedPlansAddUpToTheWholePlan) {
   o.url = "ws://127.0.0.1:9000/";
   o.connections = "101";
   o.connect_rate = "1000/s";
+  o.close_rate = "1000/s";
   uint64_t connections = 0;
   for (uint32_t i = 0; i < 4; ++i) {
     o.worker = std::to_string(i) + "/4";
