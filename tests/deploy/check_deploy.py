@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """deploy/ checked offline: what a user relies on when applying it.
 
-  check_deploy.py SOURCE_DIR HORDE_BINARY manifests   the Job and ConfigMap as
-      kubectl kustomize renders them (exit 77, skipped, without kubectl)
+  check_deploy.py SOURCE_DIR HORDE_BINARY manifests   the Job, ConfigMap and
+      headless Service as kubectl kustomize renders them (exit 77, skipped, without kubectl)
   check_deploy.py SOURCE_DIR HORDE_BINARY files       the Dockerfile linted,
       collect.sh's marker extraction, the scenario read by horde, shellcheck
 
@@ -10,7 +10,8 @@ No cluster and no Docker daemon are needed: `kubectl create --dry-run=client`
 still asks a server for its API list, so the manifests are rendered by
 `kubectl kustomize` (offline) and their fields checked here against what the
 docs promise (Indexed, parallelism = completions, Guaranteed QoS with whole
-CPUs, the sysctls, the scenario ConfigMap).
+CPUs, the sysctls, the scenario ConfigMap, --barrier naming worker 0 through
+the headless Service).
 """
 import re
 import shutil
@@ -97,6 +98,29 @@ def check_job(job, config_maps):
                   f"env {e['name']}: ConfigMap {ref['name']} has no key {ref['key']}")
 
 
+def check_barrier(job, services):
+    """--barrier names worker 0 by its stable DNS name: JOB-0.SUBDOMAIN, the
+    subdomain a headless Service selecting the Job's pods on that port."""
+    pod = job["spec"]["template"]
+    args = pod["spec"]["containers"][0].get("args", [])
+    check("--barrier" in args, "horde run --barrier: pub/sub plans need worker 0's address")
+    host, _, port = args[args.index("--barrier") + 1].rpartition(":")
+    subdomain = pod["spec"].get("subdomain")
+    check(subdomain is not None and host == f"{job['metadata']['name']}-0.{subdomain}",
+          f"--barrier host {host}: expected JOBNAME-0.SUBDOMAIN (subdomain {subdomain})")
+    service = services.get(subdomain)
+    check(service is not None, f"no Service {subdomain} for the pods' subdomain")
+    if service is None:
+        return
+    spec = service["spec"]
+    check(spec.get("clusterIP") == "None", f"Service {subdomain} must be headless")
+    labels = pod["metadata"].get("labels", {})
+    check(all(labels.get(k) == v for k, v in spec.get("selector", {}).items()),
+          f"Service {subdomain} does not select the Job's pods")
+    check(any(str(p.get("port")) == port for p in spec.get("ports", [])),
+          f"Service {subdomain} has no port {port}")
+
+
 def manifests(source):
     if shutil.which("kubectl") is None:
         print("kubectl is absent: the manifests are not rendered (apt-get install "
@@ -107,9 +131,11 @@ def manifests(source):
     check(kinds.count("Job") == 1 and "ConfigMap" in kinds, f"rendered kinds: {kinds}")
     config_maps = {d["metadata"]["name"]: d.get("data", {}) for d in docs
                    if d["kind"] == "ConfigMap"}
+    services = {d["metadata"]["name"]: d for d in docs if d["kind"] == "Service"}
     for d in docs:
         if d["kind"] == "Job":
             check_job(d, config_maps)
+            check_barrier(d, services)
     scenario = config_maps.get("horde-scenario", {}).get("scenario.yaml", "")
     check("connections" in yaml.safe_load(scenario), "the scenario names its connections")
     return 0

@@ -107,25 +107,6 @@ TEST(PubSub, ZipfPopularityManySubscriptionsPerConnection) {
 
 // The broker's testing hooks: horde must report exactly what the server
 // dropped or duplicated (the server prints its counts when it stops).
-struct broker_counts {
-  uint64_t deliveries = 0, dropped = 0, duplicated = 0;
-};
-
-broker_counts stop_and_read_broker_line(test::peer_server& server) {
-  server.process->signal(SIGTERM);
-  broker_counts counts;
-  while (auto line = server.process->read_line(10000)) {
-    unsigned long long deliveries = 0, dropped = 0, duplicated = 0;
-    const size_t at = line->find("deliveries ");
-    if (line->rfind("broker:", 0) == 0 && at != std::string::npos &&
-        std::sscanf(line->c_str() + at, "deliveries %llu dropped %llu duplicated %llu", &deliveries,
-                    &dropped, &duplicated) == 3) {
-      counts = {deliveries, dropped, duplicated};
-    }
-  }
-  return counts;
-}
-
 class LossyBroker : public testing::TestWithParam<const char*> {};
 
 TEST_P(LossyBroker, ReportsExactlyWhatTheServerLostOrDuplicated) {
@@ -139,7 +120,7 @@ TEST_P(LossyBroker, ReportsExactlyWhatTheServerLostOrDuplicated) {
                        "pubsub_lossy");
   ASSERT_TRUE(passed_or_starved(run)) << run.process.err << run.process.out;
   const auto& p = run.result["pubsub"];
-  const broker_counts counts = stop_and_read_broker_line(server);
+  const test::broker_counts counts = test::stop_and_read_broker_line(server);
   ASSERT_GT(counts.deliveries, 0u);
   EXPECT_EQ(p["deliveries_received"], counts.deliveries);
   if (flag == "--drop-every") {
@@ -169,7 +150,7 @@ TEST(LossyBrokerBoth, DropsAndDuplicatesTogether) {
                        "pubsub_lossy_both");
   ASSERT_TRUE(passed_or_starved(run)) << run.process.err << run.process.out;
   const auto& p = run.result["pubsub"];
-  const broker_counts counts = stop_and_read_broker_line(server);
+  const test::broker_counts counts = test::stop_and_read_broker_line(server);
   EXPECT_GT(counts.dropped, 0u);
   EXPECT_GT(counts.duplicated, 0u);
   EXPECT_EQ(p["lost"], counts.dropped);

@@ -6,6 +6,9 @@
 
 #include <unistd.h>
 
+#include <csignal>
+#include <cstdint>
+
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -81,6 +84,28 @@ inline peer_server start_peer(const std::vector<std::string>& argv) {
   auto line = peer.process->read_line(10000);
   if (line) peer.port = *line;
   return peer;
+}
+
+// The broker's counts that `horde serve` prints when it stops
+// ("broker: subscribes .. deliveries D dropped X duplicated Y ..."): what a
+// pub/sub run against its --drop-every / --duplicate-every hooks must report.
+struct broker_counts {
+  uint64_t deliveries = 0, dropped = 0, duplicated = 0;
+};
+
+// Stops a `horde serve` (SIGTERM) and reads its broker line.
+inline broker_counts stop_and_read_broker_line(peer_server& server) {
+  server.process->signal(SIGTERM);
+  broker_counts counts;
+  while (auto line = server.process->read_line(10000)) {
+    unsigned long long deliveries = 0, dropped = 0, duplicated = 0;
+    const size_t at = line->find("deliveries ");
+    if (line->rfind("broker:", 0) == 0 && at != std::string::npos &&
+        std::sscanf(line->c_str() + at, "deliveries %llu dropped %llu duplicated %llu", &deliveries,
+                    &dropped, &duplicated) == 3)
+      counts = {deliveries, dropped, duplicated};
+  }
+  return counts;
 }
 
 // The ws:// URL in horde serve's first line: "listening ws://127.0.0.1:PORT/ (...)".
