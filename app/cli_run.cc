@@ -316,7 +316,10 @@ void add_publish_http_flags(CLI::App* run_cmd, pubsub_options& ps) {
                    "--publishers P extra connections (beyond -c, which all subscribe) keep one "
                    "socket each to that origin and send one request at a time at the publish "
                    "rate; deliveries are matched by stamp and fan-out is timed from the "
-                   "scheduled publish")
+                   "scheduled publish. Repeat it for several origins (a cluster's nodes): "
+                   "publisher p sends to the (p mod N)+1-th, each with its own lines in the "
+                   "report. `horde serve` takes POST /publish/{group}")
+      ->allow_extra_args(false)  // one URL per occurrence: a URL after it is the target
       ->group(group);
   run_cmd
       ->add_option("--publish-http-body", ps.publish_http_body,
@@ -551,6 +554,7 @@ void finish_scenario(CLI::App& run_cmd, run_options& run, scenario_flags& flags)
     for (const std::string& feeder : flags.feeders)
       spec.feeders.push_back(feeder_spec{feeder, "cycle", spec_origin{"", 0, 0, "--feeder"}});
   }
+  spec.setup_steps = std::move(file.spec.setup_steps);
   spec.http_steps = std::move(file.spec.http_steps);
   spec.jwt = std::move(file.spec.jwt);
 

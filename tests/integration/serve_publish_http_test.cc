@@ -54,6 +54,42 @@ TEST(ServePublishHttp, HordeRunPublishesToHordeServeByRestExactly) {
   EXPECT_EQ(run.result["connections"]["failed"], 0) << run.result["connections"].dump();
 }
 
+// Two origins (the server on every address; 127.0.0.1 and 127.0.0.2 are
+// two origins of one loopback): publishers take them in turn, each
+// origin's figures add up to the totals, and every delivery is exact.
+TEST(ServePublishHttp, PublishesSpreadOverSeveralOriginsStayExact) {
+  auto server = start_peer({horde_binary, "serve", "--listen", "0.0.0.0:0", "--shards", "2"});
+  const std::string port = port_of(server);
+  ASSERT_FALSE(port.empty()) << server.port;
+  auto run =
+      horde_run({"ws://127.0.0.1:" + port + "/", "-c", "40", "--groups", "8", "--subscriptions",
+                 "1", "--publishers", "4", "--rate", "25/s", "--duration", "2s", "--drain", "1s",
+                 "--publish-http", "POST http://127.0.0.1:" + port + "/publish/{group}",
+                 "--publish-http", "POST http://127.0.0.2:" + port + "/publish/{group}"},
+                "serve_publish_http_origins");
+  ASSERT_TRUE(test::passed_or_starved(run)) << run.process.err << run.process.out;
+  const auto& p = run.result["pubsub"];
+  const auto& http = p["publish_http"];
+  const uint64_t publishes = p["publishes"];
+  ASSERT_EQ(http["origins"].size(), 2u) << http.dump();
+  uint64_t sum = 0;
+  for (const auto& origin : http["origins"]) {
+    // 2 of the 4 publishers each, at the same rate: within one publish each.
+    EXPECT_NEAR(double(origin["requests"].get<uint64_t>()), double(publishes) / 2, 2.0)
+        << origin.dump();
+    EXPECT_EQ(origin["ok"], origin["requests"]);
+    EXPECT_EQ(origin["latency"]["count"], origin["requests"]);
+    sum += origin["requests"].get<uint64_t>();
+  }
+  EXPECT_EQ(http["origins"][1]["host"], "127.0.0.2:" + port);
+  EXPECT_EQ(sum, publishes);
+  EXPECT_EQ(http["ok"], publishes);
+  EXPECT_EQ(p["expected"], 5 * publishes);
+  EXPECT_EQ(p["delivered"], p["expected"]);
+  EXPECT_EQ(p["lost"], 0);
+  EXPECT_NE(run.process.out.find("publish_http#2"), std::string::npos) << run.process.out;
+}
+
 // A plain HTTP client: what each request is answered, and that 202s keep
 // the connection alive. Prints one line per answer.
 const char* http_client = R"PY(
