@@ -94,10 +94,7 @@ void run_worker(const setup_step_plan& step, const std::vector<std::string>& run
       a.error = http_error::malformed;  // a value that cannot go in a request
     }
     ++out.requests;
-    const bool created = a.error == http_error::none &&
-                         (step.expect.empty() ? a.status >= 200 && a.status < 300
-                                              : std::find(step.expect.begin(), step.expect.end(),
-                                                          a.status) != step.expect.end());
+    const bool created = a.error == http_error::none && status_expected(step.expect, a.status);
     if (a.error == http_error::none) {
       out.latency.record(core::now_ns() - began);
       ++out.statuses[a.status];

@@ -221,8 +221,12 @@ result<void> slice_into(const run_options& o, run_plan& out) {
   if (!plan.pubsub.enabled() || slice->count == 1) return {};
   if (plan.pubsub.churn_rate > 0)
     return make_error("--churn with workers is not counted exactly (docs/distributed.md): drop it");
-  if (o.group_setup.enabled())
-    return make_error("--setup-url with workers: create the groups once, before the workers start");
+  const auto& setup = o.scenario.setup_steps;
+  if (o.group_setup.enabled() ||
+      std::any_of(setup.begin(), setup.end(), [](const auto& s) { return s.for_each_group; }))
+    return make_error(
+        "--setup-url (or a for-each-group setup step) with workers: create the groups once, "
+        "before the workers start");
   if (!o.pubsub.publish_http.empty())
     return make_error(
         "--publish-http with workers is not built yet: run the HTTP publishers "

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "app/group_setup.hh"
+#include "app/redact.hh"
 #include "app/run_plan.hh"
 #include "app/target_url.hh"
 #include "app/units.hh"
@@ -144,15 +145,17 @@ std::string excerpt(std::string_view body) {
   for (char c : body.substr(0, most))
     out.push_back(c == '\n' || c == '\r' ? ' ' : c);
   if (body.size() > most) out += "...";
-  return out.empty() ? std::string("(empty body)") : "'" + out + "'";
+  return out.empty() ? std::string("(empty body)") : "'" + redact_text(out) + "'";
 }
 
 // A plain step: one request, its answer judged, its captures kept.
 result<setup_step_report> run_step(const setup_step_plan& step,
                                    std::vector<std::string>& run_values) {
   setup_step_report report{step.name, step.method, step.url, false, 1};
+  // The URL as written (templates, not their values), and the answer's
+  // start, with JWTs and secret query parameters hidden (app/redact.hh).
   const std::string named =
-      fmt::format("setup step '{}' ({} {})", step.name, step.method, step.url);
+      fmt::format("setup step '{}' ({} {})", step.name, step.method, redact_text(step.url));
   const auto values = setup_values(step, run_values, {});
   std::string request;
   proto::var_values v;
@@ -170,10 +173,7 @@ result<setup_step_report> run_step(const setup_step_plan& step,
     return make_error(fmt::format("{}: no answer ({})", named, to_string(a.error)));
   const proto::http_response_parser& answer = connection.answer_parser();
   report.status = a.status;
-  const bool expected = step.expect.empty() ? a.status >= 200 && a.status < 300
-                                            : std::find(step.expect.begin(), step.expect.end(),
-                                                        a.status) != step.expect.end();
-  if (!expected)
+  if (!status_expected(step.expect, a.status))
     return make_error(
         fmt::format("{}: answered {}, expected {}: {}", named, a.status,
                     step.expect.empty() ? "2xx" : fmt::format("{}", fmt::join(step.expect, " or ")),
@@ -200,6 +200,11 @@ result<setup_step_report> run_step(const setup_step_plan& step,
 }
 
 }  // namespace
+
+bool status_expected(const std::vector<int>& expect, int status) noexcept {
+  if (expect.empty()) return status >= 200 && status < 300;
+  return std::find(expect.begin(), expect.end(), status) != expect.end();
+}
 
 std::vector<std::string_view> setup_values(const setup_step_plan& step,
                                            const std::vector<std::string>& run_values,

@@ -85,6 +85,9 @@ result<void> setup_into(const run_options& options, run_plan& out);
 result<std::vector<setup_step_report>> run_setup_steps(run_plan& plan,
                                                        std::unique_ptr<group_setup_result>& groups);
 
+// Whether a step's answer is the one it expects (any 2xx when none listed).
+bool status_expected(const std::vector<int>& expect, int status) noexcept;
+
 // The values of a step's templates: the run-level variables it may use,
 // then `last` (its group, or the batch's items) when given.
 std::vector<std::string_view> setup_values(const setup_step_plan& step,
