@@ -24,6 +24,35 @@ std::string port_of(const test::peer_server& server) {
   return colon == std::string::npos ? std::string() : url.substr(colon + 1, url.size() - colon - 2);
 }
 
+// Every publish answered 202 owed each of its group's 5 subscribers one
+// delivery, and got it. A request still in flight when a starved run's
+// drain ends is cut (no_answer: refused, owing nothing), though the server
+// may have delivered it: at most one per publisher, and only then may
+// deliveries pass what was owed.
+void expect_exact(const nlohmann::json& r, uint64_t server_deliveries) {
+  const auto& p = r["pubsub"];
+  const auto& http = p["publish_http"];
+  const uint64_t publishes = p["publishes"], ok = http["ok"], cut = http["no_answer"];
+  EXPECT_GT(publishes, 50u);  // 4 x 25/s over most of 2 s, on a busy host
+  EXPECT_EQ(p["subscribes_in_force"], 40);
+  EXPECT_EQ(http["requests"], publishes);
+  EXPECT_EQ(ok + cut, publishes);
+  EXPECT_LE(cut, 4u) << http.dump();
+  EXPECT_EQ(http["refused"], 0);
+  EXPECT_EQ(http["reconnects"], 0);  // every request on its kept-alive socket
+  EXPECT_EQ(p["expected"], 5 * ok);
+  EXPECT_EQ(p["lost"], 0);
+  EXPECT_EQ(p["duplicated"], 0);
+  EXPECT_EQ(p["unaccounted"], 0);
+  const uint64_t delivered = p["delivered"];
+  EXPECT_GE(delivered, 5 * ok);
+  EXPECT_LE(delivered, 5 * publishes);
+  if (server_deliveries == 0) return;  // the server's line was not read
+  const uint64_t received = p["deliveries_received"];
+  if (cut == 0) EXPECT_EQ(server_deliveries, received);
+  EXPECT_GE(server_deliveries, received);
+}
+
 TEST(ServePublishHttp, HordeRunPublishesToHordeServeByRestExactly) {
   auto server = start_peer({horde_binary, "serve", "--listen", "127.0.0.1:0", "--shards", "2"});
   const std::string port = port_of(server);
@@ -35,22 +64,7 @@ TEST(ServePublishHttp, HordeRunPublishesToHordeServeByRestExactly) {
                 "serve_publish_http");
   const auto broker = test::stop_and_read_broker_line(server);
   ASSERT_TRUE(test::passed_or_starved(run)) << run.process.err << run.process.out;
-  const auto& p = run.result["pubsub"];
-  const auto& http = p["publish_http"];
-  const uint64_t publishes = p["publishes"];
-  EXPECT_GT(publishes, 100u);  // 4 x 25/s over most of 2 s
-  EXPECT_EQ(p["subscribes_in_force"], 40);
-  EXPECT_EQ(http["requests"], publishes);
-  EXPECT_EQ(http["ok"], publishes);
-  EXPECT_EQ(http["refused"], 0);
-  EXPECT_EQ(http["no_answer"], 0);
-  EXPECT_EQ(http["reconnects"], 0);  // every request on its kept-alive socket
-  EXPECT_EQ(p["expected"], 5 * publishes);
-  EXPECT_EQ(p["delivered"], p["expected"]);
-  EXPECT_EQ(p["lost"], 0);
-  EXPECT_EQ(p["duplicated"], 0);
-  EXPECT_EQ(p["unaccounted"], 0);
-  EXPECT_EQ(broker.deliveries, p["delivered"].get<uint64_t>());
+  expect_exact(run.result, broker.deliveries);
   EXPECT_EQ(run.result["connections"]["failed"], 0) << run.result["connections"].dump();
 }
 
@@ -68,25 +82,23 @@ TEST(ServePublishHttp, PublishesSpreadOverSeveralOriginsStayExact) {
                  "--publish-http", "POST http://127.0.0.2:" + port + "/publish/{group}"},
                 "serve_publish_http_origins");
   ASSERT_TRUE(test::passed_or_starved(run)) << run.process.err << run.process.out;
-  const auto& p = run.result["pubsub"];
-  const auto& http = p["publish_http"];
-  const uint64_t publishes = p["publishes"];
+  expect_exact(run.result, 0);
+  const auto& http = run.result["pubsub"]["publish_http"];
+  const uint64_t publishes = run.result["pubsub"]["publishes"];
   ASSERT_EQ(http["origins"].size(), 2u) << http.dump();
   uint64_t sum = 0;
   for (const auto& origin : http["origins"]) {
-    // 2 of the 4 publishers each, at the same rate: within one publish each.
-    EXPECT_NEAR(double(origin["requests"].get<uint64_t>()), double(publishes) / 2, 2.0)
+    // 2 of the 4 publishers each, at the same rate (a starved shard may lag).
+    EXPECT_NEAR(double(origin["requests"].get<uint64_t>()), double(publishes) / 2,
+                2.0 + double(publishes) / 10)
         << origin.dump();
-    EXPECT_EQ(origin["ok"], origin["requests"]);
-    EXPECT_EQ(origin["latency"]["count"], origin["requests"]);
+    EXPECT_EQ(origin["ok"].get<uint64_t>() + origin["no_answer"].get<uint64_t>(),
+              origin["requests"].get<uint64_t>());
+    EXPECT_EQ(origin["latency"]["count"], origin["ok"]);
     sum += origin["requests"].get<uint64_t>();
   }
   EXPECT_EQ(http["origins"][1]["host"], "127.0.0.2:" + port);
   EXPECT_EQ(sum, publishes);
-  EXPECT_EQ(http["ok"], publishes);
-  EXPECT_EQ(p["expected"], 5 * publishes);
-  EXPECT_EQ(p["delivered"], p["expected"]);
-  EXPECT_EQ(p["lost"], 0);
   EXPECT_NE(run.process.out.find("publish_http#2"), std::string::npos) << run.process.out;
 }
 
