@@ -38,8 +38,17 @@ std::pair<std::string, std::string> split_method(const std::string& text) {
   return {text.substr(0, space), url};
 }
 
-result<void> templates_into(const pubsub_options& o, core::http_publish_plan& plan) {
-  const std::vector<std::string_view> holes{"group", "payload"};
+// {group}, {payload}, then the run-level variables (a scenario's setup
+// captures, core::vars_plan), in the order render_http_publish fills them.
+std::vector<std::string_view> publish_holes(const core::vars_plan& vars) {
+  std::vector<std::string_view> holes{"group", "payload"};
+  for (size_t i = 0; i < vars.run_count; ++i)
+    holes.push_back(vars.names[vars.feeder_columns() + i]);
+  return holes;
+}
+
+result<void> templates_into(const pubsub_options& o, const std::vector<std::string_view>& holes,
+                            core::http_publish_plan& plan) {
   auto body = parse_template_flag("--publish-http-body", o.publish_http_body, holes, "payload",
                                   "deliveries are found by the payload's stamp");
   if (!body) return make_error(body.error().message);
@@ -76,7 +85,8 @@ void declare_metrics(core::named_metrics& named, core::http_publish_plan& plan) 
 }
 
 // One --publish-http: its origin becomes the last client target.
-result<void> origin_into(const run_options& o, const std::string& text, run_plan& out) {
+result<void> origin_into(const run_options& o, const std::string& text,
+                         const std::vector<std::string_view>& holes, run_plan& out) {
   core::http_publish_plan& plan = out.client.pubsub.http;
   const auto [method, url_text] = split_method(text);
   if (method.empty() || method.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ") != std::string::npos)
@@ -92,7 +102,7 @@ result<void> origin_into(const run_options& o, const std::string& text, run_plan
     return make_error(fmt::format("--publish-http: {} with a {} target: use {}", url->scheme,
                                   out.url.secure ? "wss://" : "ws://",
                                   out.url.secure ? "https://" : "http://"));
-  auto path_template = proto::message_template::parse(path, {"group", "payload"});
+  auto path_template = proto::message_template::parse(path, holes);
   if (!path_template) return make_error("--publish-http: " + path_template.error().message);
   core::http_publish_origin& to = plan.origins.emplace_back();
   to.path = std::move(*path_template);
@@ -140,8 +150,9 @@ result<void> publish_http_into(const run_options& o, run_plan& out) {
         "--publish-http needs the server's URL (the embedded server listens on a port chosen at "
         "start: run `horde serve` and give both URLs)");
   if (o.pubsub.publish_http.size() > 64) return make_error("--publish-http: at most 64 origins");
+  const std::vector<std::string_view> holes = publish_holes(out.client.vars);
   for (const std::string& text : o.pubsub.publish_http) {
-    if (auto done = origin_into(o, text, out); !done) return done;
+    if (auto done = origin_into(o, text, holes, out); !done) return done;
   }
   core::http_publish_plan& plan = out.client.pubsub.http;
   if (plan.origins.size() > out.client.pubsub.layout.publishers)
@@ -149,7 +160,7 @@ result<void> publish_http_into(const run_options& o, run_plan& out) {
         "--publish-http: {} origins for {} publishers: some origins would get no publisher "
         "(raise --publishers)",
         plan.origins.size(), out.client.pubsub.layout.publishers));
-  if (auto done = templates_into(o.pubsub, plan); !done) return done;
+  if (auto done = templates_into(o.pubsub, holes, plan); !done) return done;
   declare_metrics(out.client.named, plan);
   declare_origin_metrics(out.client.named, plan);
   out.notes.push_back(fmt::format(

@@ -8,8 +8,10 @@
 namespace horde::core {
 
 bool render_http_publish(const http_publish_plan& plan, const http_publish_origin& origin,
-                         std::string_view group, std::string_view payload, std::string& out) {
-  const std::vector<std::string_view> values{group, payload};
+                         std::string_view group, std::string_view payload, std::string& out,
+                         std::span<const std::string> run_values) {
+  std::vector<std::string_view> values{group, payload};
+  values.insert(values.end(), run_values.begin(), run_values.end());
   out += origin.method;
   out += ' ';
   const size_t target_start = out.size();

@@ -198,7 +198,8 @@ bool pubsub_scenario::take_publish(uint32_t slot, uint64_t now, std::string& out
   f.publish = _client.next_publish(_ids[slot], scheduled, _random.next());
   f.scheduled_ns = scheduled;
   ++_http_in_flight;
-  if (!render_http_publish(http, origin, _client.group_name(), _client.payload(), out)) {
+  if (!render_http_publish(http, origin, _client.group_name(), _client.payload(), out,
+                           _plan.vars.run_values)) {
     out.clear();
     publish_answered(slot, 0, now);  // cannot be sent: not published
     return false;

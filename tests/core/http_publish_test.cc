@@ -90,5 +90,22 @@ TEST(HttpPublish, PublishersTakeTheOriginsInTurn) {
   EXPECT_NE(out.find("Host: 127.0.0.1:8081\r\n"), std::string::npos) << out;
 }
 
+TEST(HttpPublish, RunLevelVariablesFillTheirHoles) {
+  const std::vector<std::string_view> holes{"group", "payload", "token", "room"};
+  http_publish_plan plan;
+  http_publish_origin& origin = plan.origins.emplace_back();
+  origin.method = "POST";
+  origin.path = *proto::message_template::parse("/rooms/{room}/publish/{group}", holes);
+  origin.host = "h";
+  plan.headers.push_back(*proto::message_template::parse("Authorization: Bearer {token}", holes));
+  plan.body = *proto::message_template::parse("{payload}", holes);
+  const std::vector<std::string> run_values{"adm-1", "r7"};
+  std::string out;
+  ASSERT_TRUE(render_http_publish(plan, origin, "g", "P", out, run_values));
+  EXPECT_EQ(out,
+            "POST /rooms/r7/publish/g HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer adm-1\r\n"
+            "Content-Length: 1\r\n\r\nP");
+}
+
 }  // namespace
 }  // namespace horde::core

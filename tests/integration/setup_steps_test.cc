@@ -2,7 +2,8 @@
 // an aiohttp server whose rooms and groups an admin must create by REST
 // first (tests/peers/admin_rooms_server.py): the admin logs in once, the
 // token and the room id it captures reach every connection's URL and
-// header, and a per-group step creates the pub/sub groups with the token.
+// header, a per-group step creates the pub/sub groups with the token, and
+// the HTTP publishers carry it in their header.
 // A failed step stops the run before any connection (exit 3, naming the
 // step, its status and its answer); an undefined variable is refused at
 // load time with its place in the file (exit 2).
@@ -115,8 +116,11 @@ TEST(SetupSteps, AStepPerGroupCreatesTheGroupsWithTheToken) {
                                                   "{admin_token}']\n"
                                                   "    expect: 201\n"
                                                   "    concurrency: 2\n"));
+  // Publishing by REST too, with the admin's token.
   auto run = horde_run({"--scenario", file.path, "-c", "20", "--groups", "5", "--subscriptions",
-                        "1", "--publishers", "5", "--rate", "10/s", "--duration", "2s"},
+                        "1", "--publishers", "5", "--rate", "10/s", "--duration", "2s",
+                        "--publish-http", "POST http://127.0.0.1:" + peer.port + "/publish/{group}",
+                        "--publish-http-header", "Authorization: Bearer {admin_token}"},
                        "setup_groups");
   ASSERT_TRUE(test::passed_or_starved(run)) << run.process.err << run.process.out;
   const auto& setup = run.result["setup"];
@@ -129,10 +133,12 @@ TEST(SetupSteps, AStepPerGroupCreatesTheGroupsWithTheToken) {
   EXPECT_EQ(p["subscriptions_refused"], 0);
   EXPECT_EQ(p["subscribes_in_force"], 20);
   EXPECT_GT(p["publishes"], 0);
+  EXPECT_EQ(p["publish_http"]["ok"], p["publishes"]);
   EXPECT_EQ(p["delivered"], p["expected"]);
   EXPECT_EQ(p["lost"], 0);
   const auto stats = peer_stats(peer.port);
   EXPECT_EQ(stats["groups_created"], 5);
+  EXPECT_EQ(stats["http_publishes"], p["publishes"]);
   EXPECT_EQ(stats["unauthorized"], 0);
 }
 

@@ -6,6 +6,8 @@ steps (a scenario's `setup:`, examples/005-login-once-rooms.yaml).
   POST /admin/login {"user":"admin","password":P}  -> 200 {"token":T}, or 401
   POST /rooms {"name":N}   (Authorization: Bearer T) -> 201 {"id":"r<k>"}, header X-Room-Id
   POST /groups/{G}         (Authorization: Bearer T) -> 201: G may then be joined
+  POST /publish/{G}        (Authorization: Bearer T) -> 202: the body goes to G's
+                              subscribers as `msg G BODY`
   GET  /ws/{room_id}       (Authorization: Bearer T) WebSocket, else 401/404:
        echoes every message, except horde's reference pub/sub commands
        `sub G` (-> `ok sub G`, or `err no such group` when G was not
@@ -26,7 +28,7 @@ import sys
 from aiohttp import WSMsgType, web
 
 COUNTERS = ("logins", "logins_refused", "rooms_created", "groups_created", "unauthorized",
-            "ws_accepted", "messages")
+            "ws_accepted", "messages", "http_publishes")
 
 
 def parse_args():
@@ -78,6 +80,17 @@ def make_app(options):
         stats["groups_created"] += 1
         return web.json_response({"group": request.match_info["group"]}, status=201)
 
+    async def deliver(group, payload):
+        for peer in list(subscribers.get(group, ())):
+            await peer.send_str(f"msg {group} {payload}")
+
+    async def publish(request):
+        if not authorized(request):
+            return web.json_response({"error": "unauthorized"}, status=401)
+        stats["http_publishes"] += 1
+        await deliver(request.match_info["group"], (await request.read()).decode())
+        return web.Response(status=202)
+
     async def command(ws, text):
         verb, _, rest = text.partition(" ")
         if verb == "sub":
@@ -91,8 +104,7 @@ def make_app(options):
             await ws.send_str("ok unsub " + rest)
         else:
             group, _, payload = rest.partition(" ")
-            for peer in list(subscribers.get(group, ())):
-                await peer.send_str(f"msg {group} {payload}")
+            await deliver(group, payload)
 
     async def websocket(request):
         if not authorized(request):
@@ -123,6 +135,7 @@ def make_app(options):
     app.router.add_post("/admin/login", login)
     app.router.add_post("/rooms", create_room)
     app.router.add_post("/groups/{group}", create_group)
+    app.router.add_post("/publish/{group}", publish)
     app.router.add_get("/ws/{room}", websocket)
     app.router.add_get("/stats", get_stats)
     return app
