@@ -9,6 +9,7 @@
 
 #include "app/cli.hh"
 #include "app/cli_commands.hh"
+#include "app/protocol_options.hh"
 #include "app/scenario_file.hh"
 
 namespace horde::app {
@@ -116,6 +117,10 @@ void add_host_flags(CLI::App* run_cmd, run_options& run) {
                       "Extra upgrade header, 'Name: value' (repeatable)");
   run_cmd->add_option("--subprotocol", run.subprotocols,
                       "Offer this Sec-WebSocket-Protocol (repeatable)");
+  run_cmd->add_option("--protocol", run.protocol, protocols_help())->capture_default_str();
+  run_cmd->add_option("--protocol-option", run.protocol_options,
+                      "KEY=VALUE for --protocol (repeatable; each protocol's keys are listed "
+                      "under --protocol)");
   run_cmd->add_option("--origin", run.origin, "Origin header");
   run_cmd->add_option("--source-ips", run.source_ips,
                       "Local IPv4 addresses to bind, e.g. 127.0.0.1-127.0.0.8");

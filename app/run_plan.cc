@@ -14,6 +14,7 @@
 #include <iterator>
 
 #include "app/cpu_placement.hh"
+#include "app/protocol_options.hh"
 #include "app/publish_http.hh"
 #include "app/redact.hh"
 #include "app/scenario_plan.hh"
@@ -562,7 +563,8 @@ result<std::vector<double>> parse_percentiles(const std::string& text) {
   return out;
 }
 
-result<run_plan> build_run_plan(const run_options& o, const host_facts& host) {
+result<run_plan> build_run_plan(const run_options& given, const host_facts& host) {
+  const run_options o = with_protocol_defaults(given);
   auto flags = parse_numbers(o);
   if (!flags) return make_error(flags.error().message);
   if (auto checked = check_numbers(o, *flags); !checked) return checked.error();
@@ -589,6 +591,7 @@ result<run_plan> build_run_plan(const run_options& o, const host_facts& host) {
   note_target_shares(out);
   if (auto done = upgrade_into(o, out); !done) return done.error();
   if (auto done = url_target_into(o, out); !done) return done.error();
+  if (auto done = protocol_into(o, out); !done) return done.error();
   if (auto done = publish_http_into(o, out); !done) return done.error();
   return out;
 }

@@ -61,6 +61,8 @@ struct run_options {
   std::string wake_interval = "100us";  // timers wake a shard at most this often
   std::vector<std::string> headers;
   std::vector<std::string> subprotocols;
+  std::string protocol = "ws";  // --protocol: the codec inside the messages (proto/codec.hh)
+  std::vector<std::string> protocol_options;  // --protocol-option KEY=VALUE
   std::string origin;
   std::string source_ips;
   std::string ports = "1025-65535";

@@ -19,6 +19,7 @@
 #include "core/group_ledger.hh"
 #include "core/load_profile.hh"
 #include "core/publish_timer.hh"
+#include "proto/codec.hh"
 #include "proto/csv_table.hh"
 #include "proto/json_fields.hh"
 #include "proto/jwt.hh"
@@ -276,6 +277,17 @@ struct steps_plan {
   }
 };
 
+// An application protocol spoken over the WebSocket (--protocol,
+// proto/codec.hh): the scenario runs above its codec (core/codec_scenario.hh).
+struct protocol_plan {
+  const proto::codec_info* codec = nullptr;  // nullptr: bare WebSocket messages
+  proto::codec_options options;              // --protocol-option KEY=VALUE
+  // The codec's counters and histograms among the named metrics, in the
+  // order codec_info lists them.
+  uint32_t first_counter = no_metric, first_histogram = no_metric;
+  bool enabled() const noexcept { return codec != nullptr; }
+};
+
 struct client_plan {
   std::vector<client_target> targets;
   // Which target each connection takes: connection id c (run-wide) takes
@@ -351,6 +363,7 @@ struct client_plan {
   std::vector<http_step_plan> http_steps;  // before the upgrade, in order
   jwt_plan jwt;
   steps_plan steps;
+  protocol_plan protocol;
   named_metrics named;
 
   // wss:// (core/tls_transport.hh): every shard makes its own context from

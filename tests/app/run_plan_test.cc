@@ -299,6 +299,29 @@ TEST(RunPlan, SetupRefusesWhatItCannotRun) {
   groups.for_each_group = true;
   o.scenario.setup_steps = {groups};
   EXPECT_NE(error_of(o).find("needs --groups"), std::string::npos);
+TEST(RunPlanProtocol, AnUnknownProtocolIsRefusedWithTheList) {
+  run_options o;
+  o.url = "ws://127.0.0.1:9/";
+  o.urls = {o.url};
+  o.protocol = "socket.io-v9";
+  const std::string message = error_of(o);
+  EXPECT_NE(message.find("--protocol 'socket.io-v9': unknown (one of: ws"), std::string::npos)
+      << message;
+}
+
+TEST(RunPlanProtocol, ProtocolOptionsNeedAProtocol) {
+  run_options o;
+  o.url = "ws://127.0.0.1:9/";
+  o.urls = {o.url};
+  o.protocol_options = {"qos=1"};
+  EXPECT_NE(error_of(o).find("--protocol-option needs --protocol"), std::string::npos);
+}
+
+TEST(RunPlanProtocol, BareWebSocketPlansNoCodec) {
+  run_options o;
+  o.url = "ws://127.0.0.1:9/";
+  o.urls = {o.url};
+  EXPECT_FALSE(plan_of(o).client.protocol.enabled());
 }
 
 }  // namespace
