@@ -190,6 +190,33 @@ void add_host_flags(CLI::App* run_cmd, run_options& run) {
                     "Start even when the preflight (see horde tune) says the plan cannot fit");
 }
 
+// permessage-deflate (docs/compression.md): the mode, then the offer's shape.
+void add_compression_flags(CLI::App* run_cmd, run_options& run) {
+  static constexpr const char* group = "Compression (permessage-deflate, docs/compression.md)";
+  CLI::Option* mode = run_cmd->add_option(
+      "--compression", run.compression,
+      "permessage-deflate (RFC 7692): off (not offered), offer (used when the server accepts, "
+      "plain otherwise), or require (a 101 without it fails the connection as "
+      "upgrade_compression_declined). Messages then go out compressed and compressed ones are "
+      "inflated; the report gives what was agreed and the bytes before and after. Each "
+      "connection that keeps its context holds ~180 KiB of zlib state at window 15: see "
+      "--compression-no-context-takeover");
+  mode->check(CLI::IsMember({"off", "offer", "require"}))->capture_default_str()->group(group);
+  CLI::Option* bits = run_cmd->add_option(
+      "--compression-window-bits", run.compression_window_bits,
+      "Ask for LZ77 windows of 2^N bytes both ways (client_max_window_bits=N and "
+      "server_max_window_bits=N, 9..15); a smaller window costs less memory per connection and "
+      "finds fewer repeats. Default: the server chooses ours, the server keeps 15");
+  bits->check(CLI::Range(9u, 15u))->type_name("N")->group(group);
+  CLI::Option* fresh = run_cmd->add_option(
+      "--compression-no-context-takeover", run.compression_no_context_takeover,
+      "Compress each message on its own instead of against the ones before: client (ours: "
+      "client_no_context_takeover), server (ask the server: server_no_context_takeover) or "
+      "both. A side without context needs no zlib state per connection (horde shares one per "
+      "shard), at some cost in ratio");
+  fresh->check(CLI::IsMember({"client", "server", "both"}))->type_name("WHICH")->group(group);
+}
+
 // Several targets, and one plan over many processes (docs/distributed.md).
 void add_distributed_flags(CLI::App* run_cmd, run_options& run) {
   const std::string group = "Several targets and workers (docs/distributed.md)";
@@ -637,6 +664,7 @@ CLI::App* add_run_command(CLI::App& cli, run_options& run) {
 void add_run_flags(CLI::App* run_cmd, run_options& run) {
   add_load_flags(run_cmd, run);
   add_host_flags(run_cmd, run);
+  add_compression_flags(run_cmd, run);
   add_distributed_flags(run_cmd, run);
   add_pubsub_flags(run_cmd, run);
   add_group_setup_flags(run_cmd, run);

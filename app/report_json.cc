@@ -6,6 +6,7 @@
 
 #include "app/disconnect_events.hh"
 #include "app/report.hh"
+#include "app/report_compression.hh"
 #include "app/report_format.hh"
 #include "app/report_target.hh"
 
@@ -515,6 +516,7 @@ json to_json(const run_result& r) {
   if (r.worker && r.plan) j["worker"] = worker_json(*r.worker, r);
   if (r.plan) j["scenario"] = scenario_json(r);
   if (tls_run(r)) j["tls"] = tls_json(r);
+  if (compression_run(r)) j["compression"] = compression_json(r);
   if (r.kernel_network) j["kernel_network"] = kernel_network_json(*r.kernel_network, r);
   j["self"] = self_json(r);
   if (r.embedded_server) j["server"] = server_json(r);

@@ -8,6 +8,7 @@
 
 #include "app/disconnect_events.hh"
 #include "app/report.hh"
+#include "app/report_compression.hh"
 #include "app/report_format.hh"
 #include "app/report_target.hh"
 
@@ -461,6 +462,7 @@ void print_summary(std::FILE* out, const run_result& r) {
   }
   print_failures(out, c);
   if (tls_run(r)) print_tls(out, r);
+  if (compression_run(r)) print_compression(out, r);
   print_messages(out, r);
   print_scenario(out, r);
   if (r.plan && r.plan->pubsub.enabled()) print_pubsub(out, r);

@@ -496,6 +496,32 @@ result<void> upgrade_into(const run_options& o, run_plan& out) {
   return {};
 }
 
+// --compression and its companions: the permessage-deflate offer in the
+// upgrade request, and what the shards do with the answer.
+result<void> compression_into(const run_options& o, run_plan& out) {
+  core::client_plan& plan = out.client;
+  const bool tuned = o.compression_window_bits != 0 || !o.compression_no_context_takeover.empty();
+  if (o.compression == "off") {
+    if (tuned) {
+      return make_error(
+          "--compression-window-bits and --compression-no-context-takeover shape the "
+          "permessage-deflate offer: add --compression offer (or require)");
+    }
+    return {};
+  }
+  if (o.raw)
+    return make_error("--compression is permessage-deflate, a WebSocket extension: not with --raw");
+  plan.compression =
+      o.compression == "require" ? core::compression_mode::require : core::compression_mode::offer;
+  plan.deflate.client_max_window_bits = uint8_t(o.compression_window_bits);
+  plan.deflate.server_max_window_bits = uint8_t(o.compression_window_bits);
+  const std::string& which = o.compression_no_context_takeover;
+  plan.deflate.client_no_context_takeover = which == "client" || which == "both";
+  plan.deflate.server_no_context_takeover = which == "server" || which == "both";
+  out.upgrade.extensions = proto::render_offer(plan.deflate);
+  return {};
+}
+
 // A target the shards connect to: its address and its upgrade request.
 result<void> add_target(const run_options& o, const planned_target& planned, run_plan& out) {
   const target_url& url = planned.url;
@@ -590,6 +616,7 @@ result<run_plan> build_run_plan(const run_options& given, const host_facts& host
   if (auto done = sources_into(o, host, out); !done) return done.error();
   note_target_shares(out);
   if (auto done = upgrade_into(o, out); !done) return done.error();
+  if (auto done = compression_into(o, out); !done) return done.error();
   if (auto done = url_target_into(o, out); !done) return done.error();
   if (auto done = protocol_into(o, out); !done) return done.error();
   if (auto done = publish_http_into(o, out); !done) return done.error();

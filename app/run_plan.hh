@@ -64,6 +64,9 @@ struct run_options {
   std::string protocol = "ws";  // --protocol: the codec inside the messages (proto/codec.hh)
   std::vector<std::string> protocol_options;  // --protocol-option KEY=VALUE
   std::string origin;
+  std::string compression = "off";              // --compression off|offer|require
+  unsigned compression_window_bits = 0;         // 9..15 both ways; 0: the server chooses
+  std::string compression_no_context_takeover;  // client|server|both; empty: keep contexts
   std::string source_ips;
   std::string ports = "1025-65535";
   std::string cpus;

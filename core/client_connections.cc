@@ -29,6 +29,10 @@ failure_reason failure_of(const proto::ws_session& session) noexcept {
       return failure_reason::protocol_masked_frame;
     case proto::ws_failure::reserved_bits:
       return failure_reason::protocol_reserved_bits;
+    case proto::ws_failure::no_deflate_rsv1:
+      return failure_reason::protocol_unnegotiated_compression;
+    case proto::ws_failure::bad_deflate:
+      return failure_reason::protocol_bad_deflate;
     case proto::ws_failure::bad_opcode:
       return failure_reason::protocol_bad_opcode;
     case proto::ws_failure::bad_control_frame:
@@ -58,6 +62,8 @@ failure_reason failure_of(const proto::upgrade_response_parser& parser,
       return failure_reason::upgrade_bad_accept;
     case proto::upgrade_failure::too_large:
       return failure_reason::upgrade_header_too_large;
+    case proto::upgrade_failure::unexpected_extension:
+      return failure_reason::upgrade_bad_extension;
     default:
       break;
   }
@@ -285,7 +291,8 @@ void client_connections::prepare_upgrade(connection& c, const client_target& tar
   char accept[proto::ws_accept_length];
   proto::accept_key_for(std::string_view(key, sizeof key), accept);
   c.upgrade = _parsers.take();
-  c.upgrade->reset(std::string_view(accept, sizeof accept), &target.subprotocols);
+  c.upgrade->reset(std::string_view(accept, sizeof accept), &target.subprotocols, {},
+                   _plan.compression == compression_mode::off ? nullptr : &_plan.deflate);
   // Per connection: rendered by prepare_identity, with a blank for the key.
   const uint32_t size =
       uint32_t(target.per_connection ? _rendered_request.size() : target.request.size());
@@ -914,12 +921,37 @@ bool client_connections::feed_upgrade(connection& c, std::span<const uint8_t>& b
     teardown(slot_of(c), reason);
     return false;
   }
+  if (!take_deflate(c)) return false;
   _parsers.give(c.upgrade);
   of(c).latency.upgrade.record(now - c.phase_start_ns);
   move(c, conn_event::upgraded);
   opened(c, now);
   bytes = bytes.subspan(consumed);
   return c.state == conn_state::open;
+}
+
+// permessage-deflate as the 101 agreed: the session compresses from now on.
+// False when the connection ended (require and declined, or no memory).
+bool client_connections::take_deflate(connection& c) noexcept {
+  if (_plan.compression == compression_mode::off) return true;
+  shard_counters& counters = of(c).counters;
+  if (!c.upgrade->deflate_accepted()) {
+    counters.deflate_declined.add();
+    if (_plan.compression != compression_mode::require) return true;
+    teardown(slot_of(c), failure_reason::upgrade_compression_declined);
+    return false;
+  }
+  const proto::deflate_params& agreed = c.upgrade->deflate_agreed();
+  if (!c.session.use_deflate(_ws_env, agreed)) {
+    teardown(slot_of(c), failure_reason::io_error);
+    return false;
+  }
+  counters.deflate_negotiated.add();
+  counters.deflate_client_window_bits_sum.add(agreed.client_max_window_bits);
+  counters.deflate_server_window_bits_sum.add(agreed.server_max_window_bits);
+  if (agreed.client_no_context_takeover) counters.deflate_client_no_context_takeover.add();
+  if (agreed.server_no_context_takeover) counters.deflate_server_no_context_takeover.add();
+  return true;
 }
 
 void client_connections::feed_frames(connection& c, std::span<const uint8_t> bytes,

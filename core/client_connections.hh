@@ -210,6 +210,7 @@ class client_connections final {
   void feed_plain(connection& c, std::span<const uint8_t> bytes, uint64_t received_ns,
                   uint64_t now) noexcept;
   bool feed_upgrade(connection& c, std::span<const uint8_t>& bytes, uint64_t now) noexcept;
+  bool take_deflate(connection& c) noexcept;
   void feed_frames(connection& c, std::span<const uint8_t> bytes, uint64_t received_ns,
                    uint64_t now) noexcept;
   void opened(connection& c, uint64_t now) noexcept;

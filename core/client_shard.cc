@@ -452,7 +452,20 @@ struct client_shard::impl final : scenario::shard_access {
     metrics.counters.busy_ns.add(now_ns() - after_wait);
     metrics.counters.loop_turns.add();
     metrics.counters.pings_received.set(ws_env.pings_received());
+    if (plan.compression != compression_mode::off) publish_deflate_totals();
     return {};
+  }
+
+  // The codec's running totals (proto::deflate_shard), as the shard's counters.
+  void publish_deflate_totals() noexcept {
+    const auto& t = ws_env.deflate().counted();
+    auto& c = metrics.counters;
+    c.deflate_messages_sent.set(t.messages_compressed);
+    c.deflate_bytes_before.set(t.bytes_before_compression);
+    c.deflate_bytes_sent.set(t.bytes_compressed);
+    c.inflate_messages_received.set(t.messages_inflated);
+    c.inflate_bytes_received.set(t.bytes_before_inflation);
+    c.inflate_bytes_after.set(t.bytes_inflated);
   }
 };
 

@@ -43,11 +43,15 @@ namespace horde::core {
   X(upgrade_bad_accept, "wrong or missing Sec-WebSocket-Accept")                              \
   X(upgrade_header_too_large, "the answer's header passed 8 KiB or 64 lines")                 \
   X(upgrade_invalid, "a malformed answer, or a 101 without the upgrade headers")              \
+  X(upgrade_bad_extension, "an extension not offered, or bad permessage-deflate values")      \
+  X(upgrade_compression_declined, "--compression require: the 101 declined it")               \
   X(tls_answer_to_plain, "the server answered with TLS: use wss://")                          \
   X(plain_answer_to_tls, "the server answered in plain HTTP, not TLS: use ws://")             \
   X(protocol_error, "the server broke RFC 6455 (close 1002)")                                 \
   X(protocol_masked_frame, "masked frame from the server (close 1002)")                       \
   X(protocol_reserved_bits, "reserved bits set without an extension (close 1002)")            \
+  X(protocol_unnegotiated_compression, "RSV1 without permessage-deflate (close 1002)")        \
+  X(protocol_bad_deflate, "a compressed message that does not inflate (close 1007)")          \
   X(protocol_bad_opcode, "reserved opcode (close 1002)")                                      \
   X(protocol_bad_control_frame, "control frame fragmented or over 125 bytes (close 1002)")    \
   X(protocol_bad_close_code, "invalid close code from the server (close 1002)")               \
@@ -194,7 +198,19 @@ struct tls_values {
   X(messages_answered)   /* echoes of a message sent, each counted once */      \
   X(messages_duplicated) /* a second echo of a message already answered */      \
   X(messages_corrupted)  /* answered, but the payload is not what was sent */   \
-  X(messages_truncated)  /* answered, but shorter than what was sent */
+  X(messages_truncated)  /* answered, but shorter than what was sent */         \
+  X(deflate_negotiated)  /* opened with permessage-deflate */                   \
+  X(deflate_declined)    /* offered, and the 101 answered without it */         \
+  X(deflate_client_no_context_takeover)                                         \
+  X(deflate_server_no_context_takeover)                                         \
+  X(deflate_client_window_bits_sum) /* / deflate_negotiated: the mean */        \
+  X(deflate_server_window_bits_sum)                                             \
+  X(deflate_messages_sent)                                                      \
+  X(deflate_bytes_before) /* sent payloads before compression */                \
+  X(deflate_bytes_sent)   /* ... and compressed, as sent */                     \
+  X(inflate_messages_received)                                                  \
+  X(inflate_bytes_received) /* compressed payloads as received */               \
+  X(inflate_bytes_after)    /* ... and inflated */
 #define HORDE_ENGINE_COUNTERS(X)                                                         \
   X(bind_retries) /* a port was busy; another was tried */                               \
   X(recv_rearms)  /* multishot recv re-armed (buffers ran out) */                        \

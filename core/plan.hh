@@ -24,6 +24,7 @@
 #include "proto/json_fields.hh"
 #include "proto/jwt.hh"
 #include "proto/message_template.hh"
+#include "proto/permessage_deflate.hh"
 #include "proto/tls_context.hh"
 #include "proto/upgrade_request.hh"
 #include "proto/var_template.hh"
@@ -56,6 +57,10 @@ struct client_target {
 };
 
 enum class arrival : uint8_t { constant, poisson };
+
+// --compression: permessage-deflate (RFC 7692) not offered, offered, or
+// required (a 101 without it fails the connection, upgrade_compression_declined).
+enum class compression_mode : uint8_t { off, offer, require };
 
 struct shard_metrics;
 
@@ -342,6 +347,9 @@ struct client_plan {
   double close_rate = 0;
   uint32_t max_pending_closes = 4096;
   uint64_t duration_ns = 10'000'000'000;  // whole run, ramp included
+
+  compression_mode compression = compression_mode::off;
+  proto::deflate_offer deflate;  // what is offered unless compression is off
 
   double message_rate = 0;  // messages per second per connection; 0 = none
   arrival arrivals = arrival::constant;

@@ -32,6 +32,10 @@ std::string_view describe(ws_failure failure) noexcept {
       return "masked frame from server";
     case ws_failure::reserved_bits:
       return "reserved bits set without an extension";
+    case ws_failure::no_deflate_rsv1:
+      return "compressed frame without permessage-deflate";
+    case ws_failure::bad_deflate:
+      return "compressed message that does not inflate";
     case ws_failure::bad_opcode:
       return "reserved opcode";
     case ws_failure::bad_control_frame:
@@ -53,6 +57,7 @@ uint16_t close_code_for(ws_failure failure) noexcept {
     case ws_failure::none:
       return 0;
     case ws_failure::invalid_utf8:
+    case ws_failure::bad_deflate:
       return 1007;
     case ws_failure::too_big:
       return 1009;
@@ -69,15 +74,21 @@ void frame_guard::reset(bool expect_masked, uint64_t max_message_bytes) noexcept
   _phase = phase::header;
   _failure = ws_failure::none;
   _expect_masked = expect_masked;
-  _in_message = _pong_pending = false;
+  _in_message = _pong_pending = _rsv1_ok = false;
   _have = 0;
   _need = 2;
   _held_length = _pong_length = 0;
 }
 
 // RFC 6455 5.2 (RSV bits, opcodes), 5.4 (fragmentation), 5.5 (control frames).
+// RFC 7692 6: RSV1 marks a compressed message, on its first frame only.
 ws_failure frame_guard::check_first_byte(uint8_t b0) noexcept {
-  if ((b0 & 0x70) != 0) return ws_failure::reserved_bits;
+  if ((b0 & 0x70) != 0) {
+    const bool opens_message = opcode_of(b0) == op_text || opcode_of(b0) == op_binary;
+    if ((b0 & 0x70) != 0x40) return ws_failure::reserved_bits;
+    if (!_rsv1_ok) return ws_failure::no_deflate_rsv1;
+    if (!opens_message) return ws_failure::reserved_bits;
+  }
   switch (opcode_of(b0)) {
     case op_continuation:
       return _in_message ? ws_failure::none : ws_failure::protocol;  // nothing to continue
@@ -164,7 +175,8 @@ frame_guard::step frame_guard::scan(std::span<const uint8_t> input, size_t from)
     while (size - pos >= 2) {
       const uint8_t b0 = data[pos], b1 = data[pos + 1];
       const size_t length = b1 & 0x7f;
-      if ((b0 != 0x81 && b0 != 0x82) || (b1 & 0x80) != mask_bit || length > 125 ||
+      const uint8_t plain_b0 = _rsv1_ok ? uint8_t(b0 & ~0x40) : b0;
+      if ((plain_b0 != 0x81 && plain_b0 != 0x82) || (b1 & 0x80) != mask_bit || length > 125 ||
           length > _max_message || size - pos < 2 + key + length) {
         break;
       }

@@ -36,7 +36,9 @@ enum class ws_failure : uint8_t {
   none,
   protocol,           // any other protocol error (1002)
   masked_frame,       // a masked frame from a server (1002)
-  reserved_bits,      // RSV1-3 set, and horde negotiates no extension (1002)
+  reserved_bits,      // RSV2-3 set, or RSV1 where permessage-deflate allows none (1002)
+  no_deflate_rsv1,    // RSV1 (a compressed message) without permessage-deflate (1002)
+  bad_deflate,        // a compressed message zlib cannot inflate (1007)
   bad_opcode,         // a reserved opcode, 3-7 or 11-15 (1002)
   bad_control_frame,  // a control frame fragmented or over 125 bytes (1002)
   bad_close_code,     // a close frame with an invalid code or a 1-byte body (1002)
@@ -72,6 +74,9 @@ class frame_guard {
   // Back to a fresh stream. A client's guard expects unmasked frames, a
   // server's masked ones (RFC 6455 5.1).
   void reset(bool expect_masked, uint64_t max_message_bytes) noexcept;
+  // permessage-deflate was negotiated: RSV1 is allowed on the first frame of
+  // a text or binary message (RFC 7692 6). Off after reset().
+  void allow_compressed(bool allowed) noexcept { _rsv1_ok = allowed; }
 
   // Walks input from `from` (<= input.size()) to the next event.
   step scan(std::span<const uint8_t> input, size_t from) noexcept;
@@ -121,6 +126,8 @@ class frame_guard {
   bool _expect_masked = false;
   bool _in_message = false;  // a text/binary frame without FIN opened a message
   bool _pong_pending = false;
+  // RSV1 allowed: permessage-deflate is on.
+  bool _rsv1_ok = false;
   uint8_t _have = 0;  // header bytes read so far
   uint8_t _need = 2;  // header bytes this frame has (2 until the second byte is read)
   uint8_t _header[14] = {};

@@ -21,6 +21,7 @@ bool is_reserved_header(std::string_view name) {
                                                   "sec-websocket-key",
                                                   "sec-websocket-version",
                                                   "sec-websocket-protocol",
+                                                  "sec-websocket-extensions",
                                                   "content-length",
                                                   "transfer-encoding"};
   return std::any_of(std::begin(reserved), std::end(reserved),
@@ -46,6 +47,9 @@ result<upgrade_request_template> upgrade_request_template::make(const upgrade_ta
     }
   }
   if (has_control_characters(options.origin)) return make_error("the Origin contains a line break");
+  if (has_control_characters(options.extensions)) {
+    return make_error("the extension offer contains a line break");
+  }
   for (const auto& [name, value] : options.headers) {
     if (name.empty() || !is_token(name))
       return make_error("header name '" + name + "' is not an HTTP token");
@@ -78,6 +82,7 @@ result<upgrade_request_template> upgrade_request_template::make(const upgrade_ta
     }
     s += "\r\n";
   }
+  if (!options.extensions.empty()) s += "Sec-WebSocket-Extensions: " + options.extensions + "\r\n";
   if (!options.origin.empty()) s += "Origin: " + options.origin + "\r\n";
   for (const auto& [name, value] : options.headers)
     s += name + ": " + value + "\r\n";

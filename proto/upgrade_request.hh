@@ -26,6 +26,7 @@ struct upgrade_options {
   std::vector<std::string> subprotocols;                     // offered in this order
   std::string origin;                                        // empty: no Origin header
   std::vector<std::pair<std::string, std::string>> headers;  // e.g. Authorization: Bearer ...
+  std::string extensions;  // Sec-WebSocket-Extensions (a permessage-deflate offer); empty: none
 };
 
 class upgrade_request_template {

@@ -31,14 +31,17 @@ std::string_view to_string(upgrade_failure failure) noexcept {
 }
 
 void upgrade_response_parser::reset(std::string_view expected_accept,
-                                    const std::vector<std::string>* offered,
-                                    upgrade_limits limits) noexcept {
+                                    const std::vector<std::string>* offered, upgrade_limits limits,
+                                    const deflate_offer* deflate) noexcept {
   _block.reset(limits.max_header_bytes);
   std::memset(_expected_accept, 0, sizeof _expected_accept);
   std::memcpy(
       _expected_accept, expected_accept.data(),
       expected_accept.size() < ws_accept_length ? expected_accept.size() : ws_accept_length);
   _offered = offered;
+  _deflate_offer = deflate;
+  _deflate_params = {};
+  _deflate_accepted = false;
   _limits = limits;
   _subprotocol = {};
   _retry_after = 0;
@@ -78,6 +81,26 @@ uint32_t parse_seconds(std::string_view value) noexcept {
 
 }  // namespace
 
+// One Sec-WebSocket-Extensions header (there may be several, RFC 6455
+// 9.1): false when it names what we did not offer, or accepts twice.
+bool upgrade_response_parser::take_extensions(std::string_view value) noexcept {
+  if (trim_spaces(value).empty()) return true;
+  if (_deflate_offer == nullptr) return false;
+  deflate_params params;
+  switch (negotiate(*_deflate_offer, value, params)) {
+    case deflate_answer::absent:
+      return true;
+    case deflate_answer::invalid:
+      return false;
+    case deflate_answer::accepted:
+      if (_deflate_accepted) return false;
+      _deflate_accepted = true;
+      _deflate_params = params;
+      return true;
+  }
+  return false;
+}
+
 parse_status upgrade_response_parser::finish() noexcept {
   header_lines lines(_block.text());
   std::string_view line;
@@ -86,7 +109,7 @@ parse_status upgrade_response_parser::finish() noexcept {
   if (_status == 0) return fail(upgrade_failure::malformed);
 
   bool upgrade_ok = false, connection_ok = false, accept_ok = false;
-  bool accept_seen = false, extension_seen = false;
+  bool accept_seen = false, extension_bad = false;
   size_t count = 0;
   std::string_view protocol;
   while (lines.next(line)) {
@@ -109,7 +132,7 @@ parse_status upgrade_response_parser::finish() noexcept {
       if (!protocol.empty()) return fail(upgrade_failure::unexpected_subprotocol);
       protocol = value;
     } else if (equals_ignore_case(name, "sec-websocket-extensions")) {
-      extension_seen = extension_seen || !value.empty();
+      extension_bad = extension_bad || !take_extensions(value);
     } else if (equals_ignore_case(name, "retry-after")) {
       _retry_after = parse_seconds(value);
     }
@@ -122,7 +145,7 @@ parse_status upgrade_response_parser::finish() noexcept {
   if (!upgrade_ok) return fail(upgrade_failure::missing_upgrade);
   if (!connection_ok) return fail(upgrade_failure::missing_connection);
   if (!accept_ok) return fail(upgrade_failure::bad_accept);
-  if (extension_seen) return fail(upgrade_failure::unexpected_extension);
+  if (extension_bad) return fail(upgrade_failure::unexpected_extension);
   if (!protocol.empty()) {
     bool offered = false;
     if (_offered != nullptr) {

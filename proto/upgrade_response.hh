@@ -4,7 +4,9 @@
 // computed for our key), the chosen subprotocol (one we offered) and
 // extensions (we offer none). A non-101 answer is a result with its status
 // and Retry-After, not an error of the parser. Bytes after the header are
-// never consumed: they are the first WebSocket frames.
+// never consumed: they are the first WebSocket frames. Sec-WebSocket-Extensions
+// must be empty unless we offered permessage-deflate, and then may only
+// accept that offer (RFC 7692 7.1, proto/permessage_deflate.hh).
 #pragma once
 
 #include <cstdint>
@@ -15,6 +17,7 @@
 #include "proto/accept_key.hh"
 #include "proto/header_block.hh"
 #include "proto/parse_status.hh"
+#include "proto/permessage_deflate.hh"
 
 namespace horde::proto {
 
@@ -27,7 +30,7 @@ enum class upgrade_failure : uint8_t {
   missing_connection,      // no "upgrade" token in Connection
   bad_accept,              // Sec-WebSocket-Accept missing or wrong
   unexpected_subprotocol,  // a subprotocol we did not offer
-  unexpected_extension,    // any extension: we offer none
+  unexpected_extension,    // an extension we did not offer, or bad permessage-deflate parameters
 };
 
 std::string_view to_string(upgrade_failure failure) noexcept;
@@ -41,8 +44,9 @@ class upgrade_response_parser {
  public:
   // expected_accept: the value for the key we sent (copied). offered: the
   // subprotocols we offered; must outlive the parse (nullptr: none).
+  // deflate: our permessage-deflate offer, likewise (nullptr: none).
   void reset(std::string_view expected_accept, const std::vector<std::string>* offered,
-             upgrade_limits limits = {}) noexcept;
+             upgrade_limits limits = {}, const deflate_offer* deflate = nullptr) noexcept;
 
   // done: the header is complete (accepted() or failure() == not_101);
   // invalid: it can never be a valid answer (see failure()).
@@ -54,9 +58,13 @@ class upgrade_response_parser {
   // "" when none; views the header bytes (see header_block::feed for how long).
   std::string_view subprotocol() const noexcept { return _subprotocol; }
   uint32_t retry_after_seconds() const noexcept { return _retry_after; }  // 0 when absent
+  // The server accepted our permessage-deflate offer with deflate_params().
+  bool deflate_accepted() const noexcept { return _deflate_accepted; }
+  const deflate_params& deflate_agreed() const noexcept { return _deflate_params; }
 
  private:
   parse_status finish() noexcept;
+  bool take_extensions(std::string_view value) noexcept;
   parse_status fail(upgrade_failure why) noexcept {
     _failure = why;
     return parse_status::invalid;
@@ -65,6 +73,9 @@ class upgrade_response_parser {
   header_block _block;
   char _expected_accept[ws_accept_length] = {};
   const std::vector<std::string>* _offered = nullptr;
+  const deflate_offer* _deflate_offer = nullptr;
+  deflate_params _deflate_params;
+  bool _deflate_accepted = false;
   upgrade_limits _limits;
   std::string_view _subprotocol;
   uint32_t _retry_after = 0;

@@ -74,10 +74,42 @@ struct ws_callbacks {
     c.frame_size = 0;
   }
 
-  static void message(wslay_event_context_ptr, const wslay_event_on_msg_recv_arg* arg,
+  // A compressed message, inflated; false when it is refused (the session
+  // fails with env._inflate_failure, its close queued, reading stopped).
+  static bool inflate(wslay_event_context_ptr ctx, ws_shard_env& e, bool text,
+                      std::span<const uint8_t>& body) {
+    ws_failure why = ws_failure::none;
+    switch (e._deflate.inflate(e._active_deflate, body, e._limits.max_message_bytes)) {
+      case inflate_status::ok:
+        body = e._deflate.inflated();
+        if (text && !valid_utf8(body)) why = ws_failure::invalid_utf8;  // wslay could not check it
+        break;
+      case inflate_status::too_big:
+        why = ws_failure::too_big;  // a decompression bomb stops at the limit
+        break;
+      case inflate_status::bad_data:
+        why = ws_failure::bad_deflate;
+        break;
+      case inflate_status::out_of_memory:
+        why = ws_failure::out_of_memory;
+        break;
+    }
+    if (why == ws_failure::none) return true;
+    e._inflate_failure = why;
+    wslay_event_queue_close(ctx, close_code_for(why), nullptr, 0);
+    wslay_event_shutdown_read(ctx);
+    return false;
+  }
+
+  static void message(wslay_event_context_ptr ctx, const wslay_event_on_msg_recv_arg* arg,
                       void* user_data) {
-    ws_sink& sink = *env(user_data)._sink;
+    ws_shard_env& e = env(user_data);
+    ws_sink& sink = *e._sink;
     std::span<const uint8_t> body(arg->msg, arg->msg_length);
+    const bool data = arg->opcode == WSLAY_TEXT_FRAME || arg->opcode == WSLAY_BINARY_FRAME;
+    if (data && (arg->rsv & WSLAY_RSV1_BIT) != 0) {
+      if (!inflate(ctx, e, arg->opcode == WSLAY_TEXT_FRAME, body)) return;
+    }
     switch (arg->opcode) {
       case WSLAY_TEXT_FRAME:
         sink.on_message(ws_opcode::text, body);
@@ -100,6 +132,7 @@ struct ws_callbacks {
 
         break;
     }
+    if (body.size() > (1u << 20)) e._deflate.trim();
   }
 };
 
@@ -113,7 +146,7 @@ ws_shard_env::~ws_shard_env() {
   }
 }
 
-ws_context* ws_shard_env::take() noexcept {
+ws_context* ws_shard_env::take(bool compressed) noexcept {
   ws_context* c = nullptr;
   if (!_pool.empty()) {
     c = _pool.back();
@@ -142,6 +175,9 @@ ws_context* ws_shard_env::take() noexcept {
   c->bytes_fed = c->bytes_framed = c->frame_size = 0;
   c->in_fragmented_message = false;
   c->guard.reset(_role == ws_role::server, _limits.max_message_bytes);
+  // A pooled context may have served a session with the other setting.
+  c->guard.allow_compressed(compressed);
+  wslay_event_config_set_allowed_rsv_bits(c->wslay, compressed ? WSLAY_RSV1_BIT : WSLAY_RSV_NONE);
   ++_in_use;
   return c;
 }
@@ -165,7 +201,7 @@ ws_session::~ws_session() {
 
 bool ws_session::ensure_context(ws_shard_env& env) noexcept {
   if (_context != nullptr) return true;
-  _context = env.take();
+  _context = env.take(_deflate != 0);
   if (_context == nullptr) {
     _state = ws_state::failed;
     _failure = ws_failure::out_of_memory;
@@ -182,12 +218,19 @@ ws_state ws_session::settle(ws_shard_env& env, int wslay_result) noexcept {
   env._sink = nullptr;
   env._input = {};
   env._input_used = 0;
+  env._active_deflate = 0;
+  const ws_failure inflate_failure = env._inflate_failure;
+  env._inflate_failure = ws_failure::none;
   const bool close_received = wslay_event_get_close_received(ctx);
   const bool close_sent = wslay_event_get_close_sent(ctx);
   if (wslay_result != 0) {
     _state = ws_state::failed;
     _failure = ws_failure::out_of_memory;
     _failure_code = 1011;
+  } else if (inflate_failure != ws_failure::none) {
+    _state = ws_state::failed;
+    _failure = inflate_failure;
+    _failure_code = close_code_for(inflate_failure);
   } else if (!wslay_event_get_read_enabled(ctx) && !close_received) {
     // wslay stops reading only when the peer closed or broke the protocol,
     // and in the second case it has queued (and we have sent) the reason.
@@ -239,6 +282,7 @@ ws_state ws_session::feed(ws_shard_env& env, std::span<const uint8_t> bytes,
   if (_state == ws_state::failed || _state == ws_state::closed) return _state;
   if (!ensure_context(env)) return _state;
   env._active = _context;
+  env._active_deflate = _deflate;
   env._sink = &sink;
   frame_guard& guard = _context->guard;
   wslay_event_context_ptr ctx = _context->wslay;
@@ -312,8 +356,15 @@ ws_state ws_session::send(ws_shard_env& env, ws_opcode opcode, std::span<const u
   if (!ensure_context(env)) return _state;
   env._active = _context;
   env._sink = &sink;
+  uint8_t rsv = WSLAY_RSV_NONE;
+  if (_deflate != 0 && (opcode == ws_opcode::text || opcode == ws_opcode::binary)) {
+    // Even an empty message compresses to one byte: empty means no memory.
+    payload = env._deflate.compress(_deflate, payload);
+    if (payload.empty()) return settle(env, WSLAY_ERR_NOMEM);
+    rsv = WSLAY_RSV1_BIT;
+  }
   wslay_event_msg message{uint8_t(opcode), payload.data(), payload.size()};
-  const int r = wslay_event_queue_msg(_context->wslay, &message);
+  const int r = wslay_event_queue_msg_ex(_context->wslay, &message, rsv);
   if (r == WSLAY_ERR_INVALID_ARGUMENT) {
     settle(env, 0);
     return ws_state::failed;  // a control frame over 125 bytes: the caller's bug, not the peer's
@@ -355,7 +406,21 @@ void ws_session::release_context(ws_shard_env& env) noexcept {
   _context = nullptr;
 }
 
+bool ws_session::use_deflate(ws_shard_env& env, const deflate_params& params) noexcept {
+  if (_deflate == 0) _deflate = env._deflate.open(params);
+  if (_deflate == 0) return false;
+  if (_context != nullptr) {  // taken before the upgrade finished: allow RSV1 now
+    _context->guard.allow_compressed(true);
+    wslay_event_config_set_allowed_rsv_bits(_context->wslay, WSLAY_RSV1_BIT);
+  }
+  return true;
+}
+
 void ws_session::reset(ws_shard_env& env) noexcept {
+  if (_deflate != 0) {
+    env._deflate.close(_deflate);
+    _deflate = 0;
+  }
   if (_context != nullptr) {
     const bool clean = at_boundary();
     env.give_back(_context, clean);

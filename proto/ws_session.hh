@@ -17,6 +17,11 @@
 // the session at its header, with the cause in failure(). The guard also
 // takes pings out of the stream: each feed() answers at most one, the latest
 // (RFC 6455 5.5.3), so a peer flooding pings cannot grow our out-buffer.
+//
+// permessage-deflate (RFC 7692), once negotiated (use_deflate), lives apart
+// from the wslay context, in the env's deflate_shard under a handle the
+// session keeps: a context still goes back to the pool at every boundary,
+// and a session without compression carries nothing for it.
 #pragma once
 
 #include <cstdint>
@@ -26,6 +31,7 @@
 
 #include "proto/frame_guard.hh"
 #include "proto/mask_source.hh"
+#include "proto/permessage_deflate.hh"
 
 namespace horde::proto {
 
@@ -84,12 +90,15 @@ class ws_shard_env {
   // the difference is pings coalesced (several in one feed get one pong).
   uint64_t pings_received() const noexcept { return _pings_received; }
   uint64_t pongs_queued() const noexcept { return _pongs_queued; }
+  // Every session's permessage-deflate state and the codec's totals.
+  deflate_shard& deflate() noexcept { return _deflate; }
+  const deflate_shard& deflate() const noexcept { return _deflate; }
 
  private:
   friend class ws_session;
   friend struct ws_callbacks;
 
-  ws_context* take() noexcept;
+  ws_context* take(bool compressed) noexcept;
   void give_back(ws_context* context, bool reusable) noexcept;
 
   ws_role _role;
@@ -100,12 +109,15 @@ class ws_shard_env {
   std::vector<ws_context*> _pool;
   uint64_t _pings_received = 0;
   uint64_t _pongs_queued = 0;
+  deflate_shard _deflate;
 
   // The call in progress (a shard drives one session at a time).
   ws_context* _active = nullptr;
   ws_sink* _sink = nullptr;
   std::span<const uint8_t> _input;
   size_t _input_used = 0;
+  uint32_t _active_deflate = 0;                    // the session's deflate handle, 0: none
+  ws_failure _inflate_failure = ws_failure::none;  // a compressed message refused in this call
 };
 
 class ws_session {
@@ -130,6 +142,11 @@ class ws_session {
   ws_state ping(ws_shard_env& env, std::span<const uint8_t> payload, ws_sink& sink) noexcept;
   ws_state close(ws_shard_env& env, uint16_t code, std::string_view reason, ws_sink& sink) noexcept;
 
+  // permessage-deflate was negotiated: text and binary messages go out
+  // compressed (RSV1) and compressed ones are inflated. False when memory ran out.
+  bool use_deflate(ws_shard_env& env, const deflate_params& params) noexcept;
+  bool deflating() const noexcept { return _deflate != 0; }
+
   bool has_context() const noexcept { return _context != nullptr; }
   // True when the context could go without losing anything.
   bool at_boundary() const noexcept;
@@ -148,6 +165,7 @@ class ws_session {
   ws_state _state = ws_state::open;
   ws_failure _failure = ws_failure::none;
   uint16_t _failure_code = 0;
+  uint32_t _deflate = 0;  // a handle in env.deflate(); 0: no compression
 };
 
 static_assert(sizeof(ws_session) <= 16, "a session lives in every connection slot");

@@ -53,6 +53,8 @@ reference_result reference(std::span<const uint8_t> s, bool server, uint64_t lim
       r.failure = f;
       return r;
     };
+    // RSV1 alone is a compressed frame (no permessage-deflate here); RSV2-3 reserved.
+    if ((b0 & 0x70) == 0x40) return fault(ws_failure::no_deflate_rsv1);
     if ((b0 & 0x70) != 0) return fault(ws_failure::reserved_bits);
     if (opcode == 0 && !in_message) return fault(ws_failure::protocol);
     if ((opcode == 1 || opcode == 2) && in_message) return fault(ws_failure::protocol);

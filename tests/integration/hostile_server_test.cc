@@ -217,7 +217,7 @@ INSTANTIATE_TEST_SUITE_P(
         hostile_case{"giant_message", "protocol_message_too_big"},
         hostile_case{"masked_frame", "protocol_masked_frame"},
         hostile_case{"bad_utf8", "protocol_invalid_utf8"},
-        hostile_case{"rsv_bits", "protocol_reserved_bits"},
+        hostile_case{"rsv_bits", "protocol_unnegotiated_compression"},
         hostile_case{"reserved_opcode", "protocol_bad_opcode"},
         hostile_case{"fragmented_ping", "protocol_bad_control_frame"},
         hostile_case{"long_ping", "protocol_bad_control_frame"},

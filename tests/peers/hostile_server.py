@@ -32,6 +32,7 @@ import sys
 import tempfile
 import threading
 import time
+import zlib
 
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 # Longest a connection is held open for a client that never closes (a
@@ -142,14 +143,17 @@ def mode_of(request):
     return path.lstrip(b"/").split(b"/", 1)[0].decode("latin-1")
 
 
-def switching(request, upgrade=True, accept=None):
-    """A 101 answer; by default a valid one for this request."""
+def switching(request, upgrade=True, accept=None, extensions=None):
+    """A 101 answer; by default a valid one for this request. `extensions`
+    goes out as Sec-WebSocket-Extensions, asked for or not."""
     if accept is None:
         accept = accept_for(key_of(request))
     lines = [b"HTTP/1.1 101 Switching Protocols"]
     if upgrade:
         lines.append(b"Upgrade: websocket")
     lines += [b"Connection: Upgrade", b"Sec-WebSocket-Accept: " + accept]
+    if extensions is not None:
+        lines.append(b"Sec-WebSocket-Extensions: " + extensions)
     return b"\r\n".join(lines) + b"\r\n\r\n"
 
 
@@ -328,6 +332,24 @@ def frame_mode(bad):
     return serve
 
 
+def deflated(data):
+    """permessage-deflate's payload for `data` (RFC 7692 7.2.1): raw DEFLATE,
+    a sync flush, its 00 00 ff ff tail cut."""
+    c = zlib.compressobj(9, zlib.DEFLATED, -15)
+    return (c.compress(data) + c.flush(zlib.Z_SYNC_FLUSH))[:-4]
+
+
+def deflate_mode(extensions, bad=lambda: b""):
+    """A mode whose 101 carries `extensions`, then sends bad() (made when a
+    client comes: the bomb takes a moment) and is correct after."""
+
+    def serve(conn, request):
+        conn.sendall(switching(request, extensions=extensions) + bad())
+        behave(conn)
+
+    return serve
+
+
 def m_giant_message(conn, request):
     size = 32 * 1024 * 1024
     conn.sendall(switching(request) + frame(0x2, length=size))
@@ -374,6 +396,7 @@ def m_echo(conn, request):
 
 
 # mode -> (handler, what it sends). "echo" is the control: a correct server.
+PMD = b"permessage-deflate"
 MODES = {
     "stop_reading": (m_stop_reading, "valid 101, then never reads (holds until the client hangs up)"),
     "ping_storm": (m_ping_storm, "valid 101, then 89 00 (empty ping) as fast as the socket takes it; never reads"),
@@ -402,6 +425,11 @@ MODES = {
     "pong_never": (m_pong_never, "valid 101, then reads and discards everything; never a pong nor a close"),
     "tiny_frame_flood": (m_tiny_frame_flood, "valid 101, then 81 01 78 without end; answers pings and the close"),
     "echo": (m_echo, "control: a correct echo server"),
+    "deflate_unasked": (deflate_mode(PMD), "101 with Sec-WebSocket-Extensions: permessage-deflate, asked for or not"),
+    "deflate_bad_window": (deflate_mode(PMD + b"; server_max_window_bits=7"), "101 accepting permessage-deflate with server_max_window_bits=7 (RFC 7692 allows 8..15)"),
+    "deflate_garbage": (deflate_mode(PMD, lambda: frame(0x2, b"\xff\xff\xff\xff", rsv=4)), "101 with permessage-deflate, then c2 04 ff ff ff ff (RSV1, not DEFLATE data)"),
+    "deflate_bomb": (deflate_mode(PMD, lambda: frame(0x2, deflated(bytes(32 << 20)), rsv=4)), "101 with permessage-deflate, then one compressed binary message of 32 MiB of zeros (~32 KiB on the wire)"),
+    "deflate_rsv1_continuation": (deflate_mode(PMD, lambda: frame(0x1, deflated(b"Hello")[:3], fin=False, rsv=4) + frame(0x0, deflated(b"Hello")[3:], rsv=4)), "101 with permessage-deflate, then a compressed message whose continuation also has RSV1"),
 }
 # Not path-chosen: decided by the first bytes on a listener.
 LISTENER_MODES = {

@@ -7,7 +7,9 @@ stdout line. Echoes text as text and binary as binary. With --fragment N it
 sends each echo as fragments of N bytes (a fragmented message), and with
 --close-after N it closes with code 4000 after N messages. With --tls-cert
 FILE (certificate chain and key in one PEM) it serves wss:// through Python's
-ssl module. Exits when stdin closes or on SIGTERM.
+ssl module. permessage-deflate is websockets' default (window 12 both ways);
+--no-compression turns it off and the --deflate-* options set what the server
+answers instead (RFC 7692 parameters). Exits when stdin closes or on SIGTERM.
 """
 import argparse
 import asyncio
@@ -16,6 +18,7 @@ import ssl
 import sys
 
 import websockets
+from websockets.extensions.permessage_deflate import ServerPerMessageDeflateFactory
 
 
 def chunks(data, size):
@@ -28,7 +31,21 @@ async def main():
     parser.add_argument("--fragment", type=int, default=0)
     parser.add_argument("--close-after", type=int, default=0)
     parser.add_argument("--tls-cert", default="")
+    parser.add_argument("--no-compression", action="store_true")
+    parser.add_argument("--deflate-server-no-context-takeover", action="store_true")
+    parser.add_argument("--deflate-client-no-context-takeover", action="store_true")
+    parser.add_argument("--deflate-server-max-window-bits", type=int, default=None)
+    parser.add_argument("--deflate-client-max-window-bits", type=int, default=None)
     options = parser.parse_args()
+    compression = {}  # websockets' own default
+    if options.no_compression:
+        compression = {"compression": None}
+    elif any(v not in (None, False) for k, v in vars(options).items() if k.startswith("deflate_")):
+        compression = {"compression": None, "extensions": [ServerPerMessageDeflateFactory(
+            server_no_context_takeover=options.deflate_server_no_context_takeover,
+            client_no_context_takeover=options.deflate_client_no_context_takeover,
+            server_max_window_bits=options.deflate_server_max_window_bits,
+            client_max_window_bits=options.deflate_client_max_window_bits)]}
     tls = None
     if options.tls_cert:
         tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -59,7 +76,7 @@ async def main():
     loop.add_reader(sys.stdin.fileno(), lambda: sys.stdin.buffer.read1(4096) or finish())
     async with websockets.serve(echo, "127.0.0.1", 0, max_size=64 * 1024 * 1024,
                                 max_queue=None, ping_interval=None, backlog=4096,
-                                ssl=tls) as server:
+                                ssl=tls, **compression) as server:
         port = server.sockets[0].getsockname()[1]
         print(port, flush=True)
         await stop

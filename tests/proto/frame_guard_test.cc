@@ -186,7 +186,7 @@ std::vector<fault_case> fault_cases() {
   bytes len_2_63_minus_1 = b({0x82, 0x7f, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff});
   return {
       {b({0x81, 0x85, 1, 2, 3, 4, 'x', 'x', 'x', 'x', 'x'}), ws_failure::masked_frame, "masked"},
-      {b({0xc1, 0x01, 'x'}), ws_failure::reserved_bits, "RSV1"},
+      {b({0xc1, 0x01, 'x'}), ws_failure::no_deflate_rsv1, "RSV1 without permessage-deflate"},
       {b({0xa1, 0x01, 'x'}), ws_failure::reserved_bits, "RSV2"},
       {b({0x91, 0x01, 'x'}), ws_failure::reserved_bits, "RSV3"},
       {b({0x83, 0x01, 'x'}), ws_failure::bad_opcode, "opcode 3"},

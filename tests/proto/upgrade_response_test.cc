@@ -200,5 +200,58 @@ TEST(upgrade_response, a_finished_parser_stays_finished) {
   EXPECT_EQ(consumed, 0u);
 }
 
+// RFC 7692 7.1: the answer may accept our permessage-deflate offer (in one
+// header or spread over two), decline it by saying nothing, or be refused.
+TEST(upgrade_response, takes_the_permessage_deflate_answer_against_the_offer) {
+  const std::string head =
+      "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n";
+  const deflate_offer offer{12, 0, false, false};
+  struct answer_case {
+    std::string headers;
+    bool ok;
+    bool accepted;
+  };
+  const std::vector<answer_case> cases = {
+      {"", true, false},
+      {"Sec-WebSocket-Extensions: \r\n", true, false},
+      {"Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits=10\r\n", true, true},
+      {"Sec-WebSocket-Extensions: \r\nsec-websocket-extensions: permessage-deflate\r\n", true,
+       true},
+      {"Sec-WebSocket-Extensions: permessage-deflate\r\n"
+       "Sec-WebSocket-Extensions: permessage-deflate\r\n",
+       false, false},
+      {"Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits=13\r\n", false, false},
+      {"Sec-WebSocket-Extensions: x-webkit-deflate-frame\r\n", false, false},
+  };
+  for (const auto& c : cases) {
+    const std::string text = head + c.headers + "\r\n";
+    for (size_t split = 0; split <= text.size(); ++split) {
+      upgrade_response_parser p;
+      test::guard_page_buffer guard(text.size() + 1);
+      p.reset(accept, &offered, {}, &offer);
+      size_t consumed = 0;
+      if (p.feed(guard.place(std::string_view(text).substr(0, split)), consumed) ==
+          parse_status::need_more) {
+        size_t more = 0;
+        p.feed(guard.place(std::string_view(text).substr(consumed)), more);
+      }
+      ASSERT_EQ(p.accepted(), c.ok) << c.headers << " split " << split;
+      if (c.ok) {
+        EXPECT_EQ(p.deflate_accepted(), c.accepted) << c.headers;
+      } else {
+        EXPECT_EQ(p.failure(), upgrade_failure::unexpected_extension) << c.headers;
+      }
+    }
+  }
+  upgrade_response_parser p;
+  p.reset(accept, &offered, {}, &offer);
+  const std::string text = head + cases[2].headers + "\r\n";
+  size_t consumed = 0;
+  ASSERT_EQ(p.feed(text, consumed), parse_status::done);
+  EXPECT_EQ(p.deflate_agreed().client_max_window_bits, 10);
+  EXPECT_EQ(p.deflate_agreed().server_max_window_bits, 15);
+}
+
 }  // namespace
 }  // namespace horde::proto

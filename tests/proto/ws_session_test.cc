@@ -8,6 +8,7 @@
 #include "tests/support/event_recorder.hh"
 #include "tests/support/frame_bytes.hh"
 #include "tests/support/guard_page.hh"
+#include "tests/support/session_endpoint.hh"
 
 namespace horde::proto {
 namespace {
@@ -16,35 +17,7 @@ using test::b;
 using test::bytes;
 using test::concat;
 
-struct recorder final : test::event_recorder {
-  bytes written;
-
-  void write(std::span<const uint8_t> out) override {
-    written.insert(written.end(), out.begin(), out.end());
-  }
-};
-
-// One side of a conversation: env + session + what it saw.
-struct endpoint {
-  mask_source masks{7};
-  ws_shard_env env;
-  ws_session session;
-  recorder events;
-
-  explicit endpoint(ws_role role, ws_limits limits = {}) : env(role, limits, masks) {}
-  ~endpoint() { session.reset(env); }
-
-  ws_state feed(const bytes& in) { return session.feed(env, in, events); }
-  ws_state send_text(std::string_view text) {
-    return session.send(env, ws_opcode::text,
-                        {reinterpret_cast<const uint8_t*>(text.data()), text.size()}, events);
-  }
-  bytes take_written() {
-    bytes out;
-    out.swap(events.written);
-    return out;
-  }
-};
+using endpoint = test::session_endpoint;
 
 // RFC 6455 5.7 examples.
 const bytes unmasked_hello = b({0x81, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f});
@@ -259,7 +232,7 @@ TEST(ws_session, dropping_the_context_at_boundaries_changes_nothing) {
 TEST(ws_session, a_pooled_context_serves_the_next_session) {
   mask_source masks(1);
   ws_shard_env env(ws_role::client, {}, masks);
-  recorder events;
+  test::written_recorder events;
   ws_session first, second;
   first.feed(env, unmasked_hello, events);
   first.release_context(env);
@@ -339,7 +312,7 @@ std::vector<failure_case> failure_cases() {
   too_big.resize(4 + 1024);
   return {
       {masked_hello, ws_failure::masked_frame, 1002, "a masked frame from a server"},
-      {b({0xc1, 0x01, 'x'}), ws_failure::reserved_bits, 1002, "RSV1 without an extension"},
+      {b({0xc1, 0x01, 'x'}), ws_failure::no_deflate_rsv1, 1002, "RSV1 without an extension"},
       {b({0x83, 0x01, 'x'}), ws_failure::bad_opcode, 1002, "reserved opcode 3"},
       {b({0x8c, 0x00}), ws_failure::bad_opcode, 1002, "reserved opcode 12"},
       {b({0x09, 0x01, 'x'}), ws_failure::bad_control_frame, 1002, "a fragmented ping"},
