@@ -1,5 +1,7 @@
 #include "proto/codec_graphql_ws.hh"
 
+#include <simdjson.h>
+
 #include <array>
 #include <string>
 #include <string_view>
@@ -62,12 +64,15 @@ result<uint64_t> parse_duration(std::string_view key, std::string_view text) {
   return value * scale;
 }
 
-result<settings> parse_settings(const codec_options& options, json_reader& reader) {
+result<settings> parse_settings(const codec_options& options) {
   settings s;
   for (const auto& [key, value] : options) {
     if (key == "init-payload") {
-      static const json_pointer root = *json_pointer::parse("");
-      if (reader.get(value, root).kind != json_value_kind::object) {
+      // Sent verbatim, so checked whole (the DOM parser, not On Demand's
+      // lazy walk): a broken payload would only show as the server's 4400.
+      simdjson::dom::parser parser;
+      simdjson::dom::object object;
+      if (parser.parse(simdjson::padded_string(value)).get(object) != simdjson::SUCCESS) {
         return make_error("init-payload=" + value +
                           ": expected a JSON object, e.g. {\"token\":\"abc\"}");
       }
@@ -95,8 +100,8 @@ uint64_t assigned_time(std::string_view id) noexcept {
 
 class graphql_ws_codec final : public codec {
  public:
-  graphql_ws_codec(settings s, size_t slots, codec_stats& stats, json_reader reader)
-      : _settings(std::move(s)), _slots(slots), _stats(stats), _reader(std::move(reader)) {
+  graphql_ws_codec(settings s, size_t slots, codec_stats& stats)
+      : _settings(std::move(s)), _slots(slots), _stats(stats) {
     _pointers[0] = *json_pointer::parse("/type");
     _pointers[1] = *json_pointer::parse("/id");
   }
@@ -265,11 +270,10 @@ bool graphql_ws_codec::send(uint32_t slot, codec_output& out, ws_opcode opcode,
 }  // namespace
 
 result<std::unique_ptr<codec>> make_graphql_ws_codec(const codec_setup& setup) {
-  json_reader reader;
-  auto s = parse_settings(setup.options, reader);
+  auto s = parse_settings(setup.options);
   if (!s) return s.error();
-  return std::unique_ptr<codec>(std::make_unique<graphql_ws_codec>(
-      std::move(*s), setup.conn_ids.size(), setup.stats, std::move(reader)));
+  return std::unique_ptr<codec>(
+      std::make_unique<graphql_ws_codec>(std::move(*s), setup.conn_ids.size(), setup.stats));
 }
 
 const codec_info& graphql_ws_codec_info() {

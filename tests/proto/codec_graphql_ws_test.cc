@@ -98,13 +98,13 @@ TEST(CodecGraphqlWs, HandshakeSendsInitAndIsReadyOnAck) {
 }
 
 TEST(CodecGraphqlWs, InitPayloadIsSentAsGiven) {
-  fixture f({{"init-payload", R"({"token":"abc"})"}});
+  fixture f(codec_options{{"init-payload", R"({"token":"abc"})"}});
   f.c->open(1, f.out, t0);
   EXPECT_EQ(f.out.sent.at(0), R"({"type":"connection_init","payload":{"token":"abc"}})");
 }
 
 TEST(CodecGraphqlWs, AckDeadlineFailsTheConnection) {
-  fixture f({{"ack-timeout", "500ms"}});
+  fixture f(codec_options{{"ack-timeout", "500ms"}});
   f.c->open(0, f.out, t0);
   EXPECT_EQ(f.c->next_due_ns(0), t0 + second / 2);
   const codec_event e = f.c->on_due(0, f.out, t0 + second / 2);
@@ -145,7 +145,7 @@ TEST(CodecGraphqlWs, ServerPingIsAnsweredByFlushNotFromReceive) {
 }
 
 TEST(CodecGraphqlWs, ClientPingsOnItsIntervalAndTimesThePong) {
-  fixture f({{"ping-interval", "2s"}});
+  fixture f(codec_options{{"ping-interval", "2s"}});
   f.ready();
   const uint64_t due = f.c->next_due_ns(0);
   EXPECT_EQ(due, t0 + 5'000'000 + 2 * second);
