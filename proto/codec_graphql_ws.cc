@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include <array>
+#include <charconv>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -260,7 +261,9 @@ bool graphql_ws_codec::send(uint32_t slot, codec_output& out, ws_opcode opcode,
   _scratch.assign(text.substr(0, brace + 1));
   _scratch += R"("id":")";
   _scratch += assigned_mark;
-  _scratch += std::to_string(s.last_assigned);
+  char digits[20];  // to_chars, not to_string: no allocation per publish
+  const auto written = std::to_chars(digits, digits + sizeof digits, s.last_assigned);
+  _scratch.append(digits, written.ptr);
   _scratch += "\",";
   _scratch.append(text.substr(brace + 1));
   _stats.count(m::assigned_sent);
