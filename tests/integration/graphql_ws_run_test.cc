@@ -144,8 +144,8 @@ TEST(GraphqlWsRun, QueriesAnsweredByIdAsRequests) {
 }
 
 // The server checks connection_init's payload: the right token is
-// acknowledged, a wrong one is refused (4403) and every connection counts
-// as a failed protocol handshake.
+// acknowledged, a wrong one is refused: the server closes every connection
+// (4403 Forbidden) before any ack.
 TEST(GraphqlWsRun, InitPayloadCarriesTheTokenTheServerChecks) {
   if (auto missing = graphql_server_missing(); !missing.empty()) GTEST_SKIP() << missing;
   auto server = start_graphql({"--token", "s3cret"});
@@ -166,6 +166,8 @@ TEST(GraphqlWsRun, InitPayloadCarriesTheTokenTheServerChecks) {
   const auto& connections = bad.result["connections"];
   EXPECT_EQ(counter(bad, "acks"), 0u);
   EXPECT_EQ(connections["failed"], 10) << connections.dump();
+  EXPECT_EQ(connections["failures"]["closed_by_server"], 10) << connections.dump();
+  EXPECT_EQ(connections["server_close_codes"]["4403"], 10) << connections.dump();
   const auto totals = server_totals(server);
   EXPECT_EQ(totals["acks"], 10);  // the good run's only
 }
