@@ -215,6 +215,22 @@ TEST(GraphqlWsRun, PingsAnsweredBothWays) {
   EXPECT_EQ(run.result["pubsub"]["delivered"], run.result["pubsub"]["expected"]);
 }
 
+// A server that breaks the protocol after the ack (a `next` without an id):
+// each connection fails with app_protocol_error, and horde ends on time.
+TEST(GraphqlWsRun, ProtocolBrokenAfterTheAckFailsTheConnection) {
+  if (auto missing = graphql_server_missing(); !missing.empty()) GTEST_SKIP() << missing;
+  auto server = start_graphql({"--bad-next-ms", "200"});
+  ASSERT_FALSE(server.port.empty());
+  auto run = horde_run({url_of(server), "--protocol", "graphql-ws", "-c", "6", "--groups", "2",
+                        "--publishers", "1", "--rate", "2/s", "--settle", "100ms", "-d", "2s"},
+                       "graphql_bad_next", 60000);
+  ASSERT_FALSE(run.process.timed_out);
+  const auto& connections = run.result["connections"];
+  EXPECT_EQ(counter(run, "acks"), 6u);
+  EXPECT_EQ(connections["failed"], 6) << connections.dump();
+  EXPECT_EQ(connections["failures"]["app_protocol_error"], 6) << connections.dump();
+}
+
 TEST(GraphqlWsRun, BadOptionsAreRefusedBeforeAnyConnection) {
   auto run = horde_run({"ws://127.0.0.1:9/", "--protocol", "graphql-ws", "--protocol-option",
                         "ack-timeout=soon", "-c", "1", "-d", "1s"},

@@ -16,7 +16,9 @@
 // (else graphql-ws closes with 4403 Forbidden); --never-ack leaves every
 // connection_init unanswered (a client's ack deadline is tested with it);
 // --ping-ms N sends the protocol's own {"type":"ping"} to every acknowledged
-// connection every N ms and counts the pongs that come back. --plain speaks
+// connection every N ms and counts the pongs that come back. --bad-next-ms N
+// breaks the protocol N ms after each ack: a `next` with no id, which a
+// client must refuse. --plain speaks
 // no GraphQL at all but horde's reference pub/sub protocol over bare
 // WebSocket ("sub G" -> "ok sub G", "pub G PAYLOAD" -> PAYLOAD to each
 // subscriber of G), on the same runtime and `ws` library: bench/ compares
@@ -39,6 +41,7 @@ const HELP = `usage: node graphql_server.js [options]
   --never-ack       never answer connection_init
   --ping-ms N       send {"type":"ping"} to each connection every N ms (0: never)
   --max-queue N     undelivered payloads a subscription keeps (default 10000)
+  --bad-next-ms N   N ms after each ack, send a next without an id (0: never)
   --plain           bare WebSocket pub/sub ("sub G", "pub G PAYLOAD"), no GraphQL
   --help            this text`;
 
@@ -47,8 +50,9 @@ const args = parseOptions({
   'never-ack': { type: 'boolean', default: false },
   'ping-ms': { type: 'string', default: '0' },
   'max-queue': { type: 'string', default: '10000' },
+  'bad-next-ms': { type: 'string', default: '0' },
   plain: { type: 'boolean', default: false },
-}, HELP, ['ping-ms', 'max-queue']);
+}, HELP, ['ping-ms', 'max-queue', 'bad-next-ms']);
 const pingMs = Number(args['ping-ms']);
 const maxQueue = Number(args['max-queue']);
 
@@ -185,6 +189,13 @@ if (!args.plain) useServer({
       if (!p || p.token !== args.token) return false;
     }
     totals.acks++;
+    const badNextMs = Number(args['bad-next-ms']);
+    if (badNextMs > 0) {
+      const { socket } = ctx.extra;
+      setTimeout(() => {
+        if (socket.readyState === socket.OPEN) socket.send('{"type":"next","payload":{}}');
+      }, badNextMs);
+    }
     return true;
   },
 }, wss, 0);
