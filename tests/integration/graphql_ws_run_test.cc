@@ -63,6 +63,14 @@ uint64_t timed(const run_outcome& run, const std::string& histogram) {
   return latency.contains(key) ? latency[key]["count"].get<uint64_t>() : 0;
 }
 
+// Every one of the run's `n` connections failed, each for `reason`.
+void expect_all_failed(const run_outcome& run, int n, const std::string& reason) {
+  ASSERT_FALSE(run.process.timed_out);
+  const auto& connections = run.result["connections"];
+  EXPECT_EQ(connections["failed"], n) << connections.dump();
+  EXPECT_EQ(connections["failures"][reason], n) << connections.dump();
+}
+
 std::string url_of(const test::peer_server& server) {
   return "ws://127.0.0.1:" + server.port + "/";  // the codec's default path /graphql fills "/"
 }
@@ -162,12 +170,9 @@ TEST(GraphqlWsRun, InitPayloadCarriesTheTokenTheServerChecks) {
   auto bad = horde_run({url_of(server), "--protocol", "graphql-ws", "--protocol-option",
                         R"(init-payload={"token":"wrong"})", "-c", "10", "-d", "1s"},
                        "graphql_token_bad", 60000);
-  ASSERT_FALSE(bad.process.timed_out);
-  const auto& connections = bad.result["connections"];
+  expect_all_failed(bad, 10, "closed_by_server");
   EXPECT_EQ(counter(bad, "acks"), 0u);
-  EXPECT_EQ(connections["failed"], 10) << connections.dump();
-  EXPECT_EQ(connections["failures"]["closed_by_server"], 10) << connections.dump();
-  EXPECT_EQ(connections["server_close_codes"]["4403"], 10) << connections.dump();
+  EXPECT_EQ(bad.result["connections"]["server_close_codes"]["4403"], 10);
   const auto totals = server_totals(server);
   EXPECT_EQ(totals["acks"], 10);  // the good run's only
 }
@@ -181,11 +186,8 @@ TEST(GraphqlWsRun, AckTimeoutFailsTheHandshake) {
   auto run = horde_run({url_of(server), "--protocol", "graphql-ws", "--protocol-option",
                         "ack-timeout=300ms", "-c", "8", "-d", "2s"},
                        "graphql_never_ack", 60000);
-  ASSERT_FALSE(run.process.timed_out);
-  const auto& connections = run.result["connections"];
-  EXPECT_EQ(connections["opened"], 8) << connections.dump();
-  EXPECT_EQ(connections["failed"], 8) << connections.dump();
-  EXPECT_EQ(connections["failures"]["app_protocol_handshake"], 8) << connections.dump();
+  expect_all_failed(run, 8, "app_protocol_handshake");
+  EXPECT_EQ(run.result["connections"]["opened"], 8);
   EXPECT_EQ(counter(run, "acks"), 0u);
 }
 
@@ -224,11 +226,8 @@ TEST(GraphqlWsRun, ProtocolBrokenAfterTheAckFailsTheConnection) {
   auto run = horde_run({url_of(server), "--protocol", "graphql-ws", "-c", "6", "--groups", "2",
                         "--publishers", "1", "--rate", "2/s", "--settle", "100ms", "-d", "2s"},
                        "graphql_bad_next", 60000);
-  ASSERT_FALSE(run.process.timed_out);
-  const auto& connections = run.result["connections"];
+  expect_all_failed(run, 6, "app_protocol_error");
   EXPECT_EQ(counter(run, "acks"), 6u);
-  EXPECT_EQ(connections["failed"], 6) << connections.dump();
-  EXPECT_EQ(connections["failures"]["app_protocol_error"], 6) << connections.dump();
 }
 
 TEST(GraphqlWsRun, BadOptionsAreRefusedBeforeAnyConnection) {
