@@ -80,11 +80,18 @@ run_options with_protocol_defaults(const run_options& o) {
   auto take = [](std::string& field, const std::string& ours, const std::string& theirs) {
     if (field == ours && !theirs.empty()) field = theirs;
   };
+  // A codec's own subscribe brings its own acknowledgement, even none (a
+  // protocol without one, such as graphql-transport-ws, settles instead):
+  // horde's "ok sub {group}" only ever answers horde's "sub {group}".
+  auto take_ack = [](std::string& field, const std::string& ours, const std::string& theirs,
+                     const std::string& codec_template) {
+    if (field == ours && !codec_template.empty()) field = theirs;
+  };
   take(ps.subscribe_template, horde_defaults.subscribe_template, d.subscribe);
-  take(ps.subscribe_ack, horde_defaults.subscribe_ack, d.subscribe_ack);
+  take_ack(ps.subscribe_ack, horde_defaults.subscribe_ack, d.subscribe_ack, d.subscribe);
   take(ps.publish_template, horde_defaults.publish_template, d.publish);
   take(ps.unsubscribe_template, horde_defaults.unsubscribe_template, d.unsubscribe);
-  take(ps.unsubscribe_ack, horde_defaults.unsubscribe_ack, d.unsubscribe_ack);
+  take_ack(ps.unsubscribe_ack, horde_defaults.unsubscribe_ack, d.unsubscribe_ack, d.unsubscribe);
   return out;
 }
 

@@ -3,13 +3,16 @@
 #include <vector>
 
 #include "proto/codec.hh"
+#include "proto/codec_graphql_ws.hh"
 
 namespace horde::proto {
 
 namespace {
 
 const std::vector<codec_info>& registry() {
-  static const std::vector<codec_info> all = {};
+  static const std::vector<codec_info> all = {
+      graphql_ws_codec_info(),
+  };
   return all;
 }
 

@@ -22,7 +22,7 @@
 //   {"connections":…,"messages":…,"slow_pending_max":…,"rejected_busy":…,"cut_backlogged":…}
 'use strict';
 const http = require('http');
-const { parseArgs } = require('util');
+const { parseOptions, exitWithTotals, listenOnLoopback } = require('./peer_process');
 const { Server } = require('rpc-websockets');
 
 const HELP = `usage: node node_jsonrpc_server.js [options]
@@ -35,32 +35,14 @@ const HELP = `usage: node node_jsonrpc_server.js [options]
                        (default 8388608)
   --help               this text`;
 
-let args;
-try {
-  args = parseArgs({
-    options: {
-      'slow-ms': { type: 'string', default: '50' },
-      'max-connections': { type: 'string', default: '20000' },
-      'max-payload': { type: 'string', default: '1048576' },
-      'max-pending': { type: 'string', default: '100000' },
-      'max-buffered': { type: 'string', default: '8388608' },
-      help: { type: 'boolean', default: false },
-    },
-  }).values;
-} catch (error) {
-  process.stderr.write(`${error.message}\n${HELP}\n`);
-  process.exit(2);
-}
-if (args.help) {
-  process.stdout.write(`${HELP}\n`);
-  process.exit(0);
-}
-for (const [name, value] of Object.entries(args)) {
-  if (name !== 'help' && !(Number(value) >= 0)) {
-    process.stderr.write(`--${name} wants a number >= 0, not ${value}\n`);
-    process.exit(2);
-  }
-}
+const numbers = ['slow-ms', 'max-connections', 'max-payload', 'max-pending', 'max-buffered'];
+const args = parseOptions({
+  'slow-ms': { type: 'string', default: '50' },
+  'max-connections': { type: 'string', default: '20000' },
+  'max-payload': { type: 'string', default: '1048576' },
+  'max-pending': { type: 'string', default: '100000' },
+  'max-buffered': { type: 'string', default: '8388608' },
+}, HELP, numbers);
 const slowMs = Number(args['slow-ms']);
 const maxPending = Number(args['max-pending']);
 const maxBuffered = Number(args['max-buffered']);
@@ -116,18 +98,5 @@ rpc.on('connection', (socket) => {
 rpc.on('socket-error', () => {});
 rpc.on('error', () => {});
 
-httpServer.listen({ host: '127.0.0.1', port: 0, backlog: 4096 }, () => {
-  process.stdout.write(`${httpServer.address().port}\n`);
-});
-
-let finished = false;
-function finish() {
-  if (finished) return;
-  finished = true;
-  process.stdout.write(`${JSON.stringify(totals)}\n`, () => process.exit(0));
-}
-process.stdin.on('end', finish);
-process.stdin.on('error', finish);
-process.stdin.resume();
-process.on('SIGTERM', finish);
-process.on('SIGINT', finish);
+listenOnLoopback(httpServer);
+exitWithTotals(totals);

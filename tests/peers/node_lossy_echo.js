@@ -42,6 +42,7 @@
 //    "closed_4001":…,"ignored_after_close":…}
 'use strict';
 const { WebSocketServer } = require('ws');
+const { exitWithTotals } = require('./peer_process');
 
 const BINARY_STAMP = 32;
 const TEXT_STAMP = 47;
@@ -137,14 +138,4 @@ server.on('connection', (socket, request) => {
   socket.on('error', () => {});
 });
 
-let finished = false;
-function finish() {
-  if (finished) return;
-  finished = true;
-  // A write to a pipe is synchronous on Linux; the callback covers the rest.
-  process.stdout.write(`${JSON.stringify(totals)}\n`, () => process.exit(0));
-}
-process.stdin.on('end', finish);
-process.stdin.resume();
-process.on('SIGTERM', finish);
-process.on('SIGINT', finish);
+exitWithTotals(totals);
