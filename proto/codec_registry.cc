@@ -3,19 +3,24 @@
 #include <vector>
 
 #include "proto/codec.hh"
+#include "proto/codec_socketio.hh"
 
 namespace horde::proto {
 
 namespace {
 
 const std::vector<codec_info>& registry() {
-  static const std::vector<codec_info> all = {};
+  static const std::vector<codec_info> all = {
+      socketio_codec_info(),
+  };
   return all;
 }
 
 }  // namespace
 
-std::span<const codec_info> codecs() noexcept { return registry(); }
+std::span<const codec_info> codecs() noexcept {
+  return registry();
+}
 
 const codec_info* find_codec(std::string_view name) noexcept {
   for (const codec_info& info : registry())
