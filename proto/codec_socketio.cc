@@ -7,6 +7,8 @@ namespace horde::proto {
 namespace {
 
 constexpr uint64_t ms_ns = 1'000'000;
+// How long after a missed ping's deadline the codec looks again (silence_suspected).
+constexpr uint64_t silence_recheck_ns = 10 * ms_ns;
 
 // "10s", "500ms": a duration of at least 1 ms and at most an hour.
 bool parse_timeout(std::string_view text, uint64_t& ns) {
@@ -109,7 +111,14 @@ codec_event socketio_codec::receive(uint32_t slot, ws_opcode opcode, std::span<c
     if (s.attachments == 0) return fail(s, "Socket.IO: a binary frame no packet announced");
     --s.attachments;
     _stats.count(attachments);
-    return consumed();
+    if ((s.owes & binary_message_due) == 0) return consumed();
+    // socket.send(buffer)'s one attachment: the scenario's binary message.
+    s.owes &= uint8_t(~binary_message_due);
+    codec_event e;
+    e.what = codec_event::kind::message;
+    e.binary = true;
+    e.body = body;
+    return e;
   }
   if (s.attachments != 0)
     return fail(s, "Socket.IO: a text frame where binary attachments were due");
@@ -122,7 +131,7 @@ codec_event socketio_codec::receive(uint32_t slot, ws_opcode opcode, std::span<c
       return on_open_packet(s, p.data, now);
     case engineio_type::ping:
       if (s.at == phase::await_open) return fail(s, "Engine.IO: a ping before the open packet");
-      s.owes |= pong_owed;
+      s.owes = uint8_t((s.owes | pong_owed) & ~silence_suspected);
       if (s.at == phase::ready) {
         s.mark_ns = now;
         s.due_ns = now + uint64_t(s.silence_ms) * ms_ns;
@@ -209,6 +218,10 @@ codec_event socketio_codec::hand_up(slot_state& s, const socketio_packet& p) noe
     return e;
   }
   _stats.count(events);
+  if (p.type == socketio_type::binary_event && is_binary_message(p)) {
+    s.owes |= binary_message_due;  // handed up when its attachment arrives
+    return consumed();
+  }
   const socketio_plain plain = plain_message_of(p.data);
   e.body = as_bytes(plain.plain ? plain.text : p.data);
   return e;
@@ -236,7 +249,8 @@ bool socketio_codec::flush(uint32_t slot, codec_output& out, uint64_t now) noexc
 bool socketio_codec::send(uint32_t slot, codec_output& out, ws_opcode opcode,
                           std::span<const uint8_t> body, uint64_t) noexcept {
   const slot_state& s = _slots[slot];
-  if (opcode != ws_opcode::text) {  // an attachment needs a packet announcing it
+  if (opcode == ws_opcode::binary) return send_binary(s, out, body);
+  if (opcode != ws_opcode::text) {
     _stats.count(refused_sends);
     return false;
   }
@@ -250,10 +264,29 @@ bool socketio_codec::send(uint32_t slot, codec_output& out, ws_opcode opcode,
   return out.send(ws_opcode::text, as_bytes(_scratch));
 }
 
+// A binary message goes as socket.send(buffer) does: a binary event
+// announcing one attachment, then the attachment's own frame.
+bool socketio_codec::send_binary(const slot_state& s, codec_output& out,
+                                 std::span<const uint8_t> body) noexcept {
+  if (s.max_payload != 0 && body.size() > s.max_payload) {
+    _stats.count(refused_sends);
+    return false;
+  }
+  encode_socketio_binary_message(_scratch, _options.nsp);
+  return out.send(ws_opcode::text, as_bytes(_scratch)) && out.send(ws_opcode::binary, body);
+}
+
 codec_event socketio_codec::on_due(uint32_t slot, codec_output&, uint64_t now) noexcept {
   slot_state& s = _slots[slot];
   if (s.due_ns == 0 || s.due_ns > now) return consumed();
   if (s.at != phase::ready) return fail(s, "Socket.IO: no handshake within connect-timeout");
+  if ((s.owes & silence_suspected) == 0) {
+    // A shard that woke late runs its timers before it reads what arrived
+    // meanwhile: a ping may be waiting. Look again after those receives.
+    s.owes |= silence_suspected;
+    s.due_ns = now + silence_recheck_ns;
+    return consumed();
+  }
   _stats.count(server_silent);
   return fail(s, "Engine.IO: no ping from the server within pingInterval + pingTimeout");
 }

@@ -14,7 +14,9 @@
 // flushes it in the same loop turn (core/codec_scenario.hh); the delay from
 // the ping's kernel receive stamp to the pong's send is timed (pong_delay).
 // A server silent for pingInterval + pingTimeout is gone, as socket.io's own
-// client decides: the connection fails (server_silent).
+// client decides: the connection fails (server_silent), once a second look
+// 10 ms on (after the shard has read what arrived while it was late) finds
+// no ping either.
 #pragma once
 
 #include <cstdint>
@@ -51,7 +53,7 @@ class socketio_codec final : public codec {
     acks,            // acks handed to the scenario
     attachments,     // binary attachments received and skipped
     disconnects,     // the server ended the namespace (41) or the session (1)
-    refused_sends,   // scenario messages that cannot be sent (binary, over maxPayload)
+    refused_sends,   // scenario messages that cannot be sent (a binary packet, over maxPayload)
   };
   enum histogram : uint32_t { handshake_ns, pong_delay_ns };
 
@@ -69,7 +71,12 @@ class socketio_codec final : public codec {
 
  private:
   enum class phase : uint8_t { idle, await_open, await_connect, ready, ended };
-  enum owed : uint8_t { connect_owed = 1, pong_owed = 2 };
+  enum owed : uint8_t {
+    connect_owed = 1,
+    pong_owed = 2,
+    binary_message_due = 4,  // the next attachment is a binary message for the scenario
+    silence_suspected = 8,   // the ping's deadline passed: failed if still so 10 ms on
+  };
   struct slot_state {
     uint64_t due_ns = 0;       // the handshake's deadline, then the latest next ping; 0 = none
     uint64_t mark_ns = 0;      // await_*: the WebSocket's open; ready: the ping owed a pong
@@ -85,6 +92,7 @@ class socketio_codec final : public codec {
   codec_event on_open_packet(slot_state& s, std::string_view json, uint64_t now) noexcept;
   codec_event on_socketio(slot_state& s, const socketio_packet& p, uint64_t now) noexcept;
   codec_event hand_up(slot_state& s, const socketio_packet& p) noexcept;
+  bool send_binary(const slot_state& s, codec_output& out, std::span<const uint8_t> body) noexcept;
 
   socketio_options _options;
   codec_stats& _stats;

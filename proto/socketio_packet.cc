@@ -164,6 +164,24 @@ socketio_encoded encode_socketio_send(std::string& out, std::string_view text,
   return e;
 }
 
+namespace {
+constexpr std::string_view binary_message_args = R"(["message",{"_placeholder":true,"num":0}])";
+}
+
+void encode_socketio_binary_message(std::string& out, std::string_view nsp) {
+  out = "451-";
+  if (nsp != "/") {
+    out.append(nsp);
+    out += ',';
+  }
+  out.append(binary_message_args);
+}
+
+bool is_binary_message(const socketio_packet& p) noexcept {
+  return p.type == socketio_type::binary_event && p.attachments == 1 && !p.has_id &&
+         p.data == binary_message_args;
+}
+
 void encode_socketio_connect(std::string& out, std::string_view nsp, std::string_view auth) {
   out = "40";
   if (nsp != "/") {

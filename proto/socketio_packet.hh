@@ -65,7 +65,8 @@ socketio_read read_socketio_packet(std::string_view frame) noexcept;
 //  - "[...]" is an event's arguments (["join","room"]): sent as 42[...];
 //  - anything else is a plain message, as socket.send(text) sends it:
 //    42["message","<text as a JSON string>"].
-// Binary packets (types 5 and 6) need attachments a text cannot carry.
+// Binary packets (types 5 and 6) need attachments a text cannot carry
+// (a binary message is encode_socketio_binary_message's).
 enum class socketio_send_kind : uint8_t { packet, event, plain, refused };
 struct socketio_encoded {
   socketio_send_kind kind = socketio_send_kind::refused;
@@ -74,6 +75,12 @@ struct socketio_encoded {
 // Writes the frame into `out` (cleared first). `nsp` is "/" or "/name".
 socketio_encoded encode_socketio_send(std::string& out, std::string_view text,
                                       std::string_view nsp);
+
+// socket.send(buffer)'s header: 451-["message",{"_placeholder":true,"num":0}]
+// (namespace added), the buffer following as a binary frame.
+void encode_socketio_binary_message(std::string& out, std::string_view nsp);
+// Whether a binary event is that header: one attachment, the event "message".
+bool is_binary_message(const socketio_packet& p) noexcept;
 
 // The client's connect packet: 40, 40/nsp, ; then the auth JSON if any.
 void encode_socketio_connect(std::string& out, std::string_view nsp, std::string_view auth);

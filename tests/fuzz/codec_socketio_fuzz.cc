@@ -4,13 +4,14 @@
 // Input: a control byte, then pieces (fuzz_support.hh's chunks). The control
 // byte's bit 0 sets namespace=/chat. Each piece's first byte picks an action
 // (mod 8): 0-4 the rest is a text frame from the server, 5 a binary frame,
-// 6 a scenario message to send, 7 time passes (byte 1 of the piece, in
+// 6 a scenario message to send (binary when bit 3 is set), 7 time passes (byte 1 of the piece, in
 // 100 ms steps) and due work runs; a receive that owes a reply is flushed.
 // Checked: a failure has a reason and is final (nothing is handed up after
 // it, nothing is due) until the slot is opened again; a message is handed
 // up only after `ready`, and is no larger than the frame plus the ack
 // wrapper; the codec never sends more than one frame per send or two per
-// flush; every frame it sends is Engine.IO text ("3", "40...", "42...").
+// flush; every frame it sends is Engine.IO text ("3", "40...", "42..."),
+// or a binary attachment right after its "451-" header.
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -27,15 +28,22 @@ using namespace horde::proto;
 
 struct sink final : codec_output, codec_stats {
   bool send(ws_opcode opcode, std::span<const uint8_t> body) noexcept override {
-    HORDE_FUZZ_CHECK(opcode == ws_opcode::text);
-    HORDE_FUZZ_CHECK(!body.empty());
-    HORDE_FUZZ_CHECK(body[0] == '3' || body[0] == '4');
+    if (opcode == ws_opcode::binary) {
+      HORDE_FUZZ_CHECK(announced);  // only after its 451- header
+    } else {
+      HORDE_FUZZ_CHECK(opcode == ws_opcode::text);
+      HORDE_FUZZ_CHECK(!body.empty());
+      HORDE_FUZZ_CHECK(body[0] == '3' || body[0] == '4');
+    }
+    const std::string_view text(reinterpret_cast<const char*>(body.data()), body.size());
+    announced = opcode == ws_opcode::text && text.substr(0, 4) == "451-";
     ++frames;
     return true;
   }
   void count(uint32_t counter, uint64_t) noexcept override { HORDE_FUZZ_CHECK(counter < 10); }
   void time(uint32_t histogram, uint64_t) noexcept override { HORDE_FUZZ_CHECK(histogram < 2); }
   size_t frames = 0;
+  bool announced = false;
 };
 
 constexpr uint64_t step_ns = 100'000'000;
@@ -95,9 +103,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     } else if (action == 5) {
       handle(c.receive(0, ws_opcode::binary, bytes, now), rest.size());
     } else if (action == 6) {
+      const bool binary = (uint8_t(piece[0]) & 8) != 0;
       const size_t before = out.frames;
-      c.send(0, out, ws_opcode::text, bytes, now);
-      HORDE_FUZZ_CHECK(out.frames - before <= 1);
+      c.send(0, out, binary ? ws_opcode::binary : ws_opcode::text, bytes, now);
+      HORDE_FUZZ_CHECK(out.frames - before <= (binary ? 2u : 1u));
     } else {
       now += step_ns * (rest.empty() ? 1 : uint8_t(rest[0]));
       const uint64_t due = c.next_due_ns(0);

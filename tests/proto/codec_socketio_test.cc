@@ -122,9 +122,25 @@ TEST(CodecSocketio, SilentServerFailsAfterIntervalPlusTimeout) {
   f.connect();
   const uint64_t due = f.sio->next_due_ns(0);
   EXPECT_EQ(f.sio->on_due(0, f.rec, due - 1).what, codec_event::kind::consumed);
-  const codec_event e = f.sio->on_due(0, f.rec, due);
+  // Past the deadline: a second look 10 ms on, after the shard's receives.
+  EXPECT_EQ(f.sio->on_due(0, f.rec, due).what, codec_event::kind::consumed);
+  EXPECT_EQ(f.sio->next_due_ns(0), due + 10 * ms);
+  const codec_event e = f.sio->on_due(0, f.rec, due + 10 * ms);
   EXPECT_EQ(e.what, codec_event::kind::failed);
   EXPECT_EQ(f.rec.counters[socketio_codec::server_silent], 1u);
+}
+
+TEST(CodecSocketio, PingReadAfterALateWakeClearsTheSuspicion) {
+  fixture f;
+  f.connect();
+  const uint64_t due = f.sio->next_due_ns(0);
+  // The shard woke 100 ms late: its timer runs before the ping waiting to be read.
+  EXPECT_EQ(f.sio->on_due(0, f.rec, due + 100 * ms).what, codec_event::kind::consumed);
+  EXPECT_TRUE(f.receive("2", due + 100 * ms).reply);
+  EXPECT_EQ(f.sio->next_due_ns(0), due + 100 * ms + 500 * ms);
+  // At the new deadline, suspected afresh, not failed.
+  EXPECT_EQ(f.sio->on_due(0, f.rec, due + 600 * ms).what, codec_event::kind::consumed);
+  EXPECT_EQ(f.rec.counters[socketio_codec::server_silent], 0u);
 }
 
 TEST(CodecSocketio, HandshakeDeadline) {
@@ -178,12 +194,34 @@ TEST(CodecSocketio, SendForms) {
   EXPECT_TRUE(f.send("say \"hi\"\n"));
   EXPECT_EQ(f.rec.sent.back().second, R"(42["message","say \"hi\"\u000a"])");
   EXPECT_EQ(f.rec.counters[socketio_codec::acks_requested], 0u);
-  // Binary packets and binary messages cannot be sent; nor over maxPayload (1000).
+  // Binary packets cannot be sent from text; nor anything over maxPayload (1000).
   EXPECT_FALSE(f.send(R"(451-["x",{"_placeholder":true,"num":0}])"));
-  const uint8_t bytes[] = {1, 2};
-  EXPECT_FALSE(f.sio->send(0, f.rec, ws_opcode::binary, bytes, 0));
   EXPECT_FALSE(f.send(std::string(1200, 'x')));
+  const std::vector<uint8_t> big(1200);
+  EXPECT_FALSE(f.sio->send(0, f.rec, ws_opcode::binary, big, 0));
   EXPECT_EQ(f.rec.counters[socketio_codec::refused_sends], 3u);
+}
+
+TEST(CodecSocketio, BinaryMessageBothWaysAsSocketSendBuffer) {
+  fixture f;
+  f.connect();
+  const uint8_t bytes[] = {'H', 'R', 'D', '1', 0};
+  EXPECT_TRUE(f.sio->send(0, f.rec, ws_opcode::binary, bytes, 0));
+  ASSERT_EQ(f.rec.sent.size(), 3u);
+  EXPECT_EQ(f.rec.sent[1].first, ws_opcode::text);
+  EXPECT_EQ(f.rec.sent[1].second, R"(451-["message",{"_placeholder":true,"num":0}])");
+  EXPECT_EQ(f.rec.sent[2].first, ws_opcode::binary);
+  EXPECT_EQ(f.rec.sent[2].second, std::string("HRD1\0", 5));
+  // The echo: the header is the codec's, the attachment the scenario's.
+  EXPECT_EQ(f.receive(R"(451-["message",{"_placeholder":true,"num":0}])", 2000 * ms).what,
+            codec_event::kind::consumed);
+  const codec_event e = f.sio->receive(0, ws_opcode::binary, bytes, 2001 * ms);
+  EXPECT_EQ(e.what, codec_event::kind::message);
+  EXPECT_TRUE(e.binary);
+  EXPECT_EQ(e.body.data(), bytes);
+  EXPECT_EQ(e.body.size(), sizeof bytes);
+  EXPECT_EQ(f.rec.counters[socketio_codec::attachments], 1u);
+  EXPECT_EQ(f.rec.counters[socketio_codec::events], 1u);
 }
 
 TEST(CodecSocketio, BinaryAttachmentsCountedAndSkipped) {
