@@ -12,14 +12,41 @@
 //   message(text)          -> send(text) back (socket.send is the "message" event)
 //   file()                 -> emits file(<3-byte Buffer>, "after"): one binary attachment
 // Flags: --ping-interval MS, --ping-timeout MS (Engine.IO's keep-alive; the
-// server drops a client whose pong is late), --port N.
+// server drops a client whose pong is late), --port N, --workers N (N
+// processes of node:cluster sharing the port, for more connections than one
+// process's descriptor limit holds; bench/protocol_socketio.sh; rooms are
+// then per worker, and the closing line counts nothing).
 'use strict';
+const cluster = require('cluster');
 const http = require('http');
 const { Server } = require('socket.io');
 
 function flag(name, fallback) {
   const at = process.argv.indexOf(name);
   return at > 0 && at + 1 < process.argv.length ? Number(process.argv[at + 1]) : fallback;
+}
+
+const workers = flag('--workers', 1);
+if (workers > 1 && cluster.isPrimary) {
+  // Workers share one listening port (listen(0) gives them all the same one).
+  let printed = false;
+  for (let i = 0; i < workers; i += 1) {
+    cluster.fork().on('message', (m) => {
+      if (m && m.port && !printed) {
+        printed = true;
+        process.stdout.write(`${m.port}\n`);
+      }
+    });
+  }
+  const stop = () => {
+    for (const id in cluster.workers) cluster.workers[id].kill();
+    process.stdout.write(`socketio: workers ${workers}\n`);
+    process.exit(0);
+  };
+  process.stdin.on('end', stop);
+  process.stdin.resume();
+  process.on('SIGTERM', stop);
+  return;
 }
 
 const httpServer = http.createServer();
@@ -81,8 +108,13 @@ secure.use((socket, next) => {
 serve(secure);
 
 httpServer.listen(flag('--port', 0), '127.0.0.1', 4096 * 16, () => {
-  process.stdout.write(`${httpServer.address().port}\n`);
+  if (cluster.isWorker) process.send({ port: httpServer.address().port });
+  else process.stdout.write(`${httpServer.address().port}\n`);
 });
+if (cluster.isWorker) {
+  process.on('disconnect', () => process.exit(0));  // the primary went away
+  return;
+}
 
 function finish() {
   process.stdout.write(
