@@ -296,9 +296,9 @@ codec_info socketio_codec_info() {
   info.name = "socketio";
   info.summary = "Socket.IO v4 (Engine.IO v4 over WebSocket): events, acks, rooms";
   info.options = {
-      {"namespace", "the namespace to join, default /"},
-      {"auth", "a JSON object sent with the connect packet (the server's socket.handshake.auth)"},
-      {"connect-timeout", "open packet and namespace connect within this, default 10s"},
+      {"namespace", "the namespace to connect to and send on (default /);"},
+      {"auth", "a JSON object sent with the connect packet (socket.handshake.auth);"},
+      {"connect-timeout", "time for the open packet and the namespace connect (default 10s)"},
   };
   info.counters = {"handshakes",  "connect_errors", "pongs", "server_silent",
                    "events",      "acks_requested", "acks",  "attachments",
