@@ -4,6 +4,7 @@
 
 #include "proto/codec.hh"
 #include "proto/codec_graphql_ws.hh"
+#include "proto/codec_socketio.hh"
 
 namespace horde::proto {
 
@@ -11,6 +12,7 @@ namespace {
 
 const std::vector<codec_info>& registry() {
   static const std::vector<codec_info> all = {
+      socketio_codec_info(),
       graphql_ws_codec_info(),
   };
   return all;
@@ -18,7 +20,9 @@ const std::vector<codec_info>& registry() {
 
 }  // namespace
 
-std::span<const codec_info> codecs() noexcept { return registry(); }
+std::span<const codec_info> codecs() noexcept {
+  return registry();
+}
 
 const codec_info* find_codec(std::string_view name) noexcept {
   for (const codec_info& info : registry())
