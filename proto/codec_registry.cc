@@ -3,13 +3,14 @@
 #include <vector>
 
 #include "proto/codec.hh"
+#include "proto/codec_mqtt.hh"
 
 namespace horde::proto {
 
 namespace {
 
 const std::vector<codec_info>& registry() {
-  static const std::vector<codec_info> all = {};
+  static const std::vector<codec_info> all = {mqtt_codec_info()};
   return all;
 }
 
