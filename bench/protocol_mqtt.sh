@@ -4,9 +4,10 @@
 # in one sitting. Prints figures and writes bench/results/protocol-mqtt-*.json;
 # never passes or fails on them.
 #
-#   bench/protocol_mqtt.sh [connections=10000] [topics=1000] [rate=1000]
+#   bench/protocol_mqtt.sh [connections=10000] [topics=1000] [rate=1]
 #       C connections, each subscribed to one of T topics (groups), T
-#       publishers publishing RATE/s in all, for DURATION (default 20s), then
+#       publishers (one per topic) publishing RATE/s each, for DURATION
+#       (default 20s), then
 #       a drain. Variants: mqtt QoS 0 (MQTT 3.1.1), mqtt QoS 1 (MQTT 5), plain
 #       ws. For each: opened, subscribed, publishes, expected and delivered
 #       deliveries, lost, fan-out p50/p99, PUBACK p50/p99 (QoS 1), and the
@@ -17,7 +18,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/common.sh"
-n=${1:-10000}; topics=${2:-1000}; rate=${3:-1000}
+n=${1:-10000}; topics=${2:-1000}; rate=${3:-1}
 duration=${DURATION:-20s}
 broker_pid=
 
@@ -25,7 +26,7 @@ broker_pid=
 # and broker_pid.
 start_mosquitto() {
   mkfifo "$tmp/mq.in"
-  python3 "$here/../tests/peers/mosquitto_ws.py" <"$tmp/mq.in" >"$tmp/mq.out" &
+  /usr/bin/python3 "$here/../tests/peers/mosquitto_ws.py" <"$tmp/mq.in" >"$tmp/mq.out" &
   exec 3>"$tmp/mq.in"
   for _ in $(seq 100); do [ "$(wc -l <"$tmp/mq.out")" -ge 2 ] && break; sleep 0.1; done
   url="ws://127.0.0.1:$(sed -n 1p "$tmp/mq.out")/"

@@ -25,9 +25,11 @@ constexpr uint64_t ns_per_s = 1'000'000'000;
   X(connects_refused)                                                                              \
   X(pingreqs)                                                                                      \
   X(pingresps)                                                                                     \
-  X(publishes) X(pubacks) X(publishes_refused) X(publishes_unacked) X(publishes_window_full)       \
-      X(deliveries) X(pubacks_sent) X(subscribes) X(subacks) X(subscribes_refused) X(unsubscribes) \
-          X(unsubacks) X(unencodable) X(disconnects_received)
+  X(publishes)                                                                                     \
+  X(pubacks)                                                                                       \
+  X(publishes_refused) X(publishes_unacked) X(publishes_window_full) X(deliveries) X(pubacks_sent) \
+      X(subscribes) X(subacks) X(subscribes_refused) X(unsubscribes) X(unsubacks) X(unencodable)   \
+          X(disconnects_received)
 #define HORDE_MQTT_ENUM(name) c_##name,
 enum counter : uint32_t { HORDE_MQTT_COUNTERS(HORDE_MQTT_ENUM) };
 #define HORDE_MQTT_NAME(name) #name##sv,
@@ -159,7 +161,9 @@ class mqtt_codec final : public codec {
   codec_event on_pingresp(uint32_t slot, uint64_t now);
   bool send_packet(uint32_t slot, codec_output& out, uint64_t now);
   uint16_t take_id(uint32_t slot) noexcept;
-  void keep_rest(slot_state& s, std::span<const uint8_t> data, size_t pos, bool owned);
+  void keep_rest(slot_state& s, std::span<const uint8_t> data, size_t pos, bool owned,
+                 bool handed_up);
+  static void compact(slot_state& s) noexcept;
   void count(counter c) noexcept { _stats.count(c); }
   void idle_from(slot_state& s, uint64_t now) noexcept {
     s.due_ns = s.keepalive_s == 0 ? 0 : now + s.keepalive_s * ns_per_s;
@@ -216,10 +220,7 @@ codec_event mqtt_codec::receive(uint32_t slot, ws_opcode opcode, std::span<const
   if (s.at == phase::idle) return {};  // failed already: nothing more is read
   if (opcode != ws_opcode::binary)
     return codec_event::failure("MQTT over WebSocket: the broker sent a text message (§6.0)");
-  if (s.buf_off != 0) {  // what the last event pointed into is no longer needed
-    s.buf.erase(s.buf.begin(), s.buf.begin() + s.buf_off);
-    s.buf_off = 0;
-  }
+  compact(s);
   if (s.buf.empty()) return parse(slot, body, false, now);
   s.buf.insert(s.buf.end(), body.begin(), body.end());
   return parse(slot, s.buf, true, now);
@@ -227,25 +228,34 @@ codec_event mqtt_codec::receive(uint32_t slot, ws_opcode opcode, std::span<const
 
 codec_event mqtt_codec::next(uint32_t slot, uint64_t now) noexcept {
   slot_state& s = _slots[slot];
-  if (s.buf_off >= s.buf.size()) return {};
-  s.buf.erase(s.buf.begin(), s.buf.begin() + s.buf_off);
-  s.buf_off = 0;
+  compact(s);
+  if (s.buf.empty()) return {};
   return parse(slot, s.buf, true, now);
 }
 
-// Keeps data[pos..] for later: data is the slot's buffer (owned) or the
-// message being read. An empty buffer gives its memory back.
-void mqtt_codec::keep_rest(slot_state& s, std::span<const uint8_t> data, size_t pos, bool owned) {
-  if (owned) {
-    s.buf_off = uint32_t(pos);
-  } else {
-    s.buf.assign(data.begin() + ptrdiff_t(pos), data.end());
-    s.buf_off = 0;
-  }
-  if (s.buf_off == s.buf.size()) {
+// Drops what the last event handed up (no longer needed once the codec is
+// called again); an empty buffer gives its memory back.
+void mqtt_codec::compact(slot_state& s) noexcept {
+  if (s.buf_off == 0) return;
+  if (s.buf_off >= s.buf.size()) {
     std::vector<uint8_t>().swap(s.buf);
-    s.buf_off = 0;
+  } else {
+    s.buf.erase(s.buf.begin(), s.buf.begin() + s.buf_off);
   }
+  s.buf_off = 0;
+}
+
+// Keeps data[pos..] for later: data is the slot's buffer (owned) or the
+// message being read. `handed_up`: an event's body may lie in the buffer,
+// so it stays until the next call.
+void mqtt_codec::keep_rest(slot_state& s, std::span<const uint8_t> data, size_t pos, bool owned,
+                           bool handed_up) {
+  if (!owned) {
+    if (pos < data.size()) s.buf.assign(data.begin() + ptrdiff_t(pos), data.end());
+    return;
+  }
+  s.buf_off = uint32_t(pos);
+  if (!handed_up) compact(s);
 }
 
 // Handles the whole packets in `data` until one makes an event for the
@@ -276,12 +286,12 @@ codec_event mqtt_codec::parse(uint32_t slot, std::span<const uint8_t> data, bool
     if (e.what == codec_event::kind::consumed) continue;
     // ready or message: the rest waits for next(), `e.body` stays valid
     // (it lies in the message, or before buf_off).
-    keep_rest(s, data, pos, owned);
-    e.more = !s.buf.empty();
+    keep_rest(s, data, pos, owned, true);
+    e.more = s.buf_off < s.buf.size();
     e.reply = reply;
     return e;
   }
-  keep_rest(s, data, pos, owned);
+  keep_rest(s, data, pos, owned, false);
   codec_event e;
   e.reply = reply;
   return e;

@@ -7,7 +7,8 @@ first and the broker started on it (again on another port if it lost the
 race). Prints the port as its first stdout line and the broker's pid as the
 second (for --target-pid). The config, written to a temporary directory:
 `listener PORT 127.0.0.1`, `protocol websockets`, `allow_anonymous true`,
-`max_connections -1`, no persistence. The broker gets this process's hard
+`max_connections -1`, no persistence (and a plain MQTT listener, see
+start()). The broker gets this process's hard
 file limit as its soft one (10,000 clients need 10,000 sockets). Exits, and
 stops the broker, when stdin closes or on SIGTERM.
 """
@@ -43,14 +44,19 @@ def raise_files():
 
 def start(directory):
     for _ in range(5):
-        port = free_port()
+        port, tcp_port = free_port(), free_port()
         config = os.path.join(directory, "mosquitto.conf")
         with open(config, "w") as f:
+            # Mosquitto 2.0.11 with only a websockets listener often exits
+            # with "Unable to start any listening sockets" though libwebsockets
+            # listened; a plain MQTT listener beside it avoids that.
             f.write(f"listener {port} 127.0.0.1\nprotocol websockets\n"
+                    f"listener {tcp_port} 127.0.0.1\nprotocol mqtt\n"
                     "allow_anonymous true\nmax_connections -1\npersistence false\n"
-                    "log_dest none\n")
+                    "log_dest stderr\nlog_type error\n")
+        log = open(os.path.join(directory, "mosquitto.log"), "w")
         broker = subprocess.Popen(["mosquitto", "-c", config], preexec_fn=raise_files,
-                                  stdin=subprocess.DEVNULL)
+                                  stdin=subprocess.DEVNULL, stderr=log)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and broker.poll() is None:
             if listening(port):
@@ -58,6 +64,8 @@ def start(directory):
             time.sleep(0.05)
         broker.kill()
         broker.wait()
+        with open(os.path.join(directory, "mosquitto.log")) as log:
+            sys.stderr.write(log.read())
     sys.exit("mosquitto did not start (is the Debian package installed?)")
 
 
