@@ -7,6 +7,7 @@
 #include "proto/codec_mqtt.hh"
 
 #include <charconv>
+#include <deque>
 #include <map>
 #include <unordered_map>
 
@@ -20,15 +21,16 @@ using namespace std::string_view_literals;
 constexpr uint64_t ns_per_s = 1'000'000'000;
 
 // Counters, declared once: the registry's names follow this order.
-#define HORDE_MQTT_COUNTERS(X)                                                                     \
-  X(connacks)                                                                                      \
-  X(connects_refused)                                                                              \
-  X(pingreqs)                                                                                      \
-  X(pingresps)                                                                                     \
-  X(publishes)                                                                                     \
-  X(pubacks)                                                                                       \
-  X(publishes_refused) X(publishes_unacked) X(publishes_window_full) X(deliveries) X(pubacks_sent) \
-      X(subscribes) X(subacks) X(subscribes_refused) X(unsubscribes) X(unsubacks) X(unencodable)   \
+#define HORDE_MQTT_COUNTERS(X)                                                                   \
+  X(connacks)                                                                                    \
+  X(connects_refused)                                                                            \
+  X(pingreqs)                                                                                    \
+  X(pingresps)                                                                                   \
+  X(publishes)                                                                                   \
+  X(pubacks)                                                                                     \
+  X(publishes_refused)                                                                           \
+  X(publishes_unacked) X(publishes_held) X(publishes_window_full) X(deliveries) X(pubacks_sent)  \
+      X(subscribes) X(subacks) X(subscribes_refused) X(unsubscribes) X(unsubacks) X(unencodable) \
           X(disconnects_received)
 #define HORDE_MQTT_ENUM(name) c_##name,
 enum counter : uint32_t { HORDE_MQTT_COUNTERS(HORDE_MQTT_ENUM) };
@@ -127,6 +129,9 @@ struct pending {
 // Packet ids in use per connection, under the 65535 there are, so that
 // take_id always finds a free one.
 constexpr uint16_t max_waiting = 65000;
+// QoS 1 publishes one connection holds while the broker's window is full:
+// a publisher far beyond what its broker acknowledges is refused past it.
+constexpr size_t max_held = 4096;
 
 uint64_t key_of(uint32_t slot, uint16_t id) noexcept {
   return uint64_t(slot) << 16 | id;
@@ -175,8 +180,10 @@ class mqtt_codec final : public codec {
   std::vector<slot_state> _slots;
   std::map<uint64_t, pending> _pending;  // ordered: a slot's entries are a range
   std::unordered_map<uint32_t, std::vector<uint16_t>> _owed;  // PUBACKs to send, by slot
-  std::vector<uint8_t> _out;                                  // the packet being encoded
-  std::string _text;  // the ack handed up ("SUBACK t"), valid until the next call
+  // QoS 1 publishes (encoded) waiting for the broker's window, by slot.
+  std::unordered_map<uint32_t, std::deque<std::vector<uint8_t>>> _held;
+  std::vector<uint8_t> _out;  // the packet being encoded
+  std::string _text;          // the ack handed up ("SUBACK t"), valid until the next call
 };
 
 codec_event mqtt_codec::open(uint32_t slot, codec_output& out, uint64_t now) noexcept {
@@ -207,7 +214,10 @@ codec_event mqtt_codec::open(uint32_t slot, codec_output& out, uint64_t now) noe
 
 void mqtt_codec::gone(uint32_t slot) noexcept {
   slot_state& s = _slots[slot];
-  if (s.inflight != 0) _stats.count(c_publishes_unacked, s.inflight);
+  const auto held = _held.find(slot);
+  const size_t unsent = held == _held.end() ? 0 : held->second.size();
+  if (s.inflight + unsent != 0) _stats.count(c_publishes_unacked, s.inflight + unsent);
+  if (held != _held.end()) _held.erase(held);
   if (!s.buf.empty() || s.buf.capacity() != 0) std::vector<uint8_t>().swap(s.buf);
   s = slot_state{};
   _pending.erase(_pending.lower_bound(key_of(slot, 0)), _pending.upper_bound(key_of(slot, 65535)));
@@ -429,7 +439,9 @@ codec_event mqtt_codec::on_ack(uint32_t slot, uint8_t type, std::span<const uint
     --_slots[slot].waiting;
     count(code < 0x80 ? c_pubacks : c_publishes_refused);
     if (code < 0x80) _stats.time(h_puback, took);
-    return {};
+    codec_event e;
+    e.reply = _held.contains(slot);  // the window opened: flush() sends what waits
+    return e;
   }
   const bool granted = code < 0x80;
   if (type == mqtt::suback) {
@@ -460,16 +472,24 @@ codec_event mqtt_codec::on_pingresp(uint32_t slot, uint64_t now) {
   return {};
 }
 
+// The PUBACKs owed and the held publishes the window now takes, in one
+// message: MQTT over WebSocket allows several packets in one (§6.0).
 bool mqtt_codec::flush(uint32_t slot, codec_output& out, uint64_t now) noexcept {
-  const auto found = _owed.find(slot);
-  if (found == _owed.end()) return true;
-  // Several packets in one message: MQTT over WebSocket allows it (§6.0).
   _out.clear();
-  for (const uint16_t id : found->second)
-    mqtt::put_puback(_out, id);
-  _stats.count(c_pubacks_sent, found->second.size());
-  _owed.erase(found);
-  return send_packet(slot, out, now);
+  if (const auto owed = _owed.find(slot); owed != _owed.end()) {
+    for (const uint16_t id : owed->second)
+      mqtt::put_puback(_out, id);
+    _stats.count(c_pubacks_sent, owed->second.size());
+    _owed.erase(owed);
+  }
+  slot_state& s = _slots[slot];
+  if (const auto held = _held.find(slot); held != _held.end()) {
+    auto& queue = held->second;
+    for (; !queue.empty() && s.inflight < s.window; queue.pop_front(), ++s.inflight)
+      _out.insert(_out.end(), queue.front().begin(), queue.front().end());
+    if (queue.empty()) _held.erase(held);
+  }
+  return _out.empty() || send_packet(slot, out, now);
 }
 
 // Sends _out; a packet sent restarts the keep-alive's idle time (§3.1.2.10).
@@ -520,7 +540,8 @@ bool mqtt_codec::send(uint32_t slot, codec_output& out, ws_opcode, std::span<con
   if (type != mqtt::publish || qos == 1) {
     // Acknowledged: bounded by the broker's window (publishes) and by the
     // packet id space (everything).
-    if (s.waiting >= max_waiting || (qos == 1 && s.inflight >= s.window)) {
+    const auto held = qos == 1 ? _held.find(slot) : _held.end();
+    if (s.waiting >= max_waiting || (held != _held.end() && held->second.size() >= max_held)) {
       count(type == mqtt::publish ? c_publishes_window_full : c_unencodable);
       return false;
     }
@@ -531,11 +552,17 @@ bool mqtt_codec::send(uint32_t slot, codec_output& out, ws_opcode, std::span<con
     const uint16_t id = qos == 1 ? take_id(slot) : 0;
     mqtt::put_publish(_out, _config.level, topic,
                       {reinterpret_cast<const uint8_t*>(payload.data()), payload.size()}, qos, id);
+    count(c_publishes);
     if (qos == 1) {
+      // Timed from now, as the scenario scheduled it, waiting included.
       _pending.emplace(key_of(slot, id), pending{now, mqtt::publish, {}});
+      if (s.inflight >= s.window || _held.contains(slot)) {
+        _held[slot].push_back(_out);  // after those before it: order kept
+        count(c_publishes_held);
+        return true;
+      }
       ++s.inflight;
     }
-    count(c_publishes);
   } else {
     const uint16_t id = take_id(slot);
     if (type == mqtt::subscribe)

@@ -101,6 +101,44 @@ TEST(MqttMosquitto, Qos1Mqtt5PubacksTimedAndSent) {
   EXPECT_EQ(counter(run, "pubacks_sent"), counter(run, "deliveries"));
 }
 
+// The scale: 10,000 clients over 1,000 topics (10 subscribers
+// each, one publisher per topic), exact at QoS 0 and 1, and the broker's
+// own memory per connection measured. Mosquitto's WebSocket listener takes
+// connections slowly (libwebsockets' poll loop: upgrades take seconds at a
+// few thousand a second), so the ramp is paced at 1,000/s and the run is
+// long enough that publishing starts after it on a loaded machine too.
+class MqttMosquittoTenThousand : public testing::TestWithParam<const char*> {};
+
+TEST_P(MqttMosquittoTenThousand, EveryDeliveryExact) {
+  broker b = start_mosquitto();
+  ASSERT_FALSE(b.peer.port.empty()) << "mosquitto_ws.py did not start";
+  const std::string qos = GetParam();
+  auto run = horde_run({b.url,        "--protocol",
+                        "mqtt",       "--protocol-option",
+                        "qos=" + qos, "-c",
+                        "10000",      "--connect-rate",
+                        "1k/s",       "--groups",
+                        "1000",       "--subscriptions",
+                        "1",          "--publishers",
+                        "1000",       "--rate",
+                        "1/s",        "--duration",
+                        "25s",        "--drain",
+                        "5s",         "--subscribe-timeout",
+                        "20s",        "--target-pid",
+                        b.pid},
+                       "mqtt_10k_qos" + qos, 120000);
+  expect_exact_fan_out(run, 10000);
+  if (qos == "1") {
+    EXPECT_EQ(counter(run, "pubacks"), run.result["pubsub"]["publishes"].get<uint64_t>());
+    EXPECT_EQ(counter(run, "pubacks_sent"), counter(run, "deliveries"));
+  }
+  const auto& target = run.result["target_cost"];
+  EXPECT_GT(target["rss_at_hold"].get<uint64_t>(), 0u) << target.dump();
+  EXPECT_FALSE(target["memory_per_connection_bytes"].is_null()) << target.dump();
+}
+
+INSTANTIATE_TEST_SUITE_P(Qos, MqttMosquittoTenThousand, testing::Values("0", "1"));
+
 TEST(MqttMosquitto, AServerThatIsNotABrokerFailsTheHandshake) {
   // An echo server sends our CONNECT back: a packet before any CONNACK.
   auto peer = test::start_peer(

@@ -126,14 +126,43 @@ TEST(CodecMqtt, Connect5AnnouncesMaxPacketAndTakesTheBrokersLimits) {
   const bytes connack = {0x20, 9, 0, 0, 6, 0x21, 0, 2, 0x13, 0, 5};
   ASSERT_EQ(f.feed(connack, 1 * s, 1).what, codec_event::kind::ready);
   EXPECT_EQ(f.c->next_due_ns(1), 6 * s);
+  f.out.messages.clear();
   EXPECT_TRUE(f.send("PUB t a", 2 * s, 1));
   EXPECT_TRUE(f.send("PUB t b", 2 * s, 1));
-  EXPECT_FALSE(f.send("PUB t c", 2 * s, 1));  // the broker's window is full
-  EXPECT_EQ(f.count("publishes_window_full"), 1u);
-  // An MQTT 5 PUBACK with reason code 0x10 (no subscribers) and properties.
-  EXPECT_EQ(f.feed({0x40, 4, 0, 1, 0x10, 0}, 3 * s, 1).what, codec_event::kind::consumed);
+  // The broker's window is full: held, in order, not refused.
+  EXPECT_TRUE(f.send("PUB t c", 2 * s, 1));
+  EXPECT_TRUE(f.send("PUB t d", 2 * s, 1));
+  EXPECT_EQ(f.out.messages.size(), 2u);
+  EXPECT_EQ(f.count("publishes"), 4u);
+  EXPECT_EQ(f.count("publishes_held"), 2u);
+  // An MQTT 5 PUBACK with reason code 0x10 (no subscribers) and properties:
+  // the window opens, and flush() sends the first held publish.
+  const codec_event acked = f.feed({0x40, 4, 0, 1, 0x10, 0}, 3 * s, 1);
+  EXPECT_EQ(acked.what, codec_event::kind::consumed);
+  EXPECT_TRUE(acked.reply);
   EXPECT_EQ(f.count("pubacks"), 1u);
-  EXPECT_TRUE(f.send("PUB t c", 3 * s, 1));
+  EXPECT_TRUE(f.c->flush(1, f.out, 3 * s));
+  ASSERT_EQ(f.out.messages.size(), 3u);
+  EXPECT_EQ(f.out.messages[2], cat({{0x32, 7, 0, 1}, of("t"), {0, 3, 0}, of("c")}));
+  // Timed from the scenario's send, the wait for the window included.
+  f.feed({0x40, 2, 0, 3}, 5 * s, 1);
+  EXPECT_EQ(f.stats.times[histogram("puback")].back(), 3 * s);
+  f.c->flush(1, f.out, 5 * s);
+  EXPECT_EQ(f.out.messages.size(), 4u);  // "d"
+  // At the end: "b" and "d" never acknowledged.
+  f.c->gone(1);
+  EXPECT_EQ(f.count("publishes_unacked"), 2u);
+}
+
+TEST(CodecMqtt, APublisherFarPastItsWindowIsRefused) {
+  fixture f(codec_options{{"qos", "1"}, {"version", "5"}});
+  f.c->open(0, f.out, 0);
+  ASSERT_EQ(f.feed({0x20, 6, 0, 0, 3, 0x21, 0, 1}).what, codec_event::kind::ready);
+  int accepted = 0;
+  while (accepted < 10'000 && f.send("PUB t x"))
+    ++accepted;
+  EXPECT_EQ(accepted, 1 + 4096);  // one in flight, 4096 held
+  EXPECT_EQ(f.count("publishes_window_full"), 1u);
 }
 
 TEST(CodecMqtt, RefusedConnectFailsWithTheReason) {
