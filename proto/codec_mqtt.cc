@@ -21,18 +21,14 @@ using namespace std::string_view_literals;
 constexpr uint64_t ns_per_s = 1'000'000'000;
 
 // Counters, declared once: the registry's names follow this order.
-#define HORDE_MQTT_COUNTERS(X)                                                                   \
-  X(connacks)                                                                                    \
-  X(connects_refused)                                                                            \
-  X(pingreqs)                                                                                    \
-  X(pingresps)                                                                                   \
-  X(publishes)                                                                                   \
-  X(pubacks)                                                                                     \
-  X(publishes_refused)                                                                           \
-  X(publishes_unacked) X(publishes_held) X(publishes_window_full) X(deliveries) X(pubacks_sent)  \
-      X(subscribes) X(subacks) X(subscribes_refused) X(unsubscribes) X(unsubacks) X(unencodable) \
-          X(disconnects_received)
+// clang-format off
+#define HORDE_MQTT_COUNTERS(X)                                                          \
+  X(connacks) X(connects_refused) X(pingreqs) X(pingresps) X(publishes) X(pubacks)      \
+  X(publishes_refused) X(publishes_unacked) X(publishes_held) X(publishes_window_full)  \
+  X(deliveries) X(pubacks_sent) X(subscribes) X(subacks) X(subscribes_refused)          \
+  X(unsubscribes) X(unsubacks) X(unencodable) X(disconnects_received)
 #define HORDE_MQTT_ENUM(name) c_##name,
+// clang-format on
 enum counter : uint32_t { HORDE_MQTT_COUNTERS(HORDE_MQTT_ENUM) };
 #define HORDE_MQTT_NAME(name) #name##sv,
 enum histogram : uint32_t { h_connack, h_suback, h_puback, h_pingresp };
