@@ -67,10 +67,11 @@ struct codec_event {
   // The codec has something to send for this slot (a pong, a PUBACK): it is
   // sent through flush() soon after, never from inside a receive.
   bool reply = false;
+  std::string_view why;  // failed: one line for a person (static storage)
   // The message held more than this event (MQTT packs several packets in
   // one WebSocket message): call next() for the rest before anything else.
+  // Last, so that brace-initialised events of other codecs stay as they were.
   bool more = false;
-  std::string_view why;  // failed: one line for a person (static storage)
 
   static codec_event ready_now() noexcept {
     codec_event e;
