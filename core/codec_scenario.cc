@@ -97,7 +97,14 @@ void codec_scenario::on_open(uint32_t slot, scenario_port& port, uint64_t now) n
 
 void codec_scenario::on_message(uint32_t slot, scenario_port& port, proto::ws_opcode opcode,
                                 std::span<const uint8_t> body, uint64_t received_ns) noexcept {
-  const proto::codec_event event = _codec->receive(slot, opcode, body, received_ns);
+  proto::codec_event event = _codec->receive(slot, opcode, body, received_ns);
+  while (on_received(slot, port, event, received_ns) && event.more)
+    event = _codec->next(slot, received_ns);
+}
+
+// An event from receive() or next(); false when the connection failed.
+bool codec_scenario::on_received(uint32_t slot, scenario_port& port,
+                                 const proto::codec_event& event, uint64_t received_ns) noexcept {
   if (event.reply) queue(slot, reply_queued, received_ns);
   switch (event.what) {
     case proto::codec_event::kind::message:
@@ -109,6 +116,7 @@ void codec_scenario::on_message(uint32_t slot, scenario_port& port, proto::ws_op
       } else {
         // Before the handshake completed: the protocol's order was broken.
         port.fail(failure_reason::app_protocol_error);
+        return false;
       }
       break;
     case proto::codec_event::kind::ready:
@@ -119,10 +127,11 @@ void codec_scenario::on_message(uint32_t slot, scenario_port& port, proto::ws_op
     case proto::codec_event::kind::failed:
       port.fail((_flags[slot] & ready) != 0 ? failure_reason::app_protocol_error
                                             : failure_reason::app_protocol_handshake);
-      break;
+      return false;
     case proto::codec_event::kind::consumed:
       break;
   }
+  return true;
 }
 
 // An event from open or on_due: sending is allowed here.

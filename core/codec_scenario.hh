@@ -27,7 +27,8 @@ class codec_scenario final : public scenario, private proto::codec_stats {
   // The codec is made here, for `slots` connections (the plan's protocol was
   // checked when the plan was built).
   codec_scenario(const protocol_plan& plan, shard_metrics& metrics,
-                 std::span<const uint32_t> conn_ids, uint64_t seed, std::unique_ptr<scenario> inner);
+                 std::span<const uint32_t> conn_ids, uint64_t seed,
+                 std::unique_ptr<scenario> inner);
   ~codec_scenario() override;
 
   void on_open(uint32_t slot, scenario_port& port, uint64_t now) noexcept override;
@@ -55,6 +56,8 @@ class codec_scenario final : public scenario, private proto::codec_stats {
 
   void count(uint32_t counter, uint64_t n) noexcept override;
   void time(uint32_t histogram, uint64_t ns) noexcept override;
+  bool on_received(uint32_t slot, scenario_port& port, const proto::codec_event& event,
+                   uint64_t received_ns) noexcept;
   void handle(uint32_t slot, scenario_port& port, const proto::codec_event& event,
               uint64_t now) noexcept;
   void queue(uint32_t slot, slot_flags flag, uint64_t now) noexcept;

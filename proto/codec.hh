@@ -68,6 +68,10 @@ struct codec_event {
   // sent through flush() soon after, never from inside a receive.
   bool reply = false;
   std::string_view why;  // failed: one line for a person (static storage)
+  // The message held more than this event (MQTT packs several packets in
+  // one WebSocket message): call next() for the rest before anything else.
+  // Last, so that brace-initialised events of other codecs stay as they were.
+  bool more = false;
 
   static codec_event ready_now() noexcept {
     codec_event e;
@@ -95,6 +99,9 @@ class codec {
   // A message from the server, received at `now` (the kernel's stamp).
   virtual codec_event receive(uint32_t slot, ws_opcode opcode, std::span<const uint8_t> body,
                               uint64_t now) noexcept = 0;
+  // The next event of the message receive() (or next()) said had `more`:
+  // called at once, in the same receive, until an event without `more`.
+  virtual codec_event next(uint32_t /*slot*/, uint64_t /*now*/) noexcept { return {}; }
   // Sends what receive() left to answer (its event's `reply`); false when
   // the connection is gone.
   virtual bool flush(uint32_t slot, codec_output& out, uint64_t now) noexcept = 0;

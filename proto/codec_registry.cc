@@ -4,6 +4,7 @@
 
 #include "proto/codec.hh"
 #include "proto/codec_graphql_ws.hh"
+#include "proto/codec_mqtt.hh"
 #include "proto/codec_socketio.hh"
 
 namespace horde::proto {
@@ -14,6 +15,7 @@ const std::vector<codec_info>& registry() {
   static const std::vector<codec_info> all = {
       socketio_codec_info(),
       graphql_ws_codec_info(),
+      mqtt_codec_info(),
   };
   return all;
 }

@@ -1,0 +1,638 @@
+// Per connection: slot_state below, 48 bytes (static_assert), plus its
+// run-wide id (4). A packet split across WebSocket messages, or a message
+// holding several packets, waits in `buf`, which is released as soon as it
+// is empty, so an idle connection holds no heap. What awaits an answer (a
+// SUBACK's topic, a PUBACK's send time) lives in one per-shard map only
+// while it waits; so do the PUBACKs owed for QoS 1 deliveries.
+#include "proto/codec_mqtt.hh"
+
+#include <charconv>
+#include <deque>
+#include <map>
+#include <unordered_map>
+
+#include "proto/mqtt_wire.hh"
+
+namespace horde::proto {
+
+namespace {
+
+using namespace std::string_view_literals;
+constexpr uint64_t ns_per_s = 1'000'000'000;
+
+// Counters, declared once: the registry's names follow this order.
+// clang-format off
+#define HORDE_MQTT_COUNTERS(X)                                                          \
+  X(connacks) X(connects_refused) X(pingreqs) X(pingresps) X(publishes) X(pubacks)      \
+  X(publishes_refused) X(publishes_unacked) X(publishes_held) X(publishes_window_full)  \
+  X(deliveries) X(pubacks_sent) X(subscribes) X(subacks) X(subscribes_refused)          \
+  X(unsubscribes) X(unsubacks) X(unencodable) X(disconnects_received)
+#define HORDE_MQTT_ENUM(name) c_##name,
+// clang-format on
+enum counter : uint32_t { HORDE_MQTT_COUNTERS(HORDE_MQTT_ENUM) };
+#define HORDE_MQTT_NAME(name) #name##sv,
+enum histogram : uint32_t { h_connack, h_suback, h_puback, h_pingresp };
+
+struct mqtt_config {
+  uint8_t level = 4;  // protocol level: 4 = 3.1.1, 5 = 5.0
+  uint8_t qos = 0;
+  uint16_t keepalive_s = 60;
+  uint32_t connect_timeout_s = 10;
+  uint32_t max_packet = 1 << 20;
+  bool clean = true;
+  bool has_username = false, has_password = false;
+  std::string client_id = "horde-{conn}";
+  std::string username, password;
+};
+
+bool parse_number(std::string_view text, uint32_t low, uint32_t high, uint32_t& out) {
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc() && end == text.data() + text.size() && out >= low && out <= high;
+}
+
+result<void> apply_option(mqtt_config& c, const std::string& key, const std::string& value) {
+  uint32_t n = 0;
+  if (key == "version") {
+    if (value == "3.1.1" || value == "4")
+      c.level = 4;
+    else if (value == "5" || value == "5.0")
+      c.level = 5;
+    else
+      return make_error("version=" + value + ": expected 3.1.1 or 5");
+  } else if (key == "qos") {
+    if (!parse_number(value, 0, 1, n)) return make_error("qos=" + value + ": expected 0 or 1");
+    c.qos = uint8_t(n);
+  } else if (key == "keepalive") {
+    if (!parse_number(value, 0, 65535, n))
+      return make_error("keepalive=" + value + ": expected seconds, 0 (off) to 65535");
+    c.keepalive_s = uint16_t(n);
+  } else if (key == "connect-timeout") {
+    if (!parse_number(value, 1, 3600, n))
+      return make_error("connect-timeout=" + value + ": expected seconds, 1 to 3600");
+    c.connect_timeout_s = n;
+  } else if (key == "max-packet") {
+    if (!parse_number(value, 64, mqtt::max_remaining, n))
+      return make_error("max-packet=" + value + ": expected bytes, 64 to 268435455");
+    c.max_packet = n;
+  } else if (key == "clean") {
+    if (value != "true" && value != "false")
+      return make_error("clean=" + value + ": expected true or false");
+    c.clean = value == "true";
+  } else if (key == "client-id") {
+    if (value.size() > 60'000) return make_error("client-id: longer than 60000 bytes");
+    c.client_id = value;
+  } else if (key == "username") {
+    c.username = value;
+    c.has_username = true;
+  } else if (key == "password") {
+    c.password = value;
+    c.has_password = true;
+  }
+  return {};
+}
+
+result<mqtt_config> parse_config(const codec_options& options) {
+  mqtt_config c;
+  for (const auto& [key, value] : options)
+    if (auto done = apply_option(c, key, value); !done) return done.error();
+  if (c.has_password && !c.has_username && c.level == 4)
+    return make_error("password= needs username= in MQTT 3.1.1 (§3.1.2.9)");
+  return c;
+}
+
+enum class phase : uint8_t { idle, connecting, ready, pinging };
+
+struct slot_state {
+  std::vector<uint8_t> buf;  // bytes of packets not yet handled; from buf_off
+  uint64_t due_ns = 0;       // CONNACK deadline, next PINGREQ, or PINGRESP deadline
+  uint32_t buf_off = 0;
+  uint16_t next_id = 0;      // the last packet id used
+  uint16_t inflight = 0;     // QoS 1 publishes awaiting their PUBACK
+  uint16_t waiting = 0;      // packets awaiting any ack (ids in use)
+  uint16_t window = 65535;   // the broker's Receive Maximum
+  uint16_t keepalive_s = 0;  // ours, or the broker's Server Keep Alive
+  phase at = phase::idle;
+};
+static_assert(sizeof(slot_state) <= 48);
+
+// What waits for an answer, by (slot, packet id).
+struct pending {
+  uint64_t sent_ns = 0;
+  uint8_t type = 0;   // mqtt::publish, subscribe or unsubscribe
+  std::string topic;  // subscribe and unsubscribe: handed up with the ack
+};
+
+// Packet ids in use per connection, under the 65535 there are, so that
+// take_id always finds a free one.
+constexpr uint16_t max_waiting = 65000;
+// QoS 1 publishes one connection holds while the broker's window is full:
+// a publisher far beyond what its broker acknowledges is refused past it.
+constexpr size_t max_held = 4096;
+
+uint64_t key_of(uint32_t slot, uint16_t id) noexcept {
+  return uint64_t(slot) << 16 | id;
+}
+
+class mqtt_codec final : public codec {
+ public:
+  mqtt_codec(mqtt_config config, const codec_setup& setup)
+      : _config(std::move(config)),
+        _stats(setup.stats),
+        _conn_ids(setup.conn_ids.begin(), setup.conn_ids.end()),
+        _slots(setup.conn_ids.size()) {}
+
+  codec_event open(uint32_t slot, codec_output& out, uint64_t now) noexcept override;
+  codec_event receive(uint32_t slot, ws_opcode opcode, std::span<const uint8_t> body,
+                      uint64_t now) noexcept override;
+  codec_event next(uint32_t slot, uint64_t now) noexcept override;
+  bool flush(uint32_t slot, codec_output& out, uint64_t now) noexcept override;
+  bool send(uint32_t slot, codec_output& out, ws_opcode opcode, std::span<const uint8_t> body,
+            uint64_t now) noexcept override;
+  uint64_t next_due_ns(uint32_t slot) const noexcept override { return _slots[slot].due_ns; }
+  codec_event on_due(uint32_t slot, codec_output& out, uint64_t now) noexcept override;
+  void gone(uint32_t slot) noexcept override;
+
+ private:
+  codec_event parse(uint32_t slot, std::span<const uint8_t> data, bool owned, uint64_t now);
+  codec_event on_packet(uint32_t slot, const mqtt::fixed_header& h, std::span<const uint8_t> body,
+                        uint64_t now);
+  codec_event on_connack(uint32_t slot, std::span<const uint8_t> body, uint64_t now);
+  codec_event on_publish(uint32_t slot, uint8_t flags, std::span<const uint8_t> body);
+  codec_event on_ack(uint32_t slot, uint8_t type, std::span<const uint8_t> body, uint64_t now);
+  codec_event on_pingresp(uint32_t slot, uint64_t now);
+  bool send_packet(uint32_t slot, codec_output& out, uint64_t now);
+  uint16_t take_id(uint32_t slot) noexcept;
+  void keep_rest(slot_state& s, std::span<const uint8_t> data, size_t pos, bool owned,
+                 bool handed_up);
+  static void compact(slot_state& s) noexcept;
+  void count(counter c) noexcept { _stats.count(c); }
+  void idle_from(slot_state& s, uint64_t now) noexcept {
+    s.due_ns = s.keepalive_s == 0 ? 0 : now + s.keepalive_s * ns_per_s;
+  }
+
+  const mqtt_config _config;
+  codec_stats& _stats;
+  std::vector<uint32_t> _conn_ids;
+  std::vector<slot_state> _slots;
+  std::map<uint64_t, pending> _pending;  // ordered: a slot's entries are a range
+  std::unordered_map<uint32_t, std::vector<uint16_t>> _owed;  // PUBACKs to send, by slot
+  // QoS 1 publishes (encoded) waiting for the broker's window, by slot.
+  std::unordered_map<uint32_t, std::deque<std::vector<uint8_t>>> _held;
+  std::vector<uint8_t> _out;  // the packet being encoded
+  std::string _text;          // the ack handed up ("SUBACK t"), valid until the next call
+};
+
+codec_event mqtt_codec::open(uint32_t slot, codec_output& out, uint64_t now) noexcept {
+  gone(slot);
+  slot_state& s = _slots[slot];
+  std::string id = _config.client_id;
+  const uint32_t conn = slot < _conn_ids.size() ? _conn_ids[slot] : slot;
+  for (size_t at = id.find("{conn}"); at != std::string::npos; at = id.find("{conn}", at))
+    id.replace(at, 6, std::to_string(conn));
+  mqtt::connect_fields f;
+  f.level = _config.level;
+  f.clean = _config.clean;
+  f.keepalive_s = _config.keepalive_s;
+  f.client_id = id;
+  f.username = _config.username;
+  f.password = _config.password;
+  f.has_username = _config.has_username;
+  f.has_password = _config.has_password;
+  f.maximum_packet_size = _config.max_packet;
+  _out.clear();
+  mqtt::put_connect(_out, f);
+  s.at = phase::connecting;
+  s.keepalive_s = _config.keepalive_s;
+  s.due_ns = now + _config.connect_timeout_s * ns_per_s;
+  out.send(ws_opcode::binary, _out);
+  return {};
+}
+
+void mqtt_codec::gone(uint32_t slot) noexcept {
+  slot_state& s = _slots[slot];
+  const auto held = _held.find(slot);
+  const size_t unsent = held == _held.end() ? 0 : held->second.size();
+  if (s.inflight + unsent != 0) _stats.count(c_publishes_unacked, s.inflight + unsent);
+  if (held != _held.end()) _held.erase(held);
+  if (!s.buf.empty() || s.buf.capacity() != 0) std::vector<uint8_t>().swap(s.buf);
+  s = slot_state{};
+  _pending.erase(_pending.lower_bound(key_of(slot, 0)), _pending.upper_bound(key_of(slot, 65535)));
+  _owed.erase(slot);
+}
+
+codec_event mqtt_codec::receive(uint32_t slot, ws_opcode opcode, std::span<const uint8_t> body,
+                                uint64_t now) noexcept {
+  slot_state& s = _slots[slot];
+  if (s.at == phase::idle) return {};  // failed already: nothing more is read
+  if (opcode != ws_opcode::binary)
+    return codec_event::failure("MQTT over WebSocket: the broker sent a text message (§6.0)");
+  compact(s);
+  if (s.buf.empty()) return parse(slot, body, false, now);
+  s.buf.insert(s.buf.end(), body.begin(), body.end());
+  return parse(slot, s.buf, true, now);
+}
+
+codec_event mqtt_codec::next(uint32_t slot, uint64_t now) noexcept {
+  slot_state& s = _slots[slot];
+  compact(s);
+  if (s.buf.empty()) return {};
+  return parse(slot, s.buf, true, now);
+}
+
+// Drops what the last event handed up (no longer needed once the codec is
+// called again); an empty buffer gives its memory back.
+void mqtt_codec::compact(slot_state& s) noexcept {
+  if (s.buf_off == 0) return;
+  if (s.buf_off >= s.buf.size()) {
+    std::vector<uint8_t>().swap(s.buf);
+  } else {
+    s.buf.erase(s.buf.begin(), s.buf.begin() + s.buf_off);
+  }
+  s.buf_off = 0;
+}
+
+// Keeps data[pos..] for later: data is the slot's buffer (owned) or the
+// message being read. `handed_up`: an event's body may lie in the buffer,
+// so it stays until the next call.
+void mqtt_codec::keep_rest(slot_state& s, std::span<const uint8_t> data, size_t pos, bool owned,
+                           bool handed_up) {
+  if (!owned) {
+    if (pos < data.size()) s.buf.assign(data.begin() + ptrdiff_t(pos), data.end());
+    return;
+  }
+  s.buf_off = uint32_t(pos);
+  if (!handed_up) compact(s);
+}
+
+// Handles the whole packets in `data` until one makes an event for the
+// scenario; keeps the rest (a partial packet, or packets for next()).
+codec_event mqtt_codec::parse(uint32_t slot, std::span<const uint8_t> data, bool owned,
+                              uint64_t now) {
+  slot_state& s = _slots[slot];
+  bool reply = false;
+  size_t pos = 0;
+  while (pos < data.size()) {
+    mqtt::fixed_header h;
+    const parse_status st = mqtt::read_fixed_header(data.subspan(pos), h);
+    if (st == parse_status::invalid || (h.header_size != 0 && h.body_size > _config.max_packet)) {
+      gone(slot);
+      return codec_event::failure(st == parse_status::invalid
+                                      ? "MQTT: a remaining length of more than four bytes"
+                                      : "MQTT: a packet over max-packet");
+    }
+    if (st == parse_status::need_more) break;
+    const auto body = data.subspan(pos + h.header_size, h.body_size);
+    pos += h.header_size + h.body_size;
+    codec_event e = on_packet(slot, h, body, now);
+    if (e.what == codec_event::kind::failed) {
+      gone(slot);
+      return e;
+    }
+    reply = reply || e.reply;
+    if (e.what == codec_event::kind::consumed) continue;
+    // ready or message: the rest waits for next(), `e.body` stays valid
+    // (it lies in the message, or before buf_off).
+    keep_rest(s, data, pos, owned, true);
+    e.more = s.buf_off < s.buf.size();
+    e.reply = reply;
+    return e;
+  }
+  keep_rest(s, data, pos, owned, false);
+  codec_event e;
+  e.reply = reply;
+  return e;
+}
+
+codec_event mqtt_codec::on_packet(uint32_t slot, const mqtt::fixed_header& h,
+                                  std::span<const uint8_t> body, uint64_t now) {
+  const phase at = _slots[slot].at;
+  if (h.type == mqtt::connack) {
+    if (at != phase::connecting) return codec_event::failure("MQTT: a second CONNACK");
+    if (h.flags != 0) return codec_event::failure("MQTT: CONNACK with reserved flag bits set");
+    return on_connack(slot, body, now);
+  }
+  if (at == phase::connecting && h.type != mqtt::disconnect)
+    return codec_event::failure("MQTT: a packet before the CONNACK");
+  switch (h.type) {
+    case mqtt::publish:
+      return on_publish(slot, h.flags, body);
+    case mqtt::puback:
+    case mqtt::suback:
+    case mqtt::unsuback:
+      if (h.flags != 0) return codec_event::failure("MQTT: an ack with reserved flag bits set");
+      return on_ack(slot, h.type, body, now);
+    case mqtt::pingresp:
+      return on_pingresp(slot, now);
+    case mqtt::disconnect:
+      count(c_disconnects_received);
+      return codec_event::failure("MQTT: the broker sent DISCONNECT");
+    case mqtt::auth:
+      return codec_event::failure("MQTT: AUTH (enhanced authentication) is not supported");
+    default:
+      return codec_event::failure("MQTT: a packet type a broker never sends to a client");
+  }
+}
+
+// 3.1.1 return codes 1-5 and MQTT 5 reason codes from 0x80 refuse.
+std::string_view refusal(uint8_t code) noexcept {
+  switch (code) {
+    case 1:
+    case 0x84:
+      return "MQTT: CONNACK refused: unsupported protocol version (try version=)";
+    case 2:
+    case 0x85:
+      return "MQTT: CONNACK refused: client identifier not valid (see client-id=)";
+    case 3:
+    case 0x88:
+    case 0x89:
+      return "MQTT: CONNACK refused: server unavailable or busy";
+    case 4:
+    case 0x86:
+      return "MQTT: CONNACK refused: bad user name or password";
+    case 5:
+    case 0x87:
+      return "MQTT: CONNACK refused: not authorized";
+    case 0x97:
+      return "MQTT: CONNACK refused: quota exceeded";
+    default:
+      return "MQTT: CONNACK refused (a non-zero return code)";
+  }
+}
+
+codec_event mqtt_codec::on_connack(uint32_t slot, std::span<const uint8_t> body, uint64_t now) {
+  slot_state& s = _slots[slot];
+  mqtt::reader in(body);
+  const uint8_t ack_flags = in.byte();
+  const uint8_t code = in.byte();
+  mqtt::reader::properties props;
+  if (_config.level == 5) props = in.props();
+  if (in.bad() || !in.empty() || (ack_flags & 0xfe) != 0)
+    return codec_event::failure("MQTT: a malformed CONNACK");
+  if (code != 0) {
+    count(c_connects_refused);
+    return codec_event::failure(refusal(code));
+  }
+  count(c_connacks);
+  _stats.time(h_connack, now - (s.due_ns - _config.connect_timeout_s * ns_per_s));
+  if (props.receive_maximum != 0) s.window = props.receive_maximum;
+  if (props.has_server_keep_alive) s.keepalive_s = props.server_keep_alive;
+  s.at = phase::ready;
+  idle_from(s, now);
+  return codec_event::ready_now();
+}
+
+codec_event mqtt_codec::on_publish(uint32_t slot, uint8_t flags, std::span<const uint8_t> body) {
+  const uint8_t qos = (flags >> 1) & 3;
+  if (qos == 3) return codec_event::failure("MQTT: a PUBLISH with QoS 3");
+  if (qos == 2) return codec_event::failure("MQTT: a QoS 2 PUBLISH (horde subscribes at 0 or 1)");
+  mqtt::reader in(body);
+  const std::string_view topic = in.string();
+  const uint16_t id = qos > 0 ? in.two() : 0;
+  if (_config.level == 5) in.props();
+  const auto payload = in.rest();
+  if (in.bad() || (qos > 0 && id == 0) || (topic.empty() && _config.level == 4))
+    return codec_event::failure("MQTT: a malformed PUBLISH");
+  count(c_deliveries);
+  codec_event e;
+  e.what = codec_event::kind::message;
+  e.body = payload;
+  if (qos == 1) {
+    std::vector<uint16_t>& owed = _owed[slot];
+    // A broker sends at most its in-flight window before our PUBACKs go out;
+    // a bound keeps a flood from growing this without end.
+    if (owed.size() >= 65535) return codec_event::failure("MQTT: over 65535 PUBACKs owed");
+    owed.push_back(id);
+    e.reply = true;
+  }
+  return e;
+}
+
+codec_event mqtt_codec::on_ack(uint32_t slot, uint8_t type, std::span<const uint8_t> body,
+                               uint64_t now) {
+  mqtt::reader in(body);
+  const uint16_t id = in.two();
+  uint8_t code = 0;
+  if (type == mqtt::puback) {
+    // MQTT 5 may add a reason code and properties; 3.1.1 has neither.
+    if (_config.level == 5 && !in.empty()) code = in.byte();
+    if (_config.level == 5 && !in.empty()) in.props();
+  } else {
+    if (_config.level == 5) in.props();
+    if (type == mqtt::suback || _config.level == 5) code = in.byte();
+    in.rest();  // one code per filter: horde sends one filter per packet
+  }
+  if (in.bad() || !in.empty()) return codec_event::failure("MQTT: a malformed acknowledgement");
+  const auto found = _pending.find(key_of(slot, id));
+  const uint8_t expected = type == mqtt::puback   ? mqtt::publish
+                           : type == mqtt::suback ? mqtt::subscribe
+                                                  : mqtt::unsubscribe;
+  if (found == _pending.end() || found->second.type != expected)
+    return codec_event::failure("MQTT: an acknowledgement of a packet id not awaiting one");
+  const uint64_t took = now - found->second.sent_ns;
+  if (type == mqtt::puback) {
+    _pending.erase(found);
+    --_slots[slot].inflight;
+    --_slots[slot].waiting;
+    count(code < 0x80 ? c_pubacks : c_publishes_refused);
+    if (code < 0x80) _stats.time(h_puback, took);
+    codec_event e;
+    e.reply = _held.contains(slot);  // the window opened: flush() sends what waits
+    return e;
+  }
+  const bool granted = code < 0x80;
+  if (type == mqtt::suback) {
+    count(granted ? c_subacks : c_subscribes_refused);
+    if (granted) _stats.time(h_suback, took);
+    _text = granted ? "SUBACK " : "SUBFAIL ";
+  } else {
+    count(c_unsubacks);
+    _text = "UNSUBACK ";
+  }
+  _text += found->second.topic;
+  _pending.erase(found);
+  --_slots[slot].waiting;
+  codec_event e;
+  e.what = codec_event::kind::message;
+  e.body = {reinterpret_cast<const uint8_t*>(_text.data()), _text.size()};
+  return e;
+}
+
+codec_event mqtt_codec::on_pingresp(uint32_t slot, uint64_t now) {
+  slot_state& s = _slots[slot];
+  count(c_pingresps);
+  if (s.at == phase::pinging) {
+    _stats.time(h_pingresp, now - (s.due_ns - s.keepalive_s * ns_per_s));
+    s.at = phase::ready;
+    idle_from(s, now);
+  }
+  return {};
+}
+
+// The PUBACKs owed and the held publishes the window now takes, in one
+// message: MQTT over WebSocket allows several packets in one (§6.0).
+bool mqtt_codec::flush(uint32_t slot, codec_output& out, uint64_t now) noexcept {
+  _out.clear();
+  if (const auto owed = _owed.find(slot); owed != _owed.end()) {
+    for (const uint16_t id : owed->second)
+      mqtt::put_puback(_out, id);
+    _stats.count(c_pubacks_sent, owed->second.size());
+    _owed.erase(owed);
+  }
+  slot_state& s = _slots[slot];
+  if (const auto held = _held.find(slot); held != _held.end()) {
+    auto& queue = held->second;
+    for (; !queue.empty() && s.inflight < s.window; queue.pop_front(), ++s.inflight)
+      _out.insert(_out.end(), queue.front().begin(), queue.front().end());
+    if (queue.empty()) _held.erase(held);
+  }
+  return _out.empty() || send_packet(slot, out, now);
+}
+
+// Sends _out; a packet sent restarts the keep-alive's idle time (§3.1.2.10).
+bool mqtt_codec::send_packet(uint32_t slot, codec_output& out, uint64_t now) {
+  slot_state& s = _slots[slot];
+  if (s.at == phase::ready) idle_from(s, now);
+  return out.send(ws_opcode::binary, _out);
+}
+
+uint16_t mqtt_codec::take_id(uint32_t slot) noexcept {
+  slot_state& s = _slots[slot];
+  // Ids still awaiting an ack are skipped; fewer than 65535 are (the
+  // caller's bounds), so this ends.
+  do {
+    s.next_id = uint16_t(s.next_id + 1);
+  } while (s.next_id == 0 || _pending.contains(key_of(slot, s.next_id)));
+  return s.next_id;
+}
+
+bool valid_topic(std::string_view topic, bool filter) noexcept {
+  if (topic.empty() || topic.size() > 65535) return false;
+  for (const char c : topic)
+    if (c == '\0' || (!filter && (c == '+' || c == '#'))) return false;
+  return true;
+}
+
+bool mqtt_codec::send(uint32_t slot, codec_output& out, ws_opcode, std::span<const uint8_t> body,
+                      uint64_t now) noexcept {
+  slot_state& s = _slots[slot];
+  std::string_view text(reinterpret_cast<const char*>(body.data()), body.size());
+  uint8_t type = 0;
+  if (text.starts_with("PUB "))
+    type = mqtt::publish;
+  else if (text.starts_with("SUB "))
+    type = mqtt::subscribe;
+  else if (text.starts_with("UNSUB "))
+    type = mqtt::unsubscribe;
+  text.remove_prefix(text.find(' ') + 1);
+  const size_t space = type == mqtt::publish ? text.find(' ') : std::string_view::npos;
+  const std::string_view topic = text.substr(0, space);
+  const std::string_view payload = space == std::string_view::npos ? ""sv : text.substr(space + 1);
+  if (type == 0 || s.at == phase::idle || s.at == phase::connecting ||
+      !valid_topic(topic, type != mqtt::publish) || payload.size() > _config.max_packet) {
+    count(c_unencodable);
+    return false;
+  }
+  const uint8_t qos = type == mqtt::publish ? _config.qos : 0;
+  if (type != mqtt::publish || qos == 1) {
+    // Acknowledged: bounded by the broker's window (publishes) and by the
+    // packet id space (everything).
+    const auto held = qos == 1 ? _held.find(slot) : _held.end();
+    if (s.waiting >= max_waiting || (held != _held.end() && held->second.size() >= max_held)) {
+      count(type == mqtt::publish ? c_publishes_window_full : c_unencodable);
+      return false;
+    }
+    ++s.waiting;
+  }
+  _out.clear();
+  if (type == mqtt::publish) {
+    const uint16_t id = qos == 1 ? take_id(slot) : 0;
+    mqtt::put_publish(_out, _config.level, topic,
+                      {reinterpret_cast<const uint8_t*>(payload.data()), payload.size()}, qos, id);
+    count(c_publishes);
+    if (qos == 1) {
+      // Timed from now, as the scenario scheduled it, waiting included.
+      _pending.emplace(key_of(slot, id), pending{now, mqtt::publish, {}});
+      if (s.inflight >= s.window || _held.contains(slot)) {
+        _held[slot].push_back(_out);  // after those before it: order kept
+        count(c_publishes_held);
+        return true;
+      }
+      ++s.inflight;
+    }
+  } else {
+    const uint16_t id = take_id(slot);
+    if (type == mqtt::subscribe)
+      mqtt::put_subscribe(_out, _config.level, id, topic, _config.qos);
+    else
+      mqtt::put_unsubscribe(_out, _config.level, id, topic);
+    _pending.emplace(key_of(slot, id), pending{now, type, std::string(topic)});
+    count(type == mqtt::subscribe ? c_subscribes : c_unsubscribes);
+  }
+  return send_packet(slot, out, now);
+}
+
+codec_event mqtt_codec::on_due(uint32_t slot, codec_output& out, uint64_t now) noexcept {
+  slot_state& s = _slots[slot];
+  if (s.due_ns == 0 || now < s.due_ns) return {};
+  switch (s.at) {
+    case phase::connecting:
+      gone(slot);
+      return codec_event::failure("MQTT: no CONNACK within connect-timeout");
+    case phase::pinging:
+      gone(slot);
+      return codec_event::failure("MQTT: no PINGRESP within the keep-alive");
+    case phase::ready:
+      _out.assign({uint8_t(mqtt::pingreq << 4), 0});
+      count(c_pingreqs);
+      s.at = phase::pinging;
+      s.due_ns = now + s.keepalive_s * ns_per_s;  // the PINGRESP's deadline
+      out.send(ws_opcode::binary, _out);
+      return {};
+    case phase::idle:
+      break;
+  }
+  return {};
+}
+
+result<std::unique_ptr<codec>> make_mqtt(const codec_setup& setup) {
+  auto config = parse_config(setup.options);
+  if (!config) return config.error();
+  return std::unique_ptr<codec>(std::make_unique<mqtt_codec>(std::move(*config), setup));
+}
+
+}  // namespace
+
+const codec_info& mqtt_codec_info() {
+  static const codec_info info{
+      "mqtt",
+      "MQTT 3.1.1 or 5 over WebSocket: topics as groups, QoS 0 or 1, PINGREQ keep-alive",
+      {
+          {"version", "3.1.1 or 5 (default 3.1.1)"},
+          {"qos", "0 or 1: of publishes and subscriptions; at 1 PUBACKs are timed (default 0)"},
+          {"keepalive",
+           "seconds; a PINGREQ after that long idle, its PINGRESP due as long "
+           "after; 0 = off (default 60)"},
+          {"client-id", "template, {conn} = the connection's number (default horde-{conn})"},
+          {"clean", "true or false: clean session / clean start (default true)"},
+          {"username", "user name in CONNECT (default none)"},
+          {"password", "password in CONNECT (default none)"},
+          {"connect-timeout", "seconds to wait for CONNACK (default 10)"},
+          {"max-packet",
+           "bytes: the largest packet accepted, announced in MQTT 5 "
+           "(default 1048576)"},
+      },
+      {HORDE_MQTT_COUNTERS(HORDE_MQTT_NAME)},
+      {"connack", "suback", "puback", "pingresp"},
+      {{"mqtt"},
+       "",
+       "SUB {group}",
+       "SUBACK {group}",
+       "PUB {group} {payload}",
+       "UNSUB {group}",
+       "UNSUBACK {group}"},
+      &make_mqtt,
+  };
+  return info;
+}
+
+}  // namespace horde::proto
