@@ -631,6 +631,11 @@ void client_connections::ping_due(connection& c, uint64_t now) noexcept {
   c.ping_outstanding = true;
 }
 
+void client_connections::rescheduled(uint32_t slot) noexcept {
+  schedule(_conns[slot]);
+  maybe_release_context(_conns[slot], now_ns());
+}
+
 void client_connections::maybe_release_context(connection& c, uint64_t now) noexcept {
   if (!c.session.has_context()) return;
   const uint64_t next = _scenario->next_due_ns(slot_of(c));

@@ -141,7 +141,7 @@ class client_connections final {
 
   // The slot's scenario port for work of the whole shard; sends flush at once.
   scenario_port* port_of(uint32_t slot) noexcept;
-  void rescheduled(uint32_t slot) noexcept { schedule(_conns[slot]); }
+  void rescheduled(uint32_t slot) noexcept;
 
   uint64_t live() const noexcept { return _live; }
   void forget_unlaunched(uint64_t n) noexcept { _live -= n; }
