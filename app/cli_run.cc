@@ -9,6 +9,7 @@
 
 #include "app/cli.hh"
 #include "app/cli_commands.hh"
+#include "app/protocol_options.hh"
 #include "app/scenario_file.hh"
 
 namespace horde::app {
@@ -116,6 +117,10 @@ void add_host_flags(CLI::App* run_cmd, run_options& run) {
                       "Extra upgrade header, 'Name: value' (repeatable)");
   run_cmd->add_option("--subprotocol", run.subprotocols,
                       "Offer this Sec-WebSocket-Protocol (repeatable)");
+  run_cmd->add_option("--protocol", run.protocol, protocols_help())->capture_default_str();
+  run_cmd->add_option("--protocol-option", run.protocol_options,
+                      "KEY=VALUE for --protocol (repeatable; each protocol's keys are listed "
+                      "under --protocol)");
   run_cmd->add_option("--origin", run.origin, "Origin header");
   run_cmd->add_option("--source-ips", run.source_ips,
                       "Local IPv4 addresses to bind, e.g. 127.0.0.1-127.0.0.8");
@@ -343,7 +348,10 @@ void add_publish_http_flags(CLI::App* run_cmd, pubsub_options& ps) {
                    "--publishers P extra connections (beyond -c, which all subscribe) keep one "
                    "socket each to that origin and send one request at a time at the publish "
                    "rate; deliveries are matched by stamp and fan-out is timed from the "
-                   "scheduled publish")
+                   "scheduled publish. Repeat it for several origins (a cluster's nodes): "
+                   "publisher p sends to the (p mod N)+1-th, each with its own lines in the "
+                   "report. `horde serve` takes POST /publish/{group}")
+      ->allow_extra_args(false)  // one URL per occurrence: a URL after it is the target
       ->group(group);
   run_cmd
       ->add_option("--publish-http-body", ps.publish_http_body,
@@ -578,6 +586,7 @@ void finish_scenario(CLI::App& run_cmd, run_options& run, scenario_flags& flags)
     for (const std::string& feeder : flags.feeders)
       spec.feeders.push_back(feeder_spec{feeder, "cycle", spec_origin{"", 0, 0, "--feeder"}});
   }
+  spec.setup_steps = std::move(file.spec.setup_steps);
   spec.http_steps = std::move(file.spec.http_steps);
   spec.jwt = std::move(file.spec.jwt);
 

@@ -1,8 +1,8 @@
-// `horde run --setup-url`: groups created by REST calls before any
-// subscription (docs/pubsub.md), for servers where a group must exist before
-// anyone joins it. Blocking worker threads, each with one keep-alive
-// connection, POST one group (or a batch) per request at a bounded rate;
-// a group whose request failed is marked so the run never subscribes to it.
+// Groups created by REST calls before any subscription (`horde run
+// --setup-url`, or a `setup:` step with for-each-group; docs/pubsub.md), for servers where a group
+// must exist before anyone joins it. Blocking worker threads, each with one keep-alive connection,
+// POST one group (or a batch) per request at a bounded rate; a group whose request failed is marked
+// so the run never subscribes to it.
 #pragma once
 
 #include <array>
@@ -42,11 +42,19 @@ struct group_setup_result {
   void add(const group_setup_result& other);
 };
 
-// Runs the setup for every group of `plan`; not_created (resized to the
-// groups) gets 1 for each group whose creation failed. An error only for a
-// plan that cannot start (bad URL, template, rate).
-result<group_setup_result> run_group_setup(const group_setup_options& options,
-                                           const core::pubsub_plan& plan,
-                                           std::vector<uint8_t>& not_created);
+struct http_step_spec;
+struct setup_step_plan;
+
+// --setup-url and its flags as the one run-level setup step they stand for
+// (for-each-group, POST, Content-Type: application/json).
+http_step_spec setup_url_step(const group_setup_options& options);
+
+// Makes `step` for every group of `plan`; not_created (sized to the groups)
+// gets 1 for each group whose creation failed. run_values: the run-level
+// variables' values.
+group_setup_result run_group_setup(const setup_step_plan& step,
+                                   const std::vector<std::string>& run_values,
+                                   const core::pubsub_plan& plan,
+                                   std::vector<uint8_t>& not_created);
 
 }  // namespace horde::app

@@ -81,11 +81,16 @@ http_connection::answer http_connection::post(std::string_view path, std::string
   _request.append("POST ").append(path).append(" HTTP/1.1\r\nHost: ").append(_host);
   _request.append("\r\nContent-Type: application/json\r\nContent-Length: ");
   _request.append(std::to_string(body.size())).append("\r\n\r\n").append(body);
+  return send(_request, false);
+}
+
+http_connection::answer http_connection::send(std::string_view request, bool keep) {
+  _limits.keep = keep;
   const bool reused = _fd >= 0;
-  answer a = exchange(_request);
+  answer a = exchange(request);
   // A kept-alive connection may have been closed by the server while idle:
   // that is no answer to this request, so it gets one fresh try.
-  if (reused && a.error == http_error::closed && !_answer_started) a = exchange(_request);
+  if (reused && a.error == http_error::closed && !_answer_started) a = exchange(request);
   return a;
 }
 
@@ -101,7 +106,7 @@ http_connection::answer http_connection::exchange(std::string_view request) {
     if (http_error e = connect(deadline); e != http_error::none) return failed(e);
   }
   if (http_error e = send_all(request, deadline); e != http_error::none) return failed(e);
-  _parser.reset();
+  _parser.reset(_limits);
   _answer_started = false;
   char buffer[16384];
   for (;;) {

@@ -40,6 +40,12 @@ class http_connection {
   // first when needed. A kept-alive connection the server closed meanwhile
   // (closed before any answer byte) is retried once on a fresh one.
   answer post(std::string_view path, std::string_view body);
+  // Sends a whole request (proto::build_http_request's) and reads its
+  // answer, retried once as post is. keep: the answer's header and body are
+  // kept (up to the parser's limits) for answer_parser().
+  answer send(std::string_view request, bool keep);
+  // The last answer read, with keep: its header() and body().
+  const proto::http_response_parser& answer_parser() const noexcept { return _parser; }
 
  private:
   answer exchange(std::string_view request);
@@ -55,6 +61,7 @@ class http_connection {
   bool _answer_started = false;  // some answer bytes arrived for the request in flight
   std::string _request;
   proto::http_response_parser _parser;
+  proto::http_response_limits _limits;
 };
 
 }  // namespace horde::app

@@ -38,8 +38,17 @@ std::pair<std::string, std::string> split_method(const std::string& text) {
   return {text.substr(0, space), url};
 }
 
-result<void> templates_into(const pubsub_options& o, core::http_publish_plan& plan) {
-  const std::vector<std::string_view> holes{"group", "payload"};
+// {group}, {payload}, then the run-level variables (a scenario's setup
+// captures, core::vars_plan), in the order render_http_publish fills them.
+std::vector<std::string_view> publish_holes(const core::vars_plan& vars) {
+  std::vector<std::string_view> holes{"group", "payload"};
+  for (size_t i = 0; i < vars.run_count; ++i)
+    holes.push_back(vars.names[vars.feeder_columns() + i]);
+  return holes;
+}
+
+result<void> templates_into(const pubsub_options& o, const std::vector<std::string_view>& holes,
+                            core::http_publish_plan& plan) {
   auto body = parse_template_flag("--publish-http-body", o.publish_http_body, holes, "payload",
                                   "deliveries are found by the payload's stamp");
   if (!body) return make_error(body.error().message);
@@ -75,15 +84,11 @@ void declare_metrics(core::named_metrics& named, core::http_publish_plan& plan) 
     named.counter(std::string("publish_http") + status_class);
 }
 
-}  // namespace
-
-result<void> publish_http_into(const run_options& o, run_plan& out) {
-  if (o.pubsub.publish_http.empty()) return {};
-  if (out.embedded)
-    return make_error(
-        "--publish-http needs the server's URL (the embedded server has no HTTP API)");
+// One --publish-http: its origin becomes the last client target.
+result<void> origin_into(const run_options& o, const std::string& text,
+                         const std::vector<std::string_view>& holes, run_plan& out) {
   core::http_publish_plan& plan = out.client.pubsub.http;
-  const auto [method, url_text] = split_method(o.pubsub.publish_http);
+  const auto [method, url_text] = split_method(text);
   if (method.empty() || method.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ") != std::string::npos)
     return make_error("--publish-http: '" + method + "' is not a method (e.g. POST, PUT)");
   const size_t scheme_end = url_text.find("://");
@@ -97,12 +102,12 @@ result<void> publish_http_into(const run_options& o, run_plan& out) {
     return make_error(fmt::format("--publish-http: {} with a {} target: use {}", url->scheme,
                                   out.url.secure ? "wss://" : "ws://",
                                   out.url.secure ? "https://" : "http://"));
-  auto path_template = proto::message_template::parse(path, {"group", "payload"});
+  auto path_template = proto::message_template::parse(path, holes);
   if (!path_template) return make_error("--publish-http: " + path_template.error().message);
-  plan.path = std::move(*path_template);
-  plan.method = method;
-  plan.host = url->host_header();
-  if (auto done = templates_into(o.pubsub, plan); !done) return done;
+  core::http_publish_origin& to = plan.origins.emplace_back();
+  to.path = std::move(*path_template);
+  to.method = method;
+  to.host = url->host_header();
   auto address = resolve(url->host, url->port);
   if (!address) return make_error("--publish-http: " + address.error().message);
   core::client_target target;
@@ -110,13 +115,57 @@ result<void> publish_http_into(const run_options& o, run_plan& out) {
   target.http_publish = true;
   target.tls_host = o.tls.sni.empty() ? url->host : o.tls.sni;
   if (address->family() == AF_INET) out.client.excluded_ports.push_back(url->port);
-  plan.target = uint8_t(out.client.targets.size());
+  to.target = uint8_t(out.client.targets.size());
   out.client.targets.push_back(std::move(target));
+  out.notes.push_back(
+      fmt::format("publish over HTTP{}: {} {}",
+                  o.pubsub.publish_http.size() > 1
+                      ? fmt::format(" #{} (publishers p with p mod {} = {})", plan.origins.size(),
+                                    o.pubsub.publish_http.size(), plan.origins.size() - 1)
+                      : std::string(),
+                  method, o.show_secrets ? url_text : redact_text(url_text)));
+  return {};
+}
+
+// Several origins: each its own lines, "publish_http#1.sent", ...
+void declare_origin_metrics(core::named_metrics& named, core::http_publish_plan& plan) {
+  if (plan.origins.size() < 2) return;
+  for (size_t i = 0; i < plan.origins.size(); ++i) {
+    core::http_publish_origin& to = plan.origins[i];
+    const std::string name = fmt::format("publish_http#{}", i + 1);
+    to.latency = named.histogram(name);
+    to.sent = named.counter(name + ".sent");
+    to.ok = named.counter(name + ".ok");
+    to.refused = named.counter(name + ".refused");
+    to.broken = named.counter(name + ".no_answer");
+  }
+}
+
+}  // namespace
+
+result<void> publish_http_into(const run_options& o, run_plan& out) {
+  if (o.pubsub.publish_http.empty()) return {};
+  if (out.embedded)
+    return make_error(
+        "--publish-http needs the server's URL (the embedded server listens on a port chosen at "
+        "start: run `horde serve` and give both URLs)");
+  if (o.pubsub.publish_http.size() > 64) return make_error("--publish-http: at most 64 origins");
+  const std::vector<std::string_view> holes = publish_holes(out.client.vars);
+  for (const std::string& text : o.pubsub.publish_http) {
+    if (auto done = origin_into(o, text, holes, out); !done) return done;
+  }
+  core::http_publish_plan& plan = out.client.pubsub.http;
+  if (plan.origins.size() > out.client.pubsub.layout.publishers)
+    return make_error(fmt::format(
+        "--publish-http: {} origins for {} publishers: some origins would get no publisher "
+        "(raise --publishers)",
+        plan.origins.size(), out.client.pubsub.layout.publishers));
+  if (auto done = templates_into(o.pubsub, holes, plan); !done) return done;
   declare_metrics(out.client.named, plan);
+  declare_origin_metrics(out.client.named, plan);
   out.notes.push_back(fmt::format(
-      "publish over HTTP: {} publisher connection(s) beyond -c, one request in flight each, {} {}",
-      out.client.pubsub.layout.publishers, method,
-      o.show_secrets ? url_text : redact_text(url_text)));
+      "publish over HTTP: {} publisher connection(s) beyond -c, one request in flight each",
+      out.client.pubsub.layout.publishers));
   return {};
 }
 

@@ -30,7 +30,7 @@ struct pubsub_options {
   std::string unsubscribe_ack = "ok unsub {group}";
   // --publish-http (app/publish_http.hh): "[METHOD] http(s)://host:port/path"
   // with {group}; empty: publishes go over the WebSocket.
-  std::string publish_http;
+  std::vector<std::string> publish_http;  // several: publishers take them in turn
   std::string publish_http_body = "{payload}";
   std::vector<std::string> publish_http_headers;
   std::string publish_http_expect;  // e.g. "200,202"; empty: any 2xx

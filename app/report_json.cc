@@ -83,6 +83,22 @@ nlohmann::json group_setup_json(const group_setup_result& s,
           {"latency", histogram_json(s.latency, percentiles)}};
 }
 
+// The run-level setup steps, in order (URLs left out: they may hold secrets).
+json setup_json(const run_result& r) {
+  json steps = json::array();
+  for (const setup_step_report& s : r.setup_steps) {
+    steps.push_back({{"name", s.name},
+                     {"method", s.method},
+                     {"for_each_group", s.for_each_group},
+                     {"requests", s.requests},
+                     {"status", s.status},
+                     {"latency_ms", s.latency_ms},
+                     {"seconds", s.seconds},
+                     {"failed", s.failed}});
+  }
+  return steps;
+}
+
 json plan_json(const run_result& r) {
   const auto* p = r.plan;
   return {{"connections", p->connections},
@@ -200,7 +216,24 @@ json publish_http_json(const run_result& r) {
   for (uint32_t k = 0; k < 5; ++k)
     statuses[std::to_string(k + 1) + "xx"] = count(http.status_class + k);
   const auto& latency = r.metrics.latency.named;
-  return {{"method", http.method},
+  auto histogram = [&](uint32_t metric) {
+    return metric < latency.size() ? histogram_json(latency[metric], r.percentiles)
+                                   : json::object();
+  };
+  // Several origins (--publish-http repeated): each one's share.
+  json origins = json::array();
+  for (const core::http_publish_origin& o : http.origins) {
+    if (o.sent == core::no_metric) continue;
+    origins.push_back({{"host", o.host},
+                       {"method", o.method},
+                       {"requests", count(o.sent)},
+                       {"ok", count(o.ok)},
+                       {"refused", count(o.refused)},
+                       {"no_answer", count(o.broken)},
+                       {"latency", histogram(o.latency)}});
+  }
+  return {{"method", http.origins.front().method},
+          {"origins", origins},
           {"requests", count(http.sent)},
           {"ok", count(http.ok)},
           {"refused", count(http.refused)},
@@ -210,9 +243,7 @@ json publish_http_json(const run_result& r) {
           {"statuses", statuses},
           {"publishes_refused", r.metrics.counters.pubsub.publishes_refused},
           {"refused_owed", r.metrics.counters.pubsub.refused_owed},
-          {"latency", http.latency < latency.size()
-                          ? histogram_json(latency[http.latency], r.percentiles)
-                          : json::object()}};
+          {"latency", histogram(http.latency)}};
 }
 
 json pubsub_json(const run_result& r) {
@@ -464,6 +495,7 @@ json to_json(const run_result& r) {
                       {"rlimit_nofile_soft", r.fd_soft},
                       {"rlimit_nofile_hard", r.fd_hard}};
   if (r.plan) j["plan"] = plan_json(r);
+  if (!r.setup_steps.empty()) j["setup"] = setup_json(r);
   j["notes"] = r.notes;
   j["headers"] = headers_json(r);
   j["shards_stuck"] = r.shards_stuck;

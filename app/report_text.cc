@@ -99,6 +99,20 @@ void print_group_setup(std::FILE* out, const group_setup_result& s, uint64_t ref
              grouped(refused), answers);
 }
 
+// The run-level setup steps (app/setup_steps.hh), one line each.
+void print_setup(std::FILE* out, const run_result& r) {
+  for (const setup_step_report& s : r.setup_steps) {
+    if (s.for_each_group) {
+      fmt::print(out,
+                 "  setup        {} ({}, per group): {} requests in {:.2f} s, {} not as expected\n",
+                 s.name, s.method, grouped(s.requests), s.seconds, grouped(s.failed));
+    } else {
+      fmt::print(out, "  setup        {} ({}): {} in {:.1f} ms\n", s.name, s.method, s.status,
+                 s.latency_ms);
+    }
+  }
+}
+
 void print_pubsub(std::FILE* out, const run_result& r) {
   const auto& plan = r.plan->pubsub;
   const auto& p = r.metrics.counters.pubsub;
@@ -140,7 +154,8 @@ void print_pubsub(std::FILE* out, const run_result& r) {
     fmt::print(out,
                "  HTTP publish {}: {} refused, owing no delivery ({} left out of expected); "
                "requests and latency: the publish_http lines\n",
-               plan.http.method, grouped(p.publishes_refused), grouped(p.refused_owed));
+               plan.http.origins.front().method, grouped(p.publishes_refused),
+               grouped(p.refused_owed));
   }
   if (p.unsubscribes_sent > 0) {
     fmt::print(out,
@@ -431,6 +446,7 @@ void print_server(std::FILE* out, const run_result& r) {
 void print_summary(std::FILE* out, const run_result& r) {
   const auto& c = r.metrics.counters;
   print_plan(out, r);
+  print_setup(out, r);
   fmt::print(
       out, "  connections  attempted {}  opened {}  failed {}  peak open {}  closed cleanly {}{}\n",
       grouped(c.attempts), grouped(c.upgraded), grouped(c.failures_total()), grouped(c.open_peak),

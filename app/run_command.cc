@@ -130,16 +130,16 @@ result<std::unique_ptr<core::server_engine>> start_embedded_server(const run_opt
   return server;
 }
 
-// --setup-url: the groups created by REST before any subscription.
-result<void> create_groups(const run_options& options, run_plan& plan, run_result& result,
-                           const std::string& command) {
-  if (!options.group_setup.enabled()) return {};
+// The run-level setup steps (a scenario's `setup:`, --setup-url's groups):
+// once, before any connection. A failed step makes the run invalid.
+result<void> run_setup(const run_options& options, run_plan& plan, run_result& result,
+                       const std::string& command) {
+  if (plan.setup.empty()) return {};
   if (!options.quiet)
-    fmt::print(stderr, "{}: creating groups at {}\n", command, options.group_setup.url);
-  auto setup =
-      run_group_setup(options.group_setup, plan.client.pubsub, plan.pubsub_shared->not_created);
-  if (!setup) return setup.error();
-  result.group_setup = std::make_unique<group_setup_result>(std::move(*setup));
+    fmt::print(stderr, "{}: {} setup step(s) before any connection\n", command, plan.setup.size());
+  auto steps = run_setup_steps(plan, result.group_setup);
+  if (!steps) return steps.error();
+  result.setup_steps = std::move(*steps);
   return {};
 }
 
@@ -344,8 +344,10 @@ run_attempt carry_out_run(const run_options& options, const std::string& command
     server = std::move(*started);
     result.target = plan.target_text;
   }
-  if (auto created = create_groups(options, plan, result, command); !created)
-    return fail(exit_usage, created.error().message);
+  if (auto set_up = run_setup(options, plan, result, command); !set_up) {
+    if (server) server->stop();
+    return fail(exit_invalid, set_up.error().message);
+  }
   auto observers = run_observers::start(options, plan, result);
   if (!observers) return fail(exit_usage, observers.error().message);
   run_engine(options, plan, server.get(), *thresholds, *observers, result);

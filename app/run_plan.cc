@@ -14,6 +14,7 @@
 #include <iterator>
 
 #include "app/cpu_placement.hh"
+#include "app/protocol_options.hh"
 #include "app/publish_http.hh"
 #include "app/redact.hh"
 #include "app/scenario_plan.hh"
@@ -221,8 +222,12 @@ result<void> slice_into(const run_options& o, run_plan& out) {
   if (!plan.pubsub.enabled() || slice->count == 1) return {};
   if (plan.pubsub.churn_rate > 0)
     return make_error("--churn with workers is not counted exactly (docs/distributed.md): drop it");
-  if (o.group_setup.enabled())
-    return make_error("--setup-url with workers: create the groups once, before the workers start");
+  const auto& setup = o.scenario.setup_steps;
+  if (o.group_setup.enabled() ||
+      std::any_of(setup.begin(), setup.end(), [](const auto& s) { return s.for_each_group; }))
+    return make_error(
+        "--setup-url (or a for-each-group setup step) with workers: create the groups once, "
+        "before the workers start");
   if (!o.pubsub.publish_http.empty())
     return make_error(
         "--publish-http with workers is not built yet: run the HTTP publishers "
@@ -584,7 +589,8 @@ result<std::vector<double>> parse_percentiles(const std::string& text) {
   return out;
 }
 
-result<run_plan> build_run_plan(const run_options& o, const host_facts& host) {
+result<run_plan> build_run_plan(const run_options& given, const host_facts& host) {
+  const run_options o = with_protocol_defaults(given);
   auto flags = parse_numbers(o);
   if (!flags) return make_error(flags.error().message);
   if (auto checked = check_numbers(o, *flags); !checked) return checked.error();
@@ -612,6 +618,7 @@ result<run_plan> build_run_plan(const run_options& o, const host_facts& host) {
   if (auto done = upgrade_into(o, out); !done) return done.error();
   if (auto done = compression_into(o, out); !done) return done.error();
   if (auto done = url_target_into(o, out); !done) return done.error();
+  if (auto done = protocol_into(o, out); !done) return done.error();
   if (auto done = publish_http_into(o, out); !done) return done.error();
   return out;
 }

@@ -16,6 +16,7 @@
 #include "app/message_rate.hh"
 #include "app/pubsub_options.hh"
 #include "app/scenario_spec.hh"
+#include "app/setup_steps.hh"
 #include "app/target_url.hh"
 #include "app/tls_flags.hh"
 #include "base/result.hh"
@@ -60,6 +61,8 @@ struct run_options {
   std::string wake_interval = "100us";  // timers wake a shard at most this often
   std::vector<std::string> headers;
   std::vector<std::string> subprotocols;
+  std::string protocol = "ws";  // --protocol: the codec inside the messages (proto/codec.hh)
+  std::vector<std::string> protocol_options;  // --protocol-option KEY=VALUE
   std::string origin;
   std::string compression = "off";              // --compression off|offer|require
   unsigned compression_window_bits = 0;         // 9..15 both ways; 0: the server chooses
@@ -119,6 +122,7 @@ struct run_plan {
   uint64_t whole_connections = 0;
   double whole_connect_rate = 0;
   std::unique_ptr<core::pubsub_shared> pubsub_shared;  // client.pubsub.shared points here
+  std::vector<setup_step_plan> setup;  // run-level setup steps, run once before the shards start
   bool embedded = false;  // no URL: the reference server, started once the preflight agrees
   target_url url;         // the embedded server's: 127.0.0.1, port 0 until it listens
   core::endpoint address;

@@ -11,6 +11,7 @@
 
 #include "app/group_setup.hh"
 #include "app/self_usage.hh"
+#include "app/setup_steps.hh"
 #include "app/target_usage.hh"
 #include "app/threshold.hh"
 #include "core/engine.hh"
@@ -135,6 +136,7 @@ struct run_result {
   double publish_start_seconds = -1;
   // Pub/sub with --setup-url: the REST calls that created the groups.
   std::unique_ptr<group_setup_result> group_setup;
+  std::vector<setup_step_report> setup_steps;  // run-level setup (app/setup_steps.hh), in order
 
   // --threshold, then the implicit checks, judged on the final figures.
   std::vector<threshold_outcome> thresholds;

@@ -50,6 +50,9 @@ const std::vector<flag_block>& flag_blocks() {
 const std::vector<std::string> feeder_fields = {"file", "mode"};
 const std::vector<std::string> http_fields = {"name", "method", "url",     "headers",
                                               "body", "expect", "capture", "timeout"};
+const std::vector<std::string> setup_fields = {
+    "name",    "method",         "url",   "headers",        "body", "expect",     "capture",
+    "timeout", "for-each-group", "batch", "batch-template", "rate", "concurrency"};
 const std::vector<std::string> capture_fields = {"json", "header"};
 const std::vector<std::string> jwt_fields = {"alg", "secret", "key-file", "claims"};
 const std::vector<std::string> request_fields = {"name",   "send",        "format", "rate",
@@ -92,8 +95,8 @@ class reader {
       if (key == "feeder" || key == "feeders") {
         once("feeders", at, key);
         read_feeders(value, at, key);
-      } else if (key == "http") {
-        read_http(value, at);
+      } else if (key == "http" || key == "setup") {
+        read_http(value, at, key);
       } else if (key == "jwt") {
         read_jwt(value, at);
       } else if (key == "requests") {
@@ -247,7 +250,8 @@ class reader {
 
   std::vector<std::string> top_level_keys() const {
     // "scenario" is here to be refused by name, not as an unknown key.
-    std::vector<std::string> keys = {"feeders", "feeder", "http", "jwt", "requests", "scenario"};
+    std::vector<std::string> keys = {"feeders", "feeder",   "http",    "setup",
+                                     "jwt",     "requests", "scenario"};
     for (const flag_block& b : flag_blocks())
       keys.push_back(b.name);
     for (const flag_key& f : _flags) {
@@ -344,13 +348,16 @@ class reader {
     _out.spec.feeders.push_back(std::move(feeder));
   }
 
-  void read_http(const YAML::Node& value, const YAML::Node& key) {
-    need(value, key, "http", YAML::NodeType::Sequence, "a list of steps (- url: ...)");
+  // `http:` (per connection) or `setup:` (once for the run, with a few
+  // more fields): the same steps.
+  void read_http(const YAML::Node& value, const YAML::Node& key, const std::string& block) {
+    const bool setup = block == "setup";
+    need(value, key, block, YAML::NodeType::Sequence, "a list of steps (- url: ...)");
     for (size_t i = 0; i < value.size(); ++i) {
       const YAML::Node& step_node = value[i];
-      const std::string path = fmt::format("http[{}]", i);
+      const std::string path = fmt::format("{}[{}]", block, i);
       need(step_node, step_node, path, YAML::NodeType::Map, "a map (url, method, ...)");
-      check_keys(step_node, path, http_fields);
+      check_keys(step_node, path, setup ? setup_fields : http_fields);
       http_step_spec step;
       step.origin = origin(step_node, path);
       for (const auto& kv : step_node) {
@@ -365,10 +372,21 @@ class reader {
         if (field == "headers") step.headers = read_headers(v, kv.first, at);
         if (field == "expect") step.expect_status = read_statuses(v, kv.first, at);
         if (field == "capture") step.captures = read_captures(v, kv.first, at);
+        if (setup) read_group_fields(field, v, kv.first, at, step);
       }
       if (step.url.empty()) fail(step_node, fmt::format("'{}' needs a 'url'", path));
-      _out.spec.http_steps.push_back(std::move(step));
+      (setup ? _out.spec.setup_steps : _out.spec.http_steps).push_back(std::move(step));
     }
+  }
+
+  // A setup step's fields for repeating it per group.
+  void read_group_fields(const std::string& field, const YAML::Node& v, const YAML::Node& key,
+                         const std::string& at, http_step_spec& step) {
+    if (field == "for-each-group") step.for_each_group = boolean(v, key, at);
+    if (field == "batch") step.batch = number(v, key, at);
+    if (field == "batch-template") step.batch_template = text(v, key, at);
+    if (field == "rate") step.rate = text(v, key, at);
+    if (field == "concurrency") step.concurrency = number(v, key, at);
   }
 
   // `- "Name: value"` items, or a map of Name: value.

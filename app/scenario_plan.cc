@@ -7,6 +7,7 @@
 #include <memory>
 #include <sstream>
 
+#include "app/setup_steps.hh"
 #include "app/units.hh"
 #include "proto/csv_table.hh"
 #include "proto/http_request.hh"
@@ -236,7 +237,7 @@ result<void> http_steps_into(const run_options& o, const scenario_spec& spec, ru
       const auto& names = out.client.vars.names;
       capture.stored_index =
           size_t(std::find(names.begin(), names.end(), c.variable) - names.begin()) -
-          out.client.vars.feeder_columns();
+          out.client.vars.feeder_columns() - out.client.vars.run_count;
       if (!c.header.empty()) {
         capture.from_header = true;
         capture.header = c.header;
@@ -411,6 +412,7 @@ result<void> scenario_into(const run_options& options, run_plan& out) {
   const scenario_spec& spec = options.scenario;
   if (auto done = lifecycle_into(spec.lifecycle, out); !done) return done;
   if (auto done = feeder_into(spec, out); !done) return done;
+  if (auto done = setup_into(options, out); !done) return done;
   if (auto done = capture_names_into(spec, out); !done) return done;
   if (auto done = jwt_into(spec, out); !done) return done;
   if (auto done = http_steps_into(options, spec, out); !done) return done;

@@ -47,6 +47,15 @@ struct http_step_spec {
   std::vector<capture_spec> captures;
   std::string timeout = "10s";
   spec_origin origin;
+  // Run-level setup steps only: the step is made once per group, with
+  // {group} (what --setup-url does), by `concurrency` connections at most
+  // `rate` requests per second; `batch` groups per request, the body then
+  // `batch_template` with {items} = the groups' bodies joined by ','.
+  bool for_each_group = false;
+  uint32_t batch = 1;
+  std::string batch_template = "[{items}]";
+  std::string rate;  // empty: unlimited
+  uint32_t concurrency = 4;
 };
 
 struct jwt_claim_spec {
@@ -108,16 +117,17 @@ struct lifecycle_spec {
 struct scenario_spec {
   std::string source_file;  // the scenario file, for errors; empty with the CLI only
   std::vector<feeder_spec> feeders;
-  std::vector<http_step_spec> http_steps;  // per connection, in order
-  std::vector<jwt_spec> jwt;               // at most one
+  std::vector<http_step_spec> setup_steps;  // once, before any connection, in order
+  std::vector<http_step_spec> http_steps;   // per connection, in order
+  std::vector<jwt_spec> jwt;                // at most one
   std::vector<request_spec> requests;
   std::vector<heartbeat_spec> heartbeats;  // at most one
   bool listen_only = false;                // never send; count and time server pushes
   lifecycle_spec lifecycle;
 
   bool empty() const noexcept {
-    return feeders.empty() && http_steps.empty() && jwt.empty() && requests.empty() &&
-           heartbeats.empty() && !listen_only && lifecycle.lifetime.empty() &&
+    return feeders.empty() && setup_steps.empty() && http_steps.empty() && jwt.empty() &&
+           requests.empty() && heartbeats.empty() && !listen_only && lifecycle.lifetime.empty() &&
            !lifecycle.reconnect && lifecycle.chaos_rate.empty();
   }
 };

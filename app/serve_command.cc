@@ -106,6 +106,10 @@ void print_totals(const core::server_totals& totals, const core::server_plan& pl
         totals.deliveries_dropped, totals.deliveries_duplicated, totals.slow_consumers,
         totals.command_errors, totals.groups, totals.subscriptions);
   }
+  if (totals.http_publishes + totals.http_publishes_refused > 0) {
+    fmt::print("http publishes: {} refused {}\n", totals.http_publishes,
+               totals.http_publishes_refused);
+  }
   if (!plan.sessions_secret.empty()) {
     fmt::print("sessions: issued {} refused {} upgrades unauthorized (401) {} not found (404) {}\n",
                totals.sessions_issued, totals.sessions_refused, totals.upgrades_unauthorized,

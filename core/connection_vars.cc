@@ -31,6 +31,10 @@ std::span<const std::string_view> connection_vars::values(uint32_t slot) const n
     for (; i < _plan.feeder_columns(); ++i)
       _scratch[i] = _plan.feeder->field(row, i);
   }
+  i = _plan.feeder_columns();
+  for (size_t k = 0; k < _plan.run_count; ++k, ++i)
+    _scratch[i] =
+        k < _plan.run_values.size() ? std::string_view(_plan.run_values[k]) : std::string_view();
   const size_t stored = _plan.stored();
   if (stored != 0) {
     const std::string& text = _stored[slot];

@@ -197,6 +197,8 @@ server_totals server_engine::totals() const {
     t.sessions_refused += get(c->sessions_refused);
     t.upgrades_unauthorized += get(c->upgrades_unauthorized);
     t.requests_not_found += get(c->requests_not_found);
+    t.http_publishes += get(c->http_publishes);
+    t.http_publishes_refused += get(c->http_publishes_refused);
     t.mass_dropped += get(c->mass_dropped);
     tls_values shard_tls;
     c->tls_failures.read_into(shard_tls);

@@ -74,6 +74,7 @@ struct server_totals {
   // --sessions and --drop-at (core/server_shard.hh).
   uint64_t sessions_issued = 0, sessions_refused = 0, upgrades_unauthorized = 0,
            requests_not_found = 0, mass_dropped = 0;
+  uint64_t http_publishes = 0, http_publishes_refused = 0;  // POST /publish/G
   tls_values tls_failures;  // every distinct (reason, text) a handshake failed with
 };
 

@@ -7,16 +7,18 @@
 
 namespace horde::core {
 
-bool render_http_publish(const http_publish_plan& plan, std::string_view group,
-                         std::string_view payload, std::string& out) {
-  const std::vector<std::string_view> values{group, payload};
-  out += plan.method;
+bool render_http_publish(const http_publish_plan& plan, const http_publish_origin& origin,
+                         std::string_view group, std::string_view payload, std::string& out,
+                         std::span<const std::string> run_values) {
+  std::vector<std::string_view> values{group, payload};
+  values.insert(values.end(), run_values.begin(), run_values.end());
+  out += origin.method;
   out += ' ';
   const size_t target_start = out.size();
-  plan.path.expand(out, values);
+  origin.path.expand(out, values);
   if (proto::breaks_request_target(std::string_view(out).substr(target_start))) return false;
   out += " HTTP/1.1\r\nHost: ";
-  out += plan.host;
+  out += origin.host;
   out += "\r\n";
   for (const auto& header : plan.headers) {
     const size_t line_start = out.size();

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -13,10 +14,13 @@
 namespace horde::core {
 
 // Appends the HTTP/1.1 request publishing `payload` to `group` (keep-alive,
-// Content-Length). False when a value cannot go in the request: a space,
-// CR, LF or NUL in the request-target, or a line break or NUL in a header.
-bool render_http_publish(const http_publish_plan& plan, std::string_view group,
-                         std::string_view payload, std::string& out);
+// Content-Length); the templates' other holes are the run-level variables
+// (vars_plan::run_values, in order). False when a value cannot go in the
+// request: a space, CR, LF or NUL in the request-target, or a line break
+// or NUL in a header.
+bool render_http_publish(const http_publish_plan& plan, const http_publish_origin& origin,
+                         std::string_view group, std::string_view payload, std::string& out,
+                         std::span<const std::string> run_values = {});
 
 // Whether the server took the publish: a status in `expect`, or any 2xx.
 bool http_publish_accepted(const http_publish_plan& plan, int status) noexcept;

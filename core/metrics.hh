@@ -68,7 +68,9 @@ namespace horde::core {
   X(tls_peer_alert, "the server sent a fatal TLS alert")                                      \
   X(tls_protocol_error, "the server's bytes broke TLS")                                       \
   X(tls_error, "TLS failed on our side (memory, a name OpenSSL refused)")                     \
-  X(bad_variable_value, "a variable's value had CR, LF or NUL where the request needs a line")
+  X(bad_variable_value, "a variable's value had CR, LF or NUL where the request needs a line") \
+  X(app_protocol_handshake, "the --protocol handshake failed or timed out (no CONNACK, ...)")  \
+  X(app_protocol_error, "the server broke the --protocol (a message it cannot send)")
 
 enum class failure_reason : uint8_t {
 #define HORDE_REASON_ENUM(name, text) name,

@@ -19,6 +19,7 @@
 #include "core/group_ledger.hh"
 #include "core/load_profile.hh"
 #include "core/publish_timer.hh"
+#include "proto/codec.hh"
 #include "proto/csv_table.hh"
 #include "proto/json_fields.hh"
 #include "proto/jwt.hh"
@@ -93,21 +94,33 @@ inline constexpr uint32_t no_metric = UINT32_MAX;
 // Publishing over HTTP (--publish-http, docs/pubsub.md): connections
 // 0..P-1 never upgrade; each keeps one HTTP/1.1 socket to the publish URL's
 // origin and sends its publishes there as requests, one in flight at a time.
+// One origin HTTP publishers send to (--publish-http, repeatable): publisher
+// p sends to origins[p % origins.size()].
+struct http_publish_origin {
+  std::string method;
+  proto::message_template path;  // holes: {group}
+  std::string host;              // the Host header
+  uint8_t target = 0;            // its origin in client_plan::targets
+  // With several origins, each one's own named metrics (else no_metric).
+  uint32_t latency = no_metric, sent = no_metric, ok = no_metric, refused = no_metric,
+           broken = no_metric;
+};
+
 struct http_publish_plan {
-  std::string method;                            // empty: publishes go over WebSocket
-  proto::message_template path;                  // holes: {group}
-  std::string host;                              // the Host header
+  std::vector<http_publish_origin> origins;      // empty: publishes go over WebSocket
   std::vector<proto::message_template> headers;  // "Name: value"; holes {group}, {payload}
   proto::message_template body;                  // holes: {group}, {payload}
   std::vector<int> expect;                       // empty: any 2xx
   uint64_t timeout_ns = 10'000'000'000;          // request sent -> answer complete
-  uint8_t target = 0;                            // its origin in client_plan::targets
   // Named metrics (client_plan::named); status_class is the first of five (1xx..5xx).
   uint32_t latency = no_metric, sent = no_metric, ok = no_metric, refused = no_metric,
            timeouts = no_metric, broken = no_metric, reconnects = no_metric,
            status_class = no_metric;
 
-  bool enabled() const noexcept { return !method.empty(); }
+  bool enabled() const noexcept { return !origins.empty(); }
+  const http_publish_origin& origin_of(uint64_t publisher) const noexcept {
+    return origins[publisher % origins.size()];
+  }
 };
 
 struct pubsub_plan {
@@ -170,14 +183,20 @@ struct lifecycle_plan {
 
 // Per-connection variables ({user}, {token}, {jwt}): the user names in
 // order — a feeder's columns first (values from its row for the
-// connection, read-only and shared), then values a connection stores for
-// itself (HTTP captures, its minted JWT).
+// connection, read-only and shared), then the run-level variables (the
+// captures of the scenario's `setup:` steps, one value for every
+// connection), then values a connection stores for itself (HTTP captures,
+// its minted JWT).
 struct vars_plan {
   std::vector<std::string> names;
   std::shared_ptr<const proto::csv_table> feeder;  // null: no feeder
   enum class feeder_order : uint8_t { cycle, once, random } order = feeder_order::cycle;
+  size_t run_count = 0;  // run-level names, right after the feeder's columns
+  // Their values: set once by the app after the setup steps ran, before any
+  // shard starts; read-only from then on.
+  std::vector<std::string> run_values;
   size_t feeder_columns() const noexcept { return feeder ? feeder->column_count() : 0; }
-  size_t stored() const noexcept { return names.size() - feeder_columns(); }
+  size_t stored() const noexcept { return names.size() - feeder_columns() - run_count; }
 };
 
 // A value an HTTP step keeps from its answer, into a stored variable.
@@ -263,6 +282,17 @@ struct steps_plan {
   }
 };
 
+// An application protocol spoken over the WebSocket (--protocol,
+// proto/codec.hh): the scenario runs above its codec (core/codec_scenario.hh).
+struct protocol_plan {
+  const proto::codec_info* codec = nullptr;  // nullptr: bare WebSocket messages
+  proto::codec_options options;              // --protocol-option KEY=VALUE
+  // The codec's counters and histograms among the named metrics, in the
+  // order codec_info lists them.
+  uint32_t first_counter = no_metric, first_histogram = no_metric;
+  bool enabled() const noexcept { return codec != nullptr; }
+};
+
 struct client_plan {
   std::vector<client_target> targets;
   // Which target each connection takes: connection id c (run-wide) takes
@@ -271,13 +301,14 @@ struct client_plan {
   // Empty: c % targets.size(). A function of the id only, so N workers of
   // one plan together send each target exactly what one process would.
   std::vector<uint8_t> target_cycle;
-  // The target of connection `id`: an HTTP publisher's is the publish
-  // URL's origin (the last target); the others follow the cycle over the
+  // The target of connection `id`: an HTTP publisher's is its publish
+  // origin (the last targets); the others follow the cycle over the
   // WebSocket targets.
   uint8_t target_of(uint64_t id) const noexcept {
-    if (pubsub.http.enabled() && id < pubsub.layout.publishers) return pubsub.http.target;
+    if (pubsub.http.enabled() && id < pubsub.layout.publishers)
+      return pubsub.http.origin_of(id).target;
     if (!target_cycle.empty()) return target_cycle[id % target_cycle.size()];
-    const size_t websocket_targets = targets.size() - (pubsub.http.enabled() ? 1 : 0);
+    const size_t websocket_targets = targets.size() - pubsub.http.origins.size();
     return uint8_t(id % std::max<size_t>(websocket_targets, 1));
   }
 
@@ -340,6 +371,7 @@ struct client_plan {
   std::vector<http_step_plan> http_steps;  // before the upgrade, in order
   jwt_plan jwt;
   steps_plan steps;
+  protocol_plan protocol;
   named_metrics named;
 
   // wss:// (core/tls_transport.hh): every shard makes its own context from

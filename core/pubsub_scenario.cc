@@ -193,16 +193,19 @@ bool pubsub_scenario::take_publish(uint32_t slot, uint64_t now, std::string& out
   next += uint64_t(1e9 / _plan.pubsub.publish_rate);
   if (next >= _end_ns) next = 0;
   const http_publish_plan& http = _plan.pubsub.http;
+  const http_publish_origin& origin = http.origin_of(_ids[slot]);
   http_in_flight& f = _http[slot];
   f.publish = _client.next_publish(_ids[slot], scheduled, _random.next());
   f.scheduled_ns = scheduled;
   ++_http_in_flight;
-  if (!render_http_publish(http, _client.group_name(), _client.payload(), out)) {
+  if (!render_http_publish(http, origin, _client.group_name(), _client.payload(), out,
+                           _plan.vars.run_values)) {
     out.clear();
     publish_answered(slot, 0, now);  // cannot be sent: not published
     return false;
   }
   count_named(http.sent);
+  count_named(origin.sent);
   _metrics.counters.messages_sent.add();
   _metrics.counters.bytes_sent.add(_client.payload().size());
   // horde's own lag only: the wait for the previous answer is the server's
@@ -215,10 +218,12 @@ void pubsub_scenario::publish_answered(uint32_t slot, int status, uint64_t now) 
   http_in_flight& f = _http[slot];
   if (f.scheduled_ns == 0) return;
   const http_publish_plan& http = _plan.pubsub.http;
+  const http_publish_origin& origin = http.origin_of(_ids[slot]);
   f.answered_ns = now;
   if (status != 0) {
-    if (http.latency != no_metric && now >= f.scheduled_ns)
-      _metrics.latency.named[http.latency].record(now - f.scheduled_ns);
+    for (const uint32_t latency : {http.latency, origin.latency})
+      if (latency != no_metric && now >= f.scheduled_ns)
+        _metrics.latency.named[latency].record(now - f.scheduled_ns);
     if (status >= 100 && status < 600 && http.status_class != no_metric)
       _metrics.counters.named[http.status_class + uint32_t(status / 100 - 1)].add();
   }
@@ -226,9 +231,11 @@ void pubsub_scenario::publish_answered(uint32_t slot, int status, uint64_t now) 
   --_http_in_flight;
   if (status != 0 && http_publish_accepted(http, status)) {
     count_named(http.ok);
+    count_named(origin.ok);
     return;
   }
   count_named(status != 0 ? http.refused : http.broken);
+  count_named(status != 0 ? origin.refused : origin.broken);
   _client.publish_refused(f.publish);
 }
 

@@ -531,9 +531,10 @@ struct server_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
     arm_recv(p);
   }
 
-  // Ready for the next request; with sessions, bodies are read (bounded).
+  // Ready for the next request. Bodies are read (bounded) for the session
+  // service and the broker's HTTP publishes.
   void reset_request(peer& p) noexcept {
-    if (sessions) {
+    if (sessions || plan.mode == server_mode::echo) {
       p.handshake->reset(max_header_bytes, max_header_lines, proto::max_request_body_bytes);
     } else {
       p.handshake->reset();
@@ -647,6 +648,10 @@ struct server_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
   bool answer_request(peer& p, proto::parse_status status) noexcept {
     const proto::upgrade_request_parser& request = *p.handshake;
     answer_text.clear();
+    if (const auto target = proto::route_http_publish(request.method(), request.path());
+        target.route != proto::http_publish_route::other) {
+      return answer_publish(p, status, target);
+    }
     bool again = false;
     const proto::session_route route =
         sessions ? proto::route_session_request(request.method(), request.path())
@@ -691,6 +696,39 @@ struct server_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
     if (!p.out.append(bytes_of(answer_text))) p.close_after_send = true;
     if (!again) parsers.give(p.handshake);
     return again && !p.close_after_send;
+  }
+
+  // POST /publish/G: the body goes to G's subscribers as a `pub G BODY`
+  // command's payload would (here and through the other shards), answered
+  // 202 before they all have it (other shards deliver on their next turn).
+  // The connection stays alive for the next request unless it asked to close
+  // or was refused.
+  bool answer_publish(peer& p, proto::parse_status status,
+                      const proto::http_publish_target& target) noexcept {
+    const proto::upgrade_request_parser& request = *p.handshake;
+    const bool keep = status == proto::parse_status::done && request.keep_alive() &&
+                      target.route == proto::http_publish_route::publish;
+    if (status != proto::parse_status::done) {
+      const bool too_large = request.failure() == proto::upgrade_request_failure::too_large &&
+                             request.content_length() > proto::max_request_body_bytes;
+      answer_text = too_large ? proto::build_error_response(413, "Content Too Large")
+                              : proto::build_error_response(400, "Bad Request");
+    } else if (target.route == proto::http_publish_route::bad_group) {
+      answer_text = proto::build_error_response(404, "Not Found");
+    } else {
+      const auto body = bytes_of(request.body());
+      publish(proto::is_utf8(body) ? proto::ws_opcode::text : proto::ws_opcode::binary,
+              target.group, body);
+      proto::append_response(answer_text, 202, "Accepted", "text/plain", "", keep);
+    }
+    relaxed_add(target.route == proto::http_publish_route::publish &&
+                        status == proto::parse_status::done
+                    ? counters.http_publishes
+                    : counters.http_publishes_refused);
+    p.close_after_send = !keep;
+    if (!p.out.append(bytes_of(answer_text))) p.close_after_send = true;
+    if (!keep) parsers.give(p.handshake);
+    return keep && !p.close_after_send;
   }
 
   // ---- --drop-at -----------------------------------------------------------

@@ -69,6 +69,10 @@ struct alignas(64) server_counters {
   std::atomic<uint64_t> sessions_refused{0};       // POST /sessions refused (body, framing)
   std::atomic<uint64_t> upgrades_unauthorized{0};  // upgrades answered 401
   std::atomic<uint64_t> requests_not_found{0};     // other requests, answered 404
+  // POST /publish/G (proto/broker_protocol.hh): publishes taken (202), and
+  // refused (a bad group 404, a body over the limit 413, unreadable 400).
+  std::atomic<uint64_t> http_publishes{0};
+  std::atomic<uint64_t> http_publishes_refused{0};
   // --drop-at.
   std::atomic<uint64_t> mass_dropped{0};  // connections closed (or reset) by the mass drop
 };

@@ -56,6 +56,46 @@ command parse_command(std::span<const uint8_t> message) noexcept {
   return c;
 }
 
+http_publish_target route_http_publish(std::string_view method, std::string_view path) noexcept {
+  constexpr std::string_view prefix = "/publish/";
+  const std::string_view resource = path.substr(0, path.find('?'));
+  if (method != "POST" || !resource.starts_with(prefix)) return {};
+  const std::string_view group = resource.substr(prefix.size());
+  if (!group_name_error(group).empty()) return {http_publish_route::bad_group, {}};
+  return {http_publish_route::publish, group};
+}
+
+bool is_utf8(std::span<const uint8_t> bytes) noexcept {
+  size_t i = 0;
+  while (i < bytes.size()) {
+    const uint8_t b = bytes[i];
+    if (b < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t length = 0;
+    uint8_t low = 0x80, high = 0xbf;  // the allowed range of the second byte
+    if (b >= 0xc2 && b <= 0xdf) {
+      length = 2;
+    } else if (b >= 0xe0 && b <= 0xef) {
+      length = 3;
+      if (b == 0xe0) low = 0xa0;   // overlong
+      if (b == 0xed) high = 0x9f;  // surrogates
+    } else if (b >= 0xf0 && b <= 0xf4) {
+      length = 4;
+      if (b == 0xf0) low = 0x90;   // overlong
+      if (b == 0xf4) high = 0x8f;  // above U+10FFFF
+    } else {
+      return false;
+    }
+    if (bytes.size() - i < length || bytes[i + 1] < low || bytes[i + 1] > high) return false;
+    for (size_t k = 2; k < length; ++k)
+      if ((bytes[i + k] & 0xc0) != 0x80) return false;
+    i += length;
+  }
+  return true;
+}
+
 void encode_server_frame(std::vector<uint8_t>& out, ws_opcode opcode,
                          std::initializer_list<std::span<const uint8_t>> parts) {
   uint64_t length = 0;

@@ -38,6 +38,7 @@ void upgrade_request_parser::reset(size_t max_header_bytes, size_t max_headers,
   _max_body = max_body_bytes;
   _content_length = _body_left = 0;
   _held.clear();
+  _body.clear();
   _method = _key = _path = _subprotocols = _authorization = {};
   _failure = upgrade_request_failure::none;
   _finished = _decided = parse_status::need_more;
@@ -64,6 +65,7 @@ parse_status upgrade_request_parser::feed(std::string_view input, size_t& consum
     }
   }
   const size_t take = std::min(_body_left, input.size() - consumed);
+  _body.append(input.substr(consumed, take));
   consumed += take;
   _body_left -= take;
   if (_body_left > 0) {

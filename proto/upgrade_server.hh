@@ -61,6 +61,9 @@ class upgrade_request_parser {
   std::string_view authorization() const noexcept { return _authorization; }
   // Bytes of body the request declared (read, when bodies are read).
   size_t content_length() const noexcept { return _content_length; }
+  // The body read (when bodies are read and the request is done): a copy,
+  // at most max_body_bytes, valid until reset().
+  std::string_view body() const noexcept { return _body; }
   // False when the request said "Connection: close" (HTTP/1.1 keeps alive
   // otherwise, RFC 9112 9.3).
   bool keep_alive() const noexcept { return _keep_alive; }
@@ -77,6 +80,7 @@ class upgrade_request_parser {
   size_t _content_length = 0;
   size_t _body_left = 0;  // while reading the body
   std::string _held;      // the header, when the body outlives the caller's bytes
+  std::string _body;      // bounded by _max_body
   std::string_view _method, _key, _path, _subprotocols, _authorization;
   upgrade_request_failure _failure = upgrade_request_failure::none;
   parse_status _finished = parse_status::need_more;  // done or invalid once decided

@@ -288,3 +288,73 @@ TEST(RunPlan, CompressionShapesTheOfferInTheRequest) {
 
 }  // namespace
 }  // namespace horde::app
+
+namespace horde::app {
+namespace {
+
+http_step_spec setup_step(const std::string& name, const std::string& url,
+                          const std::string& capture = {}) {
+  http_step_spec s;
+  s.name = name;
+  s.url = url;
+  if (!capture.empty()) s.captures.push_back({capture, "/" + capture, "", {}});
+  return s;
+}
+
+TEST(RunPlan, SetupCapturesAreRunVariablesOfEveryLaterTemplate) {
+  run_options o;
+  o.url = "ws://127.0.0.1:9000/rooms/{room}";
+  o.headers = {"Authorization: Bearer {token}"};
+  o.scenario.setup_steps = {setup_step("login", "http://127.0.0.1:9001/login", "token"),
+                            setup_step("room", "http://127.0.0.1:9001/rooms?t={token}", "room")};
+  const run_plan plan = plan_of(o);
+  ASSERT_EQ(plan.setup.size(), 2u);
+  EXPECT_EQ(plan.setup[0].known_before, 0u);
+  EXPECT_EQ(plan.setup[1].known_before, 1u);  // the login's token, not its own room
+  EXPECT_TRUE(plan.setup[1].target.uses("token"));
+  const core::vars_plan& vars = plan.client.vars;
+  EXPECT_EQ(vars.run_count, 2u);
+  EXPECT_EQ(vars.names, (std::vector<std::string>{"token", "room"}));
+  EXPECT_EQ(vars.stored(), 0u);
+  EXPECT_EQ(vars.run_values.size(), 2u);
+}
+
+TEST(RunPlan, SetupRefusesWhatItCannotRun) {
+  run_options o;
+  o.url = "ws://127.0.0.1:9000/";
+  // A step may not use its own capture, nor a later one's.
+  o.scenario.setup_steps = {setup_step("login", "http://127.0.0.1:9001/login?t={token}", "token")};
+  EXPECT_NE(error_of(o).find("token"), std::string::npos);
+  o.scenario.setup_steps = {setup_step("login", "https://127.0.0.1:9001/login")};
+  EXPECT_NE(error_of(o).find("plain HTTP"), std::string::npos);
+  auto groups = setup_step("groups", "http://127.0.0.1:9001/groups/{group}");
+  groups.for_each_group = true;
+  o.scenario.setup_steps = {groups};
+  EXPECT_NE(error_of(o).find("needs --groups"), std::string::npos);
+TEST(RunPlanProtocol, AnUnknownProtocolIsRefusedWithTheList) {
+  run_options o;
+  o.url = "ws://127.0.0.1:9/";
+  o.urls = {o.url};
+  o.protocol = "socket.io-v9";
+  const std::string message = error_of(o);
+  EXPECT_NE(message.find("--protocol 'socket.io-v9': unknown (one of: ws"), std::string::npos)
+      << message;
+}
+
+TEST(RunPlanProtocol, ProtocolOptionsNeedAProtocol) {
+  run_options o;
+  o.url = "ws://127.0.0.1:9/";
+  o.urls = {o.url};
+  o.protocol_options = {"qos=1"};
+  EXPECT_NE(error_of(o).find("--protocol-option needs --protocol"), std::string::npos);
+}
+
+TEST(RunPlanProtocol, BareWebSocketPlansNoCodec) {
+  run_options o;
+  o.url = "ws://127.0.0.1:9/";
+  o.urls = {o.url};
+  EXPECT_FALSE(plan_of(o).client.protocol.enabled());
+}
+
+}  // namespace
+}  // namespace horde::app

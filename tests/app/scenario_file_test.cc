@@ -236,6 +236,42 @@ TEST_F(ScenarioFile, EachBlockIntoTheSpecWithItsPosition) {
   EXPECT_EQ(l.origin.column, 1);
 }
 
+TEST_F(ScenarioFile, SetupStepsIntoTheSpecWithTheirGroupFields) {
+  const std::string path = write("setup.yaml",
+                                 "setup:\n"
+                                 "  - name: login\n"
+                                 "    url: http://127.0.0.1:8000/login\n"
+                                 "    capture: {token: {json: /token}}\n"
+                                 "  - url: http://127.0.0.1:8000/groups/{group}\n"
+                                 "    for-each-group: yes\n"
+                                 "    batch: 5\n"
+                                 "    batch-template: '{\"g\":[{items}]}'\n"
+                                 "    rate: 100/s\n"
+                                 "    concurrency: 2\n");
+  const parsed p = parse_run({"--scenario", path});
+  ASSERT_EQ(p.error, "");
+  const auto& steps = p.run->scenario.setup_steps;
+  ASSERT_EQ(steps.size(), 2u);
+  EXPECT_TRUE(p.run->scenario.http_steps.empty());
+  EXPECT_EQ(steps[0].name, "login");
+  EXPECT_EQ(steps[0].origin.key, "setup[0]");
+  EXPECT_EQ(steps[0].origin.line, 2);
+  ASSERT_EQ(steps[0].captures.size(), 1u);
+  EXPECT_EQ(steps[0].captures[0].variable, "token");
+  EXPECT_FALSE(steps[0].for_each_group);
+  EXPECT_TRUE(steps[1].for_each_group);
+  EXPECT_EQ(steps[1].batch, 5u);
+  EXPECT_EQ(steps[1].batch_template, R"({"g":[{items}]})");
+  EXPECT_EQ(steps[1].rate, "100/s");
+  EXPECT_EQ(steps[1].concurrency, 2u);
+  // The group fields belong to setup steps only.
+  const parsed wrong = parse_run({"--scenario", write("http.yaml",
+                                                      "http:\n"
+                                                      "  - url: http://127.0.0.1:8000/x\n"
+                                                      "    for-each-group: true\n")});
+  EXPECT_NE(wrong.error.find("unknown key 'for-each-group'"), std::string::npos) << wrong.error;
+}
+
 TEST_F(ScenarioFile, OneLinerFlagsFillTheSpec) {
   const parsed p =
       parse_run({"--request", "{\"id\":{seq}}", "--error-field", "/error/code", "--request-timeout",
@@ -447,7 +483,8 @@ TEST(ScenarioKeys, TheDocsNameEveryKey) {
   docs << in.rdbuf();
   for (const flag_key& k : run_flag_keys())
     EXPECT_NE(docs.str().find("`" + k.name + "`"), std::string::npos) << k.name;
-  for (const char* block : {"feeders", "http", "jwt", "requests", "heartbeat", "lifecycle"})
+  for (const char* block :
+       {"feeders", "setup", "http", "jwt", "requests", "heartbeat", "lifecycle"})
     EXPECT_NE(docs.str().find("`" + std::string(block) + ":`"), std::string::npos) << block;
 }
 

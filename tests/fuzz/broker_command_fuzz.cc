@@ -4,8 +4,11 @@
 //  - a command without an error names a valid group (1-200 bytes, no space,
 //    no control byte), and a `pub` carries every byte after "pub G ";
 //  - anything not starting "sub ", "unsub " or "pub " is not a command;
+//  - the HTTP publish route's group is a valid name inside the path, and
+//    only for POST /publish/...; is_utf8 reads no byte out of bounds;
 //  - a frame encoded around the message decodes back to it (length forms
 //    125/126/127 by size).
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -47,6 +50,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       HORDE_FUZZ_CHECK(c.payload.size() == size - after);
     }
   }
+
+  const http_publish_target route = route_http_publish("POST", text);
+  HORDE_FUZZ_CHECK(inside(route.group, data, size));
+  HORDE_FUZZ_CHECK((route.route != http_publish_route::other) == text.starts_with("/publish/"));
+  if (route.route == http_publish_route::publish) {
+    HORDE_FUZZ_CHECK(group_name_error(route.group).empty());
+    HORDE_FUZZ_CHECK(route.group.find('?') == std::string_view::npos);
+  }
+  if (is_utf8(message))
+    HORDE_FUZZ_CHECK(
+        std::none_of(message.begin(), message.end(), [](uint8_t b) { return b >= 0xf8; }));
 
   std::vector<uint8_t> frame;
   encode_server_frame(frame, ws_opcode::text, {message});

@@ -12,7 +12,10 @@
 //  - feeding the same bytes in one piece gives the same result and consumes
 //    the same bytes;
 //  - once done or invalid, further feeds (the rest of the input, then an
-//    empty one) return the same status, consume nothing, change nothing.
+//    empty one) return the same status, consume nothing, change nothing;
+//  - the same, reading bodies (as `horde serve` does for POST /sessions
+//    and POST /publish/G) under a small limit: a done request's body is
+//    its whole Content-Length, never over the limit, whatever the split.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -28,17 +31,23 @@ namespace {
 
 using namespace horde::proto;
 
+constexpr size_t body_limit = 64;  // the bodies read: small, so the limit is met
+
 struct result {
   parse_status status;
   upgrade_request_failure failure;
-  std::string key, path, subprotocols;
+  std::string key, path, subprotocols, body;
 
   friend bool operator==(const result&, const result&) = default;
 };
 
 result read_result(const upgrade_request_parser& parser, parse_status status) {
-  return {status, parser.failure(), std::string(parser.key()), std::string(parser.path()),
-          std::string(parser.subprotocols())};
+  return {status,
+          parser.failure(),
+          std::string(parser.key()),
+          std::string(parser.path()),
+          std::string(parser.subprotocols()),
+          std::string(parser.body())};
 }
 
 // Our client must take the server's answer to `key` in one feed.
@@ -71,6 +80,9 @@ void check_consistent(const upgrade_request_parser& parser, parse_status status)
       HORDE_FUZZ_CHECK(unreadable);
       break;
   }
+  HORDE_FUZZ_CHECK(parser.body().size() <= body_limit);
+  if (status == parse_status::done)
+    HORDE_FUZZ_CHECK(parser.body().size() == parser.content_length() || parser.body().empty());
   if (status == parse_status::done && failure == upgrade_request_failure::none) {
     HORDE_FUZZ_CHECK(parser.key().size() == 24);
     HORDE_FUZZ_CHECK(!parser.path().empty());
@@ -85,6 +97,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static upgrade_request_parser chunked, whole;  // reused across inputs, as the engine pools them
   horde::fuzz::check_incremental_parser(
       data, size, chunked, whole, [](upgrade_request_parser& p) { p.reset(); },
+      [](const upgrade_request_parser& parser, parse_status status) {
+        return read_result(parser, status);
+      },
+      [](const upgrade_request_parser& parser, parse_status status) {
+        check_consistent(parser, status);
+      });
+  static upgrade_request_parser chunked_body, whole_body;
+  horde::fuzz::check_incremental_parser(
+      data, size, chunked_body, whole_body,
+      [](upgrade_request_parser& p) { p.reset(8192, 64, body_limit); },
       [](const upgrade_request_parser& parser, parse_status status) {
         return read_result(parser, status);
       },

@@ -128,5 +128,31 @@ TEST(upgrade_server, error_response_closes_and_carries_extra_headers) {
   EXPECT_NE(answer.find("Connection: close\r\n"), std::string::npos);
 }
 
+TEST(upgrade_server, keeps_the_body_it_reads_at_every_split) {
+  const std::string request =
+      "POST /publish/g1 HTTP/1.1\r\nHost: h\r\nContent-Length: 11\r\n\r\nhello worldGET";
+  for (size_t split = 0; split <= request.size(); ++split) {
+    upgrade_request_parser p;
+    p.reset(8192, 64, 64);
+    size_t a = 0, b = 0;
+    auto status = p.feed(std::string_view(request).substr(0, split), a);
+    if (status == parse_status::need_more) status = p.feed(std::string_view(request).substr(a), b);
+    ASSERT_EQ(status, parse_status::done) << split;
+    EXPECT_EQ(p.body(), "hello world") << split;
+    EXPECT_EQ(a + b, request.size() - 3) << split;  // "GET" is the next request's
+    EXPECT_EQ(p.path(), "/publish/g1");
+  }
+}
+
+TEST(upgrade_server, refuses_a_body_over_its_limit) {
+  upgrade_request_parser p;
+  p.reset(8192, 64, 4);
+  size_t used = 0;
+  EXPECT_EQ(p.feed("POST /publish/g HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhello", used),
+            parse_status::invalid);
+  EXPECT_EQ(p.failure(), upgrade_request_failure::too_large);
+  EXPECT_TRUE(p.body().empty());
+}
+
 }  // namespace
 }  // namespace horde::proto
