@@ -331,6 +331,8 @@ TEST(RunPlan, SetupRefusesWhatItCannotRun) {
   groups.for_each_group = true;
   o.scenario.setup_steps = {groups};
   EXPECT_NE(error_of(o).find("needs --groups"), std::string::npos);
+}
+
 TEST(RunPlanProtocol, AnUnknownProtocolIsRefusedWithTheList) {
   run_options o;
   o.url = "ws://127.0.0.1:9/";
