@@ -205,9 +205,7 @@ deflate_stream* deflate_shard::compressor_for(entry& e) noexcept {
   deflate_stream*& s =
       e.params.client_no_context_takeover ? _shared_compressors[bits - 9] : e.compressor;
   if (s == nullptr) {
-    s = make_stream(
-        true, bits,
-        e.params.client_no_context_takeover ? deflate_shared_mem_level : deflate_own_mem_level);
+    s = make_stream(true, bits, deflate_mem_level);
     if (s != nullptr) ++_streams;
   }
   return s;

@@ -129,12 +129,12 @@ class deflate_shard {
 
 // zlib's settings for our compressor (docs/decisions.md): level 1, speed
 // over ratio, as a load generator's CPU is its measuring instrument; memory
-// level 5 for a connection's own compressor (a 16 KiB hash table instead of
-// zlib's default 128 KiB: 144 KiB a connection at window 15, not 256 KiB),
-// zlib's default 8 for the shard's shared ones, where memory does not add up.
+// level 5 (a 16 KiB hash table instead of zlib's default 128 KiB): 144 KiB a
+// connection at window 15, not 256 KiB, and a shared compressor's reset
+// after each message clears 16 KiB, not 128 KiB (8.4 us a 1 KiB message
+// there and back instead of 10.7, bench/primitives_bench).
 inline constexpr int deflate_level = 1;
-inline constexpr int deflate_own_mem_level = 5;
-inline constexpr int deflate_shared_mem_level = 8;
+inline constexpr int deflate_mem_level = 5;
 
 // Whether bytes are UTF-8 (RFC 3629): an inflated text message is checked
 // here, since wslay cannot check compressed payloads.

@@ -254,6 +254,38 @@ TEST(RunPlan, PercentilesAreChosen) {
   }
 }
 
+// --compression: the offer goes into the upgrade request as one header;
+// its companions alone, or with --raw, are refused with the fix.
+TEST(RunPlan, CompressionShapesTheOfferInTheRequest) {
+  run_options o;
+  o.url = "ws://127.0.0.1:9000/";
+  o.compression = "require";
+  o.compression_window_bits = 10;
+  o.compression_no_context_takeover = "server";
+  const run_plan plan = plan_of(o);
+  EXPECT_EQ(plan.client.compression, core::compression_mode::require);
+  EXPECT_EQ(plan.client.deflate.client_max_window_bits, 10);
+  EXPECT_FALSE(plan.client.deflate.client_no_context_takeover);
+  EXPECT_TRUE(plan.client.deflate.server_no_context_takeover);
+  ASSERT_EQ(plan.client.targets.size(), 1u);
+  const std::string request = plan.client.targets[0].request.render(std::string(24, 'k'));
+  EXPECT_NE(request.find("\r\nSec-WebSocket-Extensions: permessage-deflate; "
+                         "client_max_window_bits=10; server_max_window_bits=10; "
+                         "server_no_context_takeover\r\n"),
+            std::string::npos)
+      << request;
+
+  run_options plain;
+  plain.url = o.url;
+  EXPECT_EQ(
+      plan_of(plain).client.targets[0].request.render(std::string(24, 'k')).find("Extensions"),
+      std::string::npos);
+  plain.compression_no_context_takeover = "both";
+  EXPECT_NE(error_of(plain).find("add --compression offer"), std::string::npos);
+  o.raw = true;
+  EXPECT_NE(error_of(o).find("not with --raw"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace horde::app
 

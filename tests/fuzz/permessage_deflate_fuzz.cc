@@ -13,6 +13,7 @@
 //  - after any input, the same connection's state and a fresh one still
 //    carry a known message there and back (a bad message never poisons the
 //    shard's shared streams).
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <span>
