@@ -11,7 +11,9 @@ namespace horde::app {
 
 namespace {
 
-bool bare_websocket(const std::string& name) { return name.empty() || name == "ws"; }
+bool bare_websocket(const std::string& name) {
+  return name.empty() || name == "ws";
+}
 
 // The URL with `path` in place of a bare "/" (or no path at all).
 std::string with_path(const std::string& url, const std::string& path) {
@@ -32,7 +34,8 @@ class no_stats final : public proto::codec_stats {
 
 std::string known_names() {
   std::string names = "ws";
-  for (const proto::codec_info& info : proto::codecs()) names += ", " + std::string(info.name);
+  for (const proto::codec_info& info : proto::codecs())
+    names += ", " + std::string(info.name);
   return names;
 }
 
@@ -72,7 +75,8 @@ run_options with_protocol_defaults(const run_options& o) {
   const proto::codec_defaults& d = info->defaults;
   if (out.subprotocols.empty()) out.subprotocols = d.subprotocols;
   if (!d.path.empty()) {
-    for (std::string& url : out.urls) url = with_path(url, d.path);
+    for (std::string& url : out.urls)
+      url = with_path(url, d.path);
     if (!out.url.empty()) out.url = with_path(out.url, d.path);
   }
   const pubsub_options horde_defaults;
@@ -104,9 +108,10 @@ result<void> protocol_into(const run_options& o, run_plan& out) {
   const proto::codec_info* info = proto::find_codec(o.protocol);
   if (info == nullptr) {
     std::vector<std::string> names;
-    for (const proto::codec_info& c : proto::codecs()) names.emplace_back(c.name);
-    std::string message = fmt::format("--protocol '{}': unknown (one of: {})", o.protocol,
-                                      known_names());
+    for (const proto::codec_info& c : proto::codecs())
+      names.emplace_back(c.name);
+    std::string message =
+        fmt::format("--protocol '{}': unknown (one of: {})", o.protocol, known_names());
     const std::string near = nearest_key(o.protocol, names);
     if (!near.empty()) message += fmt::format("; did you mean '{}'?", near);
     return make_error(message);
@@ -138,8 +143,7 @@ result<void> protocol_into(const run_options& o, run_plan& out) {
 }
 
 std::string protocols_help() {
-  std::string text =
-      "Application protocol inside the WebSocket messages: ws (none, the default)";
+  std::string text = "Application protocol inside the WebSocket messages: ws (none, the default)";
   for (const proto::codec_info& info : proto::codecs()) {
     text += fmt::format("; {} ({}", info.name, info.summary);
     if (!info.options.empty()) {

@@ -18,8 +18,8 @@
 #include "core/client_connections.hh"
 #include "core/client_transport.hh"
 #include "core/clock.hh"
-#include "core/connection_vars.hh"
 #include "core/codec_scenario.hh"
+#include "core/connection_vars.hh"
 #include "core/echo_scenario.hh"
 #include "core/port_allocator.hh"
 #include "core/pubsub_scenario.hh"
@@ -166,8 +166,8 @@ struct client_shard::impl final : scenario::shard_access {
       work = std::make_unique<echo_scenario>(plan, by_target, masks, ids, end_ns);
     }
     if (plan.protocol.enabled()) {
-      auto over_codec =
-          std::make_unique<codec_scenario>(plan.protocol, metrics, ids, masks.next(), std::move(work));
+      auto over_codec = std::make_unique<codec_scenario>(plan.protocol, metrics, ids, masks.next(),
+                                                         std::move(work));
       work = std::move(over_codec);
     }
     conns->set_scenario(*work);

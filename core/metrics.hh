@@ -21,53 +21,53 @@ namespace horde::core {
 // exactly one reason. One line per reason: its name (the JSON key and the
 // report's word) and what it means to a user; the enum, to_string and
 // describe follow from this table.
-#define HORDE_FAILURE_REASONS(X)                                                              \
-  X(ports_exhausted, "no free (source address, port) pair left in this shard's share")        \
-  X(bind_failed, "explicit bind kept failing: the ports are held by other sockets")           \
-  X(connect_refused, "RST to our SYN: nothing listening, or a full accept queue")             \
-  X(connect_timeout, "no answer to the SYN within --connect-timeout")                         \
-  X(connect_error, "another connect error (its errno is listed)")                             \
-  X(unfinished_connect, "still connecting when the run ended")                                \
-  X(unfinished_tls, "still in the TLS handshake when the run ended")                          \
-  X(unfinished_upgrade, "still waiting for the 101 when the run ended")                       \
-  X(unfinished_http, "still in an HTTP step when the run ended")                              \
-  X(http_step_status, "an HTTP step was answered with a status it does not expect")           \
-  X(http_step_invalid, "an HTTP step's answer was malformed or over its limits")              \
-  X(http_step_timeout, "an HTTP step got no complete answer within its timeout")              \
-  X(http_capture_missing, "a capture found no such JSON field or header in the answer")       \
-  X(http_not_kept_alive, "the server closed after the HTTP steps: no socket for the upgrade") \
-  X(publish_http_timeout, "an HTTP publish got no complete answer within its timeout")        \
-  X(publish_http_invalid, "an HTTP publish's answer was malformed or over its limits")        \
-  X(upgrade_timeout, "no complete 101 within --upgrade-timeout")                              \
-  X(upgrade_rejected, "the server answered the upgrade with another status")                  \
-  X(upgrade_bad_accept, "wrong or missing Sec-WebSocket-Accept")                              \
-  X(upgrade_header_too_large, "the answer's header passed 8 KiB or 64 lines")                 \
-  X(upgrade_invalid, "a malformed answer, or a 101 without the upgrade headers")              \
-  X(upgrade_bad_extension, "an extension not offered, or bad permessage-deflate values")      \
-  X(upgrade_compression_declined, "--compression require: the 101 declined it")               \
-  X(tls_answer_to_plain, "the server answered with TLS: use wss://")                          \
-  X(plain_answer_to_tls, "the server answered in plain HTTP, not TLS: use ws://")             \
-  X(protocol_error, "the server broke RFC 6455 (close 1002)")                                 \
-  X(protocol_masked_frame, "masked frame from the server (close 1002)")                       \
-  X(protocol_reserved_bits, "reserved bits set without an extension (close 1002)")            \
-  X(protocol_unnegotiated_compression, "RSV1 without permessage-deflate (close 1002)")        \
-  X(protocol_bad_deflate, "a compressed message that does not inflate (close 1007)")          \
-  X(protocol_bad_opcode, "reserved opcode (close 1002)")                                      \
-  X(protocol_bad_control_frame, "control frame fragmented or over 125 bytes (close 1002)")    \
-  X(protocol_bad_close_code, "invalid close code from the server (close 1002)")               \
-  X(protocol_invalid_utf8, "invalid UTF-8 in a text message or close reason (close 1007)")    \
-  X(protocol_message_too_big, "a message over horde's 16 MiB receive limit (close 1009)")     \
-  X(closed_by_server, "a close frame from the server before the run ended (codes listed)")    \
-  X(reset_by_server, "the server reset the connection (ECONNRESET, EPIPE)")                   \
-  X(eof_from_server, "TCP FIN from the server without a WebSocket close")                     \
-  X(pong_timeout, "a ping got no pong within --pong-timeout")                                 \
-  X(send_backlog, "the server stopped reading: queued bytes passed --send-backlog")           \
-  X(io_error, "another send or receive error, or memory ran out")                             \
-  X(tls_handshake_timeout, "no finished TLS handshake within --tls-timeout")                  \
-  X(tls_verify_failed, "the server's certificate chain or name did not verify")               \
-  X(tls_peer_alert, "the server sent a fatal TLS alert")                                      \
-  X(tls_protocol_error, "the server's bytes broke TLS")                                       \
-  X(tls_error, "TLS failed on our side (memory, a name OpenSSL refused)")                     \
+#define HORDE_FAILURE_REASONS(X)                                                               \
+  X(ports_exhausted, "no free (source address, port) pair left in this shard's share")         \
+  X(bind_failed, "explicit bind kept failing: the ports are held by other sockets")            \
+  X(connect_refused, "RST to our SYN: nothing listening, or a full accept queue")              \
+  X(connect_timeout, "no answer to the SYN within --connect-timeout")                          \
+  X(connect_error, "another connect error (its errno is listed)")                              \
+  X(unfinished_connect, "still connecting when the run ended")                                 \
+  X(unfinished_tls, "still in the TLS handshake when the run ended")                           \
+  X(unfinished_upgrade, "still waiting for the 101 when the run ended")                        \
+  X(unfinished_http, "still in an HTTP step when the run ended")                               \
+  X(http_step_status, "an HTTP step was answered with a status it does not expect")            \
+  X(http_step_invalid, "an HTTP step's answer was malformed or over its limits")               \
+  X(http_step_timeout, "an HTTP step got no complete answer within its timeout")               \
+  X(http_capture_missing, "a capture found no such JSON field or header in the answer")        \
+  X(http_not_kept_alive, "the server closed after the HTTP steps: no socket for the upgrade")  \
+  X(publish_http_timeout, "an HTTP publish got no complete answer within its timeout")         \
+  X(publish_http_invalid, "an HTTP publish's answer was malformed or over its limits")         \
+  X(upgrade_timeout, "no complete 101 within --upgrade-timeout")                               \
+  X(upgrade_rejected, "the server answered the upgrade with another status")                   \
+  X(upgrade_bad_accept, "wrong or missing Sec-WebSocket-Accept")                               \
+  X(upgrade_header_too_large, "the answer's header passed 8 KiB or 64 lines")                  \
+  X(upgrade_invalid, "a malformed answer, or a 101 without the upgrade headers")               \
+  X(upgrade_bad_extension, "an extension not offered, or bad permessage-deflate values")       \
+  X(upgrade_compression_declined, "--compression require: the 101 declined it")                \
+  X(tls_answer_to_plain, "the server answered with TLS: use wss://")                           \
+  X(plain_answer_to_tls, "the server answered in plain HTTP, not TLS: use ws://")              \
+  X(protocol_error, "the server broke RFC 6455 (close 1002)")                                  \
+  X(protocol_masked_frame, "masked frame from the server (close 1002)")                        \
+  X(protocol_reserved_bits, "reserved bits set without an extension (close 1002)")             \
+  X(protocol_unnegotiated_compression, "RSV1 without permessage-deflate (close 1002)")         \
+  X(protocol_bad_deflate, "a compressed message that does not inflate (close 1007)")           \
+  X(protocol_bad_opcode, "reserved opcode (close 1002)")                                       \
+  X(protocol_bad_control_frame, "control frame fragmented or over 125 bytes (close 1002)")     \
+  X(protocol_bad_close_code, "invalid close code from the server (close 1002)")                \
+  X(protocol_invalid_utf8, "invalid UTF-8 in a text message or close reason (close 1007)")     \
+  X(protocol_message_too_big, "a message over horde's 16 MiB receive limit (close 1009)")      \
+  X(closed_by_server, "a close frame from the server before the run ended (codes listed)")     \
+  X(reset_by_server, "the server reset the connection (ECONNRESET, EPIPE)")                    \
+  X(eof_from_server, "TCP FIN from the server without a WebSocket close")                      \
+  X(pong_timeout, "a ping got no pong within --pong-timeout")                                  \
+  X(send_backlog, "the server stopped reading: queued bytes passed --send-backlog")            \
+  X(io_error, "another send or receive error, or memory ran out")                              \
+  X(tls_handshake_timeout, "no finished TLS handshake within --tls-timeout")                   \
+  X(tls_verify_failed, "the server's certificate chain or name did not verify")                \
+  X(tls_peer_alert, "the server sent a fatal TLS alert")                                       \
+  X(tls_protocol_error, "the server's bytes broke TLS")                                        \
+  X(tls_error, "TLS failed on our side (memory, a name OpenSSL refused)")                      \
   X(bad_variable_value, "a variable's value had CR, LF or NUL where the request needs a line") \
   X(app_protocol_handshake, "the --protocol handshake failed or timed out (no CONNACK, ...)")  \
   X(app_protocol_error, "the server broke the --protocol (a message it cannot send)")
