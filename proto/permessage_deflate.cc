@@ -89,6 +89,11 @@ bool accept_extension(const deflate_offer& offer, std::string_view item,
     semicolon = item.find(';');
     if (!apply_param(offer, item.substr(0, semicolon), params, seen)) return false;
   }
+  // A server that accepts our server_max_window_bits must answer it (RFC
+  // 7692 7.1.2.1): without it, it may compress with a window wider than the
+  // one we asked for.
+  constexpr unsigned server_window_seen = 1u << 2;
+  if (offer.server_max_window_bits != 0 && (seen & server_window_seen) == 0) return false;
   // We keep no context when we said we would not, whatever the answer says.
   params.client_no_context_takeover |= offer.client_no_context_takeover;
   // The client_max_window_bits parameter alone (no value) in our offer lets
