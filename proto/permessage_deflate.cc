@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <new>
+#include <utility>
 
 #include "proto/http_token.hh"
 
@@ -19,19 +20,6 @@ namespace {
 constexpr std::string_view extension_name = "permessage-deflate";
 constexpr uint8_t tail[4] = {0x00, 0x00, 0xff, 0xff};  // RFC 7692 7.2.1
 constexpr size_t keep_inflated_bytes = 1u << 20;       // a larger buffer is given back after use
-
-// A window-bits value (RFC 7692 7.1.2.1): 1*DIGIT in 8..15, no leading zero,
-// optionally quoted. 0 when it is not one.
-uint8_t window_bits(std::string_view value) noexcept {
-  if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
-    value = value.substr(1, value.size() - 2);
-  }
-  if (value == "8" || value == "9") return uint8_t(value[0] - '0');
-  if (value.size() == 2 && value[0] == '1' && value[1] >= '0' && value[1] <= '5') {
-    return uint8_t(10 + value[1] - '0');
-  }
-  return 0;
-}
 
 // One parameter of the answer, applied to params; false when the offer did
 // not allow it or its value is bad. seen: bits of parameters already read.
@@ -58,7 +46,7 @@ bool apply_param(const deflate_offer& offer, std::string_view param, deflate_par
       return !has_value;
     case 2: {
       // The server may always narrow its own window, never past what we asked.
-      const uint8_t bits = window_bits(value);
+      const uint8_t bits = parse_window_bits(value);
       if (bits == 0) return false;
       if (offer.server_max_window_bits != 0 && bits > offer.server_max_window_bits) return false;
       params.server_max_window_bits = bits;
@@ -66,7 +54,7 @@ bool apply_param(const deflate_offer& offer, std::string_view param, deflate_par
     }
     default: {
       // Only if offered; 8 is valid but zlib cannot compress with it.
-      const uint8_t bits = window_bits(value);
+      const uint8_t bits = parse_window_bits(value);
       const uint8_t offered = offer.client_max_window_bits;
       if (bits < 9 || (offered != 0 && bits > offered)) return false;
       params.client_max_window_bits = bits;
@@ -102,6 +90,17 @@ bool accept_extension(const deflate_offer& offer, std::string_view item,
 }
 
 }  // namespace
+
+uint8_t parse_window_bits(std::string_view value) noexcept {
+  if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
+    value = value.substr(1, value.size() - 2);
+  }
+  if (value == "8" || value == "9") return uint8_t(value[0] - '0');
+  if (value.size() == 2 && value[0] == '1' && value[1] >= '0' && value[1] <= '5') {
+    return uint8_t(10 + value[1] - '0');
+  }
+  return 0;
+}
 
 std::string render_offer(const deflate_offer& offer) {
   std::string s(extension_name);
@@ -172,7 +171,7 @@ deflate_stream* make_stream(bool compressor, int bits, int mem_level) noexcept {
 
 }  // namespace
 
-uint32_t deflate_shard::open(const deflate_params& params) noexcept {
+uint32_t deflate_shard::open(const deflate_params& params, bool server) noexcept {
   uint32_t handle = 0;
   try {
     if (!_free.empty()) {
@@ -187,6 +186,12 @@ uint32_t deflate_shard::open(const deflate_params& params) noexcept {
   }
   entry& e = _entries[handle - 1];
   e.params = params;
+  if (server) {
+    // The streams below read client_* as this end's compressor and server_*
+    // as the peer's: a server's own are the server_* ones.
+    std::swap(e.params.client_max_window_bits, e.params.server_max_window_bits);
+    std::swap(e.params.client_no_context_takeover, e.params.server_no_context_takeover);
+  }
   e.in_use = true;
   ++_open;
   return handle;

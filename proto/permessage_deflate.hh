@@ -40,6 +40,10 @@ struct deflate_params {
   bool server_no_context_takeover = false;
 };
 
+// A window-bits value (RFC 7692 7.1.2.1): 1*DIGIT in 8..15, no leading zero,
+// optionally quoted. 0 when it is not one.
+uint8_t parse_window_bits(std::string_view value) noexcept;
+
 // "permessage-deflate; client_max_window_bits=12; ..." as the offer's header value.
 std::string render_offer(const deflate_offer& offer);
 
@@ -69,8 +73,10 @@ class deflate_shard {
   deflate_shard& operator=(const deflate_shard&) = delete;
 
   // A connection's state: its parameters and its own streams (made on first
-  // use). Returns a handle > 0, or 0 when memory ran out.
-  uint32_t open(const deflate_params& params) noexcept;
+  // use). server: this end is the server, so it compresses with the server_*
+  // parameters and inflates with the client_* ones. Returns a handle > 0, or
+  // 0 when memory ran out.
+  uint32_t open(const deflate_params& params, bool server = false) noexcept;
   // Frees the handle's streams; the handle may be given out again.
   void close(uint32_t handle) noexcept;
 
@@ -104,7 +110,7 @@ class deflate_shard {
 
  private:
   struct entry {
-    deflate_params params;
+    deflate_params params;  // as this end sees them: client_* are its own compressor's
     deflate_stream* compressor = nullptr;  // own, with context takeover
     deflate_stream* inflater = nullptr;
     bool in_use = false;
