@@ -159,5 +159,16 @@ TEST(ServeCompression, OffUnlessAskedAndTermsNeedAccept) {
   EXPECT_NE(refused.err.find("add --compression accept"), std::string::npos) << refused.err;
 }
 
+// `horde run` with no URL starts its own server: one that accepts what the
+// run offers, so `--compression require` works out of the box.
+TEST(ServeCompression, TheEmbeddedServerAcceptsWhatTheRunOffers) {
+  const auto run = horde_run(
+      {"-c", "4", "--rate", "20/s", "--duration", "500ms", "--text", "--compression", "require"},
+      "serve_compression_embedded");
+  test::expect_every_message_echoed(run, 4);
+  EXPECT_EQ(run.result["compression"]["negotiated"], 4) << run.result["compression"].dump();
+  EXPECT_EQ(run.result["compression"]["received"]["messages"], run.result["messages"]["received"]);
+}
+
 }  // namespace
 }  // namespace horde
