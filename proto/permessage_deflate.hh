@@ -44,6 +44,24 @@ struct deflate_params {
 // optionally quoted. 0 when it is not one.
 uint8_t parse_window_bits(std::string_view value) noexcept;
 
+// One permessage-deflate item of a Sec-WebSocket-Extensions list, offer or
+// answer, as written (RFC 7692 7.1): which parameters it names and the
+// windows' values (0: named without a value).
+struct deflate_extension {
+  bool server_no_context_takeover = false;
+  bool client_no_context_takeover = false;
+  bool server_window_named = false;
+  bool client_window_named = false;
+  uint8_t server_window_bits = 0;
+  uint8_t client_window_bits = 0;
+};
+
+// Reads "permessage-deflate; p1; p2=v": false when the item names another
+// extension, or a parameter is unknown, repeated, has a value where none
+// belongs (the two no_context_takeover), or a window value that is not one.
+// What each side then allows is the caller's (negotiate, accept_deflate_offer).
+bool read_deflate_extension(std::string_view item, deflate_extension& out) noexcept;
+
 // "permessage-deflate; client_max_window_bits=12; ..." as the offer's header value.
 std::string render_offer(const deflate_offer& offer);
 
