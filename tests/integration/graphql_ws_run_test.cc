@@ -2,8 +2,10 @@
 // wrote: npm's graphql-ws (its ws adapter) executing with npm's graphql
 // (tests/peers/graphql_server.js). Subscriptions as pub/sub with a publishing
 // mutation, a query as request/response matched by id, the connection_init
-// payload the server checks, a server that never acknowledges, and pings
-// both ways. Counts are checked against what the server itself counted.
+// payload the server checks, a server that never acknowledges, pings both
+// ways, a subscription as a stream ended by its complete, and the stamped
+// echo through echo-query. Counts are checked against what the server itself
+// counted.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -14,6 +16,7 @@
 #include <vector>
 
 #include "tests/support/horde_cli.hh"
+#include "tests/support/stream_checks.hh"
 
 namespace horde {
 namespace {
@@ -228,6 +231,84 @@ TEST(GraphqlWsRun, ProtocolBrokenAfterTheAckFailsTheConnection) {
                        "graphql_bad_next", 60000);
   expect_all_failed(run, 6, "app_protocol_error");
   EXPECT_EQ(counter(run, "acks"), 6u);
+}
+
+// A subscription as a stream (examples/protocol-graphql-ws-stream.yaml):
+// countdown(from: 20) streams 20 `next`s and then `complete`, which ends the
+// stream; every frame is counted, the first timed from the scheduled send
+// and the gaps between the rest.
+TEST(GraphqlWsRun, SubscriptionStreamsEndOnTheirComplete) {
+  if (auto missing = graphql_server_missing(); !missing.empty()) GTEST_SKIP() << missing;
+  auto server = start_graphql();
+  ASSERT_FALSE(server.port.empty());
+  auto run = horde_run({"--scenario", source_dir + "/examples/protocol-graphql-ws-stream.yaml",
+                        url_of(server), "-c", "20", "-d", "2s"},
+                       "graphql_stream", 60000);
+  ASSERT_FALSE(run.process.timed_out);
+  ASSERT_TRUE(test::passed_or_starved(run)) << run.process.err;
+  const auto totals = server_totals(server);
+  // 20 connections at 2/s for about 2 s; 20 nexts and the complete per stream.
+  const uint64_t completed = test::expect_every_stream_whole(run, "countdown", 21, 20 * 2);
+  EXPECT_EQ(counter(run, "nexts"), 20 * completed);
+  EXPECT_EQ(counter(run, "streams_ended"), completed);
+  EXPECT_EQ(totals["countdowns"], completed);
+  EXPECT_EQ(totals["countdown_items"], 20 * completed);
+}
+
+// The default load, the stamped echo, over graphql-ws: each message goes out
+// as the echo-query's variable (binary as base64url) and comes back in its
+// `next`, byte for byte; every one answered, none corrupted.
+TEST(GraphqlWsRun, EchoQueryCarriesTheStampedEcho) {
+  if (auto missing = graphql_server_missing(); !missing.empty()) GTEST_SKIP() << missing;
+  auto server = start_graphql();
+  ASSERT_FALSE(server.port.empty());
+  uint64_t queries = 0;
+  for (const bool text : {false, true}) {
+    const int connections = text ? 10 : 50;
+    std::vector<std::string> args = {url_of(server),
+                                     "--protocol",
+                                     "graphql-ws",
+                                     "--protocol-option",
+                                     "echo-query=query($t:String!){echo(text:$t)}",
+                                     "-c",
+                                     std::to_string(connections),
+                                     "--rate",
+                                     "10/s",
+                                     "-d",
+                                     text ? "1s" : "2s"};
+    if (text) args.push_back("--text");
+    auto run = horde_run(args, "graphql_echo", 60000);
+    ASSERT_FALSE(run.process.timed_out);
+    test::expect_every_message_echoed(run, connections);
+    const auto& messages = run.result["messages"];
+    const uint64_t sent = messages["sent"];
+    EXPECT_EQ(messages["corrupted"], 0) << messages.dump();
+    EXPECT_EQ(messages["truncated"], 0) << messages.dump();
+    EXPECT_EQ(messages["unstamped"], 0) << messages.dump();
+    EXPECT_EQ(counter(run, "echoes_sent"), sent);
+    EXPECT_EQ(counter(run, "echoes"), sent);
+    EXPECT_EQ(counter(run, "echo_unreadable"), 0u);
+    EXPECT_EQ(counter(run, "refused_sends"), 0u);
+    queries += sent;
+  }
+  EXPECT_EQ(server_totals(server)["queries"], queries);
+}
+
+// Without echo-query the echo's bare stamps are not GraphQL: refused,
+// counted, never sent (the server would close with 4400).
+TEST(GraphqlWsRun, EchoWithoutEchoQueryIsRefused) {
+  if (auto missing = graphql_server_missing(); !missing.empty()) GTEST_SKIP() << missing;
+  auto server = start_graphql();
+  ASSERT_FALSE(server.port.empty());
+  auto run = horde_run(
+      {url_of(server), "--protocol", "graphql-ws", "-c", "5", "--rate", "10/s", "-d", "1s"},
+      "graphql_echo_refused", 60000);
+  ASSERT_FALSE(run.process.timed_out);
+  EXPECT_EQ(run.result["connections"]["failed"], 0) << run.result["connections"].dump();
+  EXPECT_GT(counter(run, "refused_sends"), 0u);
+  EXPECT_EQ(counter(run, "echoes_sent"), 0u);
+  EXPECT_EQ(run.result["messages"]["answered"], 0);
+  EXPECT_EQ(server_totals(server)["queries"], 0);
 }
 
 TEST(GraphqlWsRun, BadOptionsAreRefusedBeforeAnyConnection) {

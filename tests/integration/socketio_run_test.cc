@@ -14,6 +14,7 @@
 
 #include "tests/support/horde_cli.hh"
 #include "tests/support/node_peer.hh"
+#include "tests/support/stream_checks.hh"
 
 namespace horde {
 namespace {
@@ -39,9 +40,10 @@ std::string url_of(const test::peer_server& server) {
 }
 
 // What the server counted ("socketio: connections N events N publishes N
-// deliveries N ping_drops N"), read after SIGTERM.
+// deliveries N ping_drops N items N"), read after SIGTERM.
 struct server_counts {
-  unsigned long long connections = 0, events = 0, publishes = 0, deliveries = 0, ping_drops = 0;
+  unsigned long long connections = 0, events = 0, publishes = 0, deliveries = 0, ping_drops = 0,
+                     items = 0;
   bool read = false;
 };
 
@@ -51,8 +53,9 @@ server_counts stop_and_count(test::peer_server& server) {
   while (auto line = server.process->read_line(10000)) {
     if (std::sscanf(line->c_str(),
                     "socketio: connections %llu events %llu publishes %llu deliveries %llu "
-                    "ping_drops %llu",
-                    &c.connections, &c.events, &c.publishes, &c.deliveries, &c.ping_drops) == 5)
+                    "ping_drops %llu items %llu",
+                    &c.connections, &c.events, &c.publishes, &c.deliveries, &c.ping_drops,
+                    &c.items) == 6)
       c.read = true;
   }
   return c;
@@ -201,6 +204,28 @@ TEST(SocketioRun, EchoedMessagesComeBackAsSentBinaryAndText) {
     EXPECT_EQ(codec_counter(run, "attachments"), text ? 0 : answered) << payload;
     EXPECT_EQ(codec_counter(run, "refused_sends"), 0u);
   }
+}
+
+// An emit answered by many events, as a stream
+// (examples/protocol-socketio-stream.yaml): count(10, tag) is answered by ten
+// item(tag, i) and done(tag); each event is matched to its stream by its tag
+// and "done" ends it. Every frame counted, none cut short.
+TEST(SocketioRun, EmitAnsweredByManyEventsIsAStream) {
+  if (auto missing = socketio_missing(); !missing.empty()) GTEST_SKIP() << missing;
+  auto server = start_socketio();
+  ASSERT_FALSE(server.port.empty());
+  auto run = horde_run({"--scenario", source_dir + "/examples/protocol-socketio-stream.yaml",
+                        url_of(server), "-c", "20", "-d", "2s"},
+                       "socketio_stream");
+  ASSERT_FALSE(run.process.timed_out);
+  ASSERT_TRUE(test::passed_or_starved(run)) << run.process.err;
+  const server_counts seen = stop_and_count(server);
+  ASSERT_TRUE(seen.read);
+  // 20 connections at 2/s for about 2 s; ten items and the done per
+  // stream, each an event handed up once.
+  const uint64_t completed = test::expect_every_stream_whole(run, "count", 11, 20 * 2);
+  EXPECT_EQ(codec_counter(run, "events"), 11 * completed);
+  EXPECT_EQ(seen.items, 10 * completed);
 }
 
 TEST(SocketioRun, NamespaceWithAuthJoinedOrRefused) {

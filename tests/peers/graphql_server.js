@@ -6,7 +6,10 @@
 // Schema:
 //   type Query        { echo(text: String!): String! }
 //   type Mutation     { publish(group: String!, payload: String!): Int! }
-//   type Subscription { messages(group: String!): String! }
+//   type Subscription { messages(group: String!): String!
+//                       countdown(from: Int!): Int! }
+// `countdown` streams from, from-1, ..., 1 (a `next` each, a macrotask
+// apart) and then completes: a stream with a known number of frames.
 // `publish` hands `payload` to every subscription to `messages` on `group`
 // (each gets a `next` with {"data":{"messages":payload}}) and returns how many
 // it reached. A subscription queues at most --max-queue undelivered payloads;
@@ -28,7 +31,7 @@
 // stdout line, exits when stdin closes or on SIGTERM/SIGINT, printing one
 // JSON line of totals:
 //   {"connections":…,"acks":…,"subscriptions":…,"publishes":…,"deliveries":…,
-//    "dropped":…,"pings":…,"pongs":…,"queries":…}
+//    "dropped":…,"pings":…,"pongs":…,"queries":…,"countdowns":…,"countdown_items":…}
 'use strict';
 const http = require('http');
 const { parseOptions, exitWithTotals, listenOnLoopback } = require('./peer_process');
@@ -58,8 +61,20 @@ const maxQueue = Number(args['max-queue']);
 
 const totals = {
   connections: 0, acks: 0, subscriptions: 0, publishes: 0, deliveries: 0, dropped: 0,
-  pings: 0, pongs: 0, queries: 0,
+  pings: 0, pongs: 0, queries: 0, countdowns: 0, countdown_items: 0,
 };
+
+// countdown(from): from .. 1, each after a turn of the event loop (so
+// frames have gaps), then done: graphql-ws sends `complete`. Bounded by
+// `from` (at most 10000), and stops when the client completes it.
+async function* countdown({ from }) {
+  totals.countdowns++;
+  for (let i = Math.min(from, 10000); i > 0; i--) {
+    await new Promise((resolve) => setImmediate(resolve));
+    totals.countdown_items++;
+    yield { countdown: i };
+  }
+}
 
 // group -> Set of subscriptions (each a small async iterator).
 const groups = new Map();
@@ -113,7 +128,7 @@ function subscription(group) {
 const schema = buildSchema(`
   type Query { echo(text: String!): String! }
   type Mutation { publish(group: String!, payload: String!): Int! }
-  type Subscription { messages(group: String!): String! }
+  type Subscription { messages(group: String!): String! countdown(from: Int!): Int! }
 `);
 const roots = {
   query: {
@@ -134,6 +149,7 @@ const roots = {
   },
   subscription: {
     messages: ({ group }) => subscription(group),
+    countdown,
   },
 };
 

@@ -11,6 +11,8 @@
 //   echo(...args, ack)     -> ack(...args); without an ack, emits echo(...args)
 //   message(text)          -> send(text) back (socket.send is the "message" event)
 //   file()                 -> emits file(<3-byte Buffer>, "after"): one binary attachment
+//   count(n, tag)          -> emits item(tag, i) for i = 0 .. n-1 (at most 10000), then
+//                             done(tag): a stream, its frames a known number
 // Flags: --ping-interval MS, --ping-timeout MS (Engine.IO's keep-alive; the
 // server drops a client whose pong is late), --port N, --workers N (N
 // processes of node:cluster sharing the port, for more connections than one
@@ -57,7 +59,7 @@ const io = new Server(httpServer, {
   serveClient: false,
 });
 
-const seen = { connections: 0, events: 0, publishes: 0, deliveries: 0, ping_drops: 0 };
+const seen = { connections: 0, events: 0, publishes: 0, deliveries: 0, ping_drops: 0, items: 0 };
 
 function serve(nsp) {
   nsp.on('connection', (socket) => {
@@ -92,6 +94,13 @@ function serve(nsp) {
       seen.events += 1;
       socket.send(text);
     });
+    socket.on('count', (n, tag) => {
+      seen.events += 1;
+      const total = Math.max(0, Math.min(Number(n) || 0, 10000));
+      for (let i = 0; i < total; i += 1) socket.emit('item', tag, i);
+      seen.items += total;
+      socket.emit('done', tag);
+    });
     socket.on('file', () => {
       seen.events += 1;
       socket.emit('file', Buffer.from([1, 2, 3]), 'after');
@@ -119,7 +128,7 @@ if (cluster.isWorker) {
 function finish() {
   process.stdout.write(
     `socketio: connections ${seen.connections} events ${seen.events} publishes ${seen.publishes} ` +
-      `deliveries ${seen.deliveries} ping_drops ${seen.ping_drops}\n`,
+      `deliveries ${seen.deliveries} ping_drops ${seen.ping_drops} items ${seen.items}\n`,
   );
   process.exit(0);
 }

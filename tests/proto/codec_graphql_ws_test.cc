@@ -231,6 +231,137 @@ TEST(CodecGraphqlWs, SubscribeWithoutIdGetsAUniqueIdAndItsAnswersAreConsumed) {
   EXPECT_EQ(f.stats.times[m::assigned_latency].size(), 2u);
 }
 
+// A subscription the scenario started is a stream: the server's complete
+// ends it and is handed up. A query's complete follows its one answer and
+// stays the codec's, so a request/response sees only that answer.
+TEST(CodecGraphqlWs, SubscriptionCompleteIsHandedUpQueryCompleteIsNot) {
+  fixture f;
+  f.ready();
+  ASSERT_TRUE(f.send(
+      R"({"id":"s1","type":"subscribe","payload":{"query":" # a stream\n subscription($n:Int!){countdown(from:$n)}"}})"));
+  ASSERT_TRUE(f.send(R"({"id":"q1","type":"subscribe","payload":{"query":"query{echo}"}})"));
+  ASSERT_TRUE(f.send(R"({"id":"q2","type":"subscribe","payload":{"query":"subscriptions{x}"}})"));
+  EXPECT_EQ(f.in(R"({"id":"s1","type":"next","payload":{"data":{"countdown":1}}})").what,
+            kind::message);
+  const std::string complete = R"({"id":"s1","type":"complete"})";
+  const codec_event e = f.in(complete);
+  ASSERT_EQ(e.what, kind::message);
+  EXPECT_EQ(text_of(e), complete);
+  // Once: a second complete for the same id is the server's mistake, not a stream's end.
+  EXPECT_EQ(f.in(complete).what, kind::consumed);
+  EXPECT_EQ(f.in(R"({"id":"q1","type":"complete"})").what, kind::consumed);
+  EXPECT_EQ(f.in(R"({"id":"q2","type":"complete"})").what, kind::consumed);
+  EXPECT_EQ(f.stats.counts[m::completes], 4u);
+  EXPECT_EQ(f.stats.counts[m::streams_ended], 1u);
+}
+
+TEST(CodecGraphqlWs, ASubscriptionEndedByTheClientAnErrorOrTheConnectionIsForgotten) {
+  fixture f;
+  f.ready();
+  const auto subscribe = [&](const std::string& id) {
+    return f.send(R"({"id":")" + id +
+                  R"(","type":"subscribe","payload":{"query":"subscription{x}"}})");
+  };
+  ASSERT_TRUE(subscribe("a"));
+  ASSERT_TRUE(f.send(R"({"id":"a","type":"complete"})"));  // the client stopped it
+  EXPECT_EQ(f.in(R"({"id":"a","type":"complete"})").what, kind::consumed);
+  ASSERT_TRUE(subscribe("b"));
+  EXPECT_EQ(f.in(R"({"id":"b","type":"error","payload":[{"message":"no"}]})").what, kind::message);
+  EXPECT_EQ(f.in(R"({"id":"b","type":"complete"})").what, kind::consumed);
+  ASSERT_TRUE(subscribe("c"));
+  f.c->gone(0);
+  f.ready();
+  EXPECT_EQ(f.in(R"({"id":"c","type":"complete"})").what, kind::consumed);
+  // Bounded: past 256 live subscriptions the oldest is forgotten.
+  for (int i = 0; i < 257; ++i)
+    ASSERT_TRUE(subscribe("n" + std::to_string(i)));
+  EXPECT_EQ(f.in(R"({"id":"n0","type":"complete"})").what, kind::consumed);
+  EXPECT_EQ(f.in(R"({"id":"n1","type":"complete"})").what, kind::message);
+  EXPECT_EQ(f.in(R"({"id":"n256","type":"complete"})").what, kind::message);
+  EXPECT_EQ(f.stats.counts[m::streams_ended], 2u);
+}
+
+const codec_options echo_options = {{"echo-query", "query($t:String!){echo(text:$t)}"}};
+const std::string echo_head =
+    R"({"type":"subscribe","payload":{"query":"query($t:String!){echo(text:$t)}","variables":{"t":")";
+
+// With echo-query, the stamped echo's messages travel as a query's
+// variable and come back byte for byte from the next that answers it.
+TEST(CodecGraphqlWs, EchoQueryCarriesBinaryAndTextMessagesThereAndBack) {
+  fixture f(echo_options);
+  f.ready();
+  const std::string binary("\x00\x01\xff\"HRD1", 8);
+  ASSERT_TRUE(f.c->send(0, f.out, ws_opcode::binary, bytes(binary), t0 + 7));
+  const std::string binary_id = "~b" + std::to_string(t0 + 7);
+  EXPECT_EQ(f.out.sent.back(), echo_head + R"(AAH_IkhSRDE"}},"id":")" + binary_id + R"("})");
+  ASSERT_TRUE(f.send("hs1.\"quoted\"\n", t0 + 7));
+  const std::string text_id = "~t" + std::to_string(t0 + 8);
+  EXPECT_EQ(f.out.sent.back(), echo_head + R"(hs1.\"quoted\"\u000a"}},"id":")" + text_id + R"("})");
+  EXPECT_EQ(f.stats.counts[m::echoes_sent], 2u);
+  EXPECT_EQ(f.stats.counts[m::refused_sends], 0u);
+
+  codec_event e = f.in(R"({"id":")" + text_id +
+                       R"(","type":"next","payload":{"data":{"echo":"hs1.\"quoted\"\n"}}})");
+  ASSERT_EQ(e.what, kind::message);
+  EXPECT_FALSE(e.binary);
+  EXPECT_EQ(text_of(e), "hs1.\"quoted\"\n");
+  e = f.in(R"({"id":")" + binary_id +
+           R"(","type":"next","payload":{"data":{"echo":"AAH_IkhSRDE"}}})");
+  ASSERT_EQ(e.what, kind::message);
+  EXPECT_TRUE(e.binary);
+  EXPECT_EQ(text_of(e), binary);
+  EXPECT_EQ(f.in(R"({"id":")" + binary_id + R"(","type":"complete"})").what, kind::consumed);
+  EXPECT_EQ(f.stats.counts[m::echoes], 2u);
+  EXPECT_EQ(f.stats.counts[m::nexts], 0u);
+  EXPECT_EQ(f.stats.counts[m::streams_ended], 0u);
+  // Protocol messages still pass as written.
+  ASSERT_TRUE(f.send(R"({"id":"q","type":"complete"})"));
+  EXPECT_EQ(f.out.sent.back(), R"({"id":"q","type":"complete"})");
+}
+
+TEST(CodecGraphqlWs, EchoAnswersWithoutTheMessageAreConsumedAndCounted) {
+  fixture f(echo_options);
+  f.ready();
+  for (const std::string next : {
+           R"({"id":"~b1","type":"next","payload":{"data":{"echo":"not base64!"}}})",
+           R"({"id":"~b2","type":"next","payload":{"data":{"echo":"A"}}})",
+           R"({"id":"~t3","type":"next","payload":{"data":{"other":"x"}}})",
+           R"({"id":"~t4","type":"next","payload":{"data":{"echo":7}}})",
+           R"({"id":"~t5","type":"next","payload":{"data":null,"errors":[{"message":"no"}]}})",
+       })
+    EXPECT_EQ(f.in(next).what, kind::consumed) << next;
+  EXPECT_EQ(f.in(R"({"id":"~t6","type":"error","payload":[{"message":"no"}]})").what,
+            kind::consumed);
+  EXPECT_EQ(f.stats.counts[m::echo_unreadable], 5u);
+  EXPECT_EQ(f.stats.counts[m::errors], 1u);
+  EXPECT_EQ(f.stats.counts[m::echoes], 0u);
+}
+
+TEST(CodecGraphqlWs, EchoFieldPointsWhereAnotherSchemaAnswers) {
+  fixture f({{"echo-query", "mutation($msg:String!){say(msg:$msg){text}}"},
+             {"echo-field", "/payload/data/say/text"}});
+  f.ready();
+  ASSERT_TRUE(f.send("hs1.x", t0));
+  EXPECT_NE(f.out.sent.back().find(R"("variables":{"msg":"hs1.x"})"), std::string::npos);
+  const codec_event e =
+      f.in(R"({"id":"~t1","type":"next","payload":{"data":{"say":{"text":"hs1.x"}}}})");
+  ASSERT_EQ(e.what, kind::message);
+  EXPECT_EQ(text_of(e), "hs1.x");
+}
+
+TEST(CodecGraphqlWs, BadEchoOptionsAreRefusedWithTheirName) {
+  recording_stats stats;
+  const std::vector<uint32_t> ids{1};
+  for (const codec_options& bad : {codec_options{{"echo-query", "query{echo(text:\"x\")}"}},
+                                   codec_options{{"echo-query", "query($1:String!){x}"}},
+                                   codec_options{{"echo-field", "payload/data"}}}) {
+    auto made = make_graphql_ws_codec({bad, ids, stats, 1});
+    ASSERT_FALSE(made) << bad[0].second;
+    EXPECT_NE(made.error().message.find(bad[0].first + "="), std::string::npos)
+        << made.error().message;
+  }
+}
+
 TEST(CodecGraphqlWs, UnsendableScenarioMessagesAreRefusedAndCounted) {
   fixture f;
   f.ready();
