@@ -334,9 +334,12 @@ result<void> threshold_fits_protocol(const threshold& check, std::string_view pr
   metric.remove_prefix(std::string_view("protocol.").size());
   const std::string_view codec = metric.substr(0, metric.find('.'));
   if (codec == protocol) return {};
+  if (protocol == "ws")
+    return make_error(fmt::format("{} is a metric of --protocol {}, and this run has no --protocol",
+                                  check.metric, codec));
   return make_error(fmt::format(
       "{} is a metric of --protocol {}, and this run's --protocol is {}: its metrics are "
-      "protocol.{}.* (horde run --help lists them)",
+      "protocol.{}.* (the report and docs/protocols.md list them)",
       check.metric, codec, protocol, protocol));
 }
 

@@ -283,7 +283,9 @@ TEST(Threshold, AProtocolMetricFitsOnlyARunOfThatProtocol) {
   EXPECT_NE(other.error().message.find("a metric of --protocol mqtt"), std::string::npos)
       << other.error().message;
   EXPECT_NE(other.error().message.find("this run's --protocol is socketio"), std::string::npos);
-  EXPECT_FALSE(threshold_fits_protocol(puback, "ws"));
+  auto none = threshold_fits_protocol(puback, "ws");
+  ASSERT_FALSE(none);
+  EXPECT_NE(none.error().message.find("this run has no --protocol"), std::string::npos);
   EXPECT_TRUE(threshold_fits_protocol(*parse_threshold("rtt.p99<5ms"), "ws"));
 }
 

@@ -1,9 +1,9 @@
 // What a user of --protocol reads in the report and decides the exit code
 // on, against the official socket.io server (tests/peers/socketio_server.js):
 // a refused handshake's own words beside its failure reason (text report and
-// JSON), a threshold on a codec metric failing the run with exit 1, and
-// another protocol's metric refused before the run with exit 2. Each run is
-// one or two seconds.
+// JSON), a threshold on a codec metric failing the run with exit 1 (at its
+// end, or live with `:abort`), and another protocol's metric refused before
+// the run with exit 2. Each run is one or two seconds.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -92,6 +92,26 @@ TEST(ProtocolReport, AThresholdOnACodecMetricFailsTheRun) {
   EXPECT_NE(run.process.out.find("FAIL  protocol.socketio.handshakes<6"), std::string::npos)
       << run.process.out;
   EXPECT_EQ(run.result["verdict"]["exit_code"], 1);
+}
+
+// Live (`:abort`), a codec's metric is read once a second like the others:
+// the handshakes of the first second trip it, and a 20 s run stops then.
+TEST(ProtocolReport, AnAbortOnACodecMetricStopsTheRunEarly) {
+  if (auto missing = test::node_module_missing(source_dir, "socket.io"); !missing.empty())
+    GTEST_SKIP() << missing;
+  auto peer = start_socketio();
+  ASSERT_FALSE(peer.server.port.empty());
+  auto run = horde_run({peer.url, "--protocol", "socketio", "-c", "4", "-d", "20s", "--threshold",
+                        "protocol.socketio.handshakes<1:abort"},
+                       "protocol_threshold_abort", 40000);
+  ASSERT_FALSE(run.process.timed_out);
+  ASSERT_TRUE(run.result.is_object()) << run.process.err;
+  EXPECT_EQ(run.process.exit_code, 1) << run.process.out;
+  EXPECT_LT(run.result["elapsed_seconds"].get<double>(), 10.0);
+  const auto& stop = run.result["verdict"]["stopped_by"];
+  ASSERT_TRUE(stop.is_object()) << run.result["verdict"].dump();
+  EXPECT_EQ(stop["expr"], "protocol.socketio.handshakes<1:abort");
+  EXPECT_EQ(stop["value"], 4.0);
 }
 
 // Refused before any connection: another protocol's metric, and a typo
