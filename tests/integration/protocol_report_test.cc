@@ -73,7 +73,7 @@ TEST(ProtocolReport, AThresholdOnACodecMetricFailsTheRun) {
   auto peer = start_socketio();
   ASSERT_FALSE(peer.server.port.empty());
   auto run = horde_run(
-      {peer.url, "--protocol", "socketio", "-c", "6", "-d", "1s", "--threshold",
+      {peer.url, "--protocol", "socketio", "-c", "6", "--rate", "0", "-d", "1s", "--threshold",
        "protocol.socketio.handshakes<6", "--threshold", "protocol.socketio.handshake.p99<30s"},
       "protocol_threshold_fails");
   ASSERT_FALSE(run.process.timed_out);
@@ -101,12 +101,16 @@ TEST(ProtocolReport, AnAbortOnACodecMetricStopsTheRunEarly) {
     GTEST_SKIP() << missing;
   auto peer = start_socketio();
   ASSERT_FALSE(peer.server.port.empty());
-  auto run = horde_run({peer.url, "--protocol", "socketio", "-c", "4", "-d", "20s", "--threshold",
-                        "protocol.socketio.handshakes<1:abort"},
+  // No messages: nothing scheduled that a busy machine could make late.
+  auto run = horde_run({peer.url, "--protocol", "socketio", "-c", "4", "--rate", "0", "-d", "20s",
+                        "--threshold", "protocol.socketio.handshakes<1:abort"},
                        "protocol_threshold_abort", 40000);
   ASSERT_FALSE(run.process.timed_out);
   ASSERT_TRUE(run.result.is_object()) << run.process.err;
-  EXPECT_EQ(run.process.exit_code, 1) << run.process.out;
+  if (run.process.exit_code == 3)  // starved: invalid comes first, the stop is still said
+    EXPECT_TRUE(test::passed_or_starved(run)) << run.process.out;
+  else
+    EXPECT_EQ(run.process.exit_code, 1) << run.process.out;
   EXPECT_LT(run.result["elapsed_seconds"].get<double>(), 10.0);
   const auto& stop = run.result["verdict"]["stopped_by"];
   ASSERT_TRUE(stop.is_object()) << run.result["verdict"].dump();
