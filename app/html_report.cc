@@ -77,8 +77,8 @@ std::string plan_section(const json& r) {
   return out;
 }
 
-// Under a reason, a row per text a --protocol codec failed with ("MQTT:
-// CONNACK refused: ...") and its count.
+// Under a reason, a row per text a --protocol codec ("MQTT: CONNACK
+// refused: ...") or OpenSSL ("certificate has expired") failed with, and its count.
 void add_failure_text_rows(html_table& table, const json& texts, const std::string& reason) {
   if (!texts.is_array()) return;
   for (const auto& f : texts) {
@@ -102,6 +102,7 @@ std::string connections_section(const json& r) {
       failures.rows.push_back(
           {reason, cell_text(n), text_at(r, "/connections/failure_meanings/" + reason)});
       add_failure_text_rows(failures, json_at(r, "/connections/protocol_failures"), reason);
+      add_failure_text_rows(failures, json_at(r, "/tls/failures"), reason);
     }
   }
   // The series carries failures as one total per interval (charted above);

@@ -72,9 +72,12 @@ TEST(HtmlReport, SelfContainedWithNoLinkAndNoEscapeFromItsScripts) {
   EXPECT_NE(page.find("scenario: login"), std::string::npos);
 }
 
-TEST(HtmlReport, ACodecsFailureTextsSitUnderTheirReason) {
+TEST(HtmlReport, FailureTextsSitUnderTheirReason) {
   auto r = small_result();
   r["connections"]["failures"]["app_protocol_handshake"] = 7;
+  r["connections"]["failures"]["tls_verify_failed"] = 2;
+  r["tls"]["failures"] = {
+      {{"reason", "tls_verify_failed"}, {"text", "certificate has expired"}, {"count", 2}}};
   r["connections"]["protocol_failures"] = {
       {{"reason", "app_protocol_handshake"}, {"text", "MQTT: CONNACK <refused>"}, {"count", 7}},
       {{"reason", "app_protocol_error"}, {"text", "not shown: no such failure"}, {"count", 1}}};
@@ -85,6 +88,9 @@ TEST(HtmlReport, ACodecsFailureTextsSitUnderTheirReason) {
   ASSERT_NE(text, std::string::npos);
   EXPECT_LT(reason, text);
   EXPECT_EQ(page.find("not shown"), std::string::npos);
+  const size_t expired = page.find("&quot;certificate has expired&quot;");
+  ASSERT_NE(expired, std::string::npos);
+  EXPECT_LT(page.find("<td>tls_verify_failed</td>"), expired);
 }
 
 TEST(HtmlReport, OneChartSlotPerChartWhenUplotIsBuiltIn) {
