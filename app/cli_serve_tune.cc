@@ -6,6 +6,41 @@
 
 namespace horde::app {
 
+namespace {
+
+// permessage-deflate, the server's side of horde run's --compression flags.
+void add_serve_compression_flags(CLI::App* serve_cmd, serve_options& serve_opts) {
+  static constexpr const char* group = "Compression (permessage-deflate, docs/compression.md)";
+  serve_cmd
+      ->add_option("--compression", serve_opts.compression,
+                   "permessage-deflate (RFC 7692): off (the 101 never names it), or accept (the "
+                   "first offer of a client whose terms we meet is agreed; echoes then go out "
+                   "compressed). A connection that keeps its context holds ~180 KiB of zlib "
+                   "state at window 15: see --compression-no-context-takeover")
+      ->check(CLI::IsMember({"off", "accept"}))
+      ->capture_default_str()
+      ->group(group);
+  serve_cmd
+      ->add_option("--compression-window-bits", serve_opts.compression_window_bits,
+                   "Compress with a window of at most 2^N bytes (server_max_window_bits=N) and "
+                   "ask the same of clients that allow it (client_max_window_bits=N), 9..15. "
+                   "Default 15, or narrower when the client asks")
+      ->check(CLI::Range(9u, 15u))
+      ->type_name("N")
+      ->group(group);
+  serve_cmd
+      ->add_option("--compression-no-context-takeover", serve_opts.compression_no_context_takeover,
+                   "Compress each message on its own: server (ours: server_no_context_takeover), "
+                   "client (asked of the client: client_no_context_takeover) or both. A side "
+                   "without context needs no zlib state per connection (one per shard serves "
+                   "all). A client that asks for either gets it whatever this says")
+      ->check(CLI::IsMember({"server", "client", "both"}))
+      ->type_name("WHICH")
+      ->group(group);
+}
+
+}  // namespace
+
 CLI::App* add_serve_command(CLI::App& cli, serve_options& serve_opts) {
   CLI::App* serve_cmd = cli.add_subcommand(
       "serve", "Run the reference WebSocket server: echo and pub/sub broker (io_uring)");
@@ -47,7 +82,7 @@ CLI::App* add_serve_command(CLI::App& cli, serve_options& serve_opts) {
                    "close: close frame 1001 'horde: mass drop', then FIN; reset: TCP RST")
       ->check(CLI::IsMember({"close", "reset"}))
       ->capture_default_str();
-
+  add_serve_compression_flags(serve_cmd, serve_opts);
   return serve_cmd;
 }
 

@@ -131,6 +131,8 @@ result<std::unique_ptr<core::server_engine>> start_embedded_server(const run_opt
   server_plan.listen = *ipv4_endpoint("127.0.0.1", 0);
   server_plan.cpus = host.cpus;
   server_plan.mode = options.raw ? core::server_mode::raw_echo : core::server_mode::echo;
+  // A run that offers permessage-deflate gets a server that accepts it.
+  server_plan.compression = plan.client.compression != core::compression_mode::off;
   // Listeners share connections by hash; 25% headroom keeps every shard's
   // table from filling when the split is uneven.
   server_plan.shards =

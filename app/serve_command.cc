@@ -27,6 +27,30 @@ struct serve_setup {
   uint64_t duration_ns = 0;        // 0: until a signal
 };
 
+// --compression and its companions: the terms on which an offer is agreed.
+result<void> compression_into(const serve_options& options, core::server_plan& plan) {
+  const bool tuned =
+      options.compression_window_bits != 0 || !options.compression_no_context_takeover.empty();
+  if (options.compression == "off") {
+    if (!tuned) return {};
+    return make_error(
+        "--compression-window-bits and --compression-no-context-takeover set the terms of "
+        "permessage-deflate: add --compression accept");
+  }
+  if (options.raw) {
+    return make_error("--compression is permessage-deflate, a WebSocket extension: not with --raw");
+  }
+  plan.compression = true;
+  if (options.compression_window_bits != 0) {
+    plan.deflate.server_max_window_bits = uint8_t(options.compression_window_bits);
+    plan.deflate.client_max_window_bits = uint8_t(options.compression_window_bits);
+  }
+  const std::string& which = options.compression_no_context_takeover;
+  plan.deflate.server_no_context_takeover = which == "server" || which == "both";
+  plan.deflate.client_no_context_takeover = which == "client" || which == "both";
+  return {};
+}
+
 // --listen, --cpus, --tls-*, --max-connections, --duration as a server plan.
 result<serve_setup> plan_server(const serve_options& options, uint64_t table_cap) {
   auto max_connections = parse_count(options.max_connections);
@@ -72,6 +96,7 @@ result<serve_setup> plan_server(const serve_options& options, uint64_t table_cap
     return make_error("--drop-mode is close (a close frame 1001) or reset (TCP RST)");
   }
   plan.drop_reset = options.drop_mode == "reset";
+  if (auto agreed = compression_into(options, plan); !agreed) return agreed.error();
   if (!options.duration.empty()) {
     auto d = parse_duration_ns(options.duration);
     if (!d) return make_error(d.error().message);
@@ -114,6 +139,18 @@ void print_totals(const core::server_totals& totals, const core::server_plan& pl
     fmt::print("sessions: issued {} refused {} upgrades unauthorized (401) {} not found (404) {}\n",
                totals.sessions_issued, totals.sessions_refused, totals.upgrades_unauthorized,
                totals.requests_not_found);
+  }
+  if (plan.compression) {
+    // The ratio each way: what the codec took in over what it gave out.
+    const auto ratio = [](uint64_t plain, uint64_t coded) {
+      return coded == 0 ? 0.0 : double(plain) / double(coded);
+    };
+    fmt::print(
+        "compression: permessage-deflate on {} connections; sent {} bytes as {} ({:.2f}x), "
+        "received {} bytes as {} ({:.2f}x)\n",
+        totals.compressed_upgrades, totals.bytes_before_compression, totals.bytes_compressed,
+        ratio(totals.bytes_before_compression, totals.bytes_compressed), totals.bytes_inflated,
+        totals.bytes_before_inflation, ratio(totals.bytes_inflated, totals.bytes_before_inflation));
   }
   if (plan.drop_after_ns != 0) {
     fmt::print("mass drop: {} connections {}\n", totals.mass_dropped,

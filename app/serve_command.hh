@@ -21,6 +21,10 @@ struct serve_options {
   std::string drop_at;              // mass drop this long after the first accept ("" : never)
   double drop_fraction = 0.5;       // ... of every shard's open connections
   std::string drop_mode = "close";  // close (1001) or reset (RST)
+  // permessage-deflate for clients that offer it (docs/compression.md).
+  std::string compression = "off";              // off | accept
+  unsigned compression_window_bits = 0;         // 9..15 both ways; 0: 15, the client's choice
+  std::string compression_no_context_takeover;  // server | client | both; empty: keep contexts
 };
 
 // Returns the process exit code: 0, 1 when a shard failed, 2 for bad flags.

@@ -200,6 +200,11 @@ server_totals server_engine::totals() const {
     t.http_publishes += get(c->http_publishes);
     t.http_publishes_refused += get(c->http_publishes_refused);
     t.mass_dropped += get(c->mass_dropped);
+    t.compressed_upgrades += get(c->compressed_upgrades);
+    t.bytes_before_compression += get(c->bytes_before_compression);
+    t.bytes_compressed += get(c->bytes_compressed);
+    t.bytes_before_inflation += get(c->bytes_before_inflation);
+    t.bytes_inflated += get(c->bytes_inflated);
     tls_values shard_tls;
     c->tls_failures.read_into(shard_tls);
     t.tls_failures.add(shard_tls);

@@ -75,6 +75,8 @@ struct server_totals {
   uint64_t sessions_issued = 0, sessions_refused = 0, upgrades_unauthorized = 0,
            requests_not_found = 0, mass_dropped = 0;
   uint64_t http_publishes = 0, http_publishes_refused = 0;  // POST /publish/G
+  uint64_t compressed_upgrades = 0, bytes_before_compression = 0, bytes_compressed = 0,
+           bytes_before_inflation = 0, bytes_inflated = 0;  // --compression accept
   tls_values tls_failures;  // every distinct (reason, text) a handshake failed with
 };
 

@@ -21,6 +21,7 @@
 #include "core/publish_timer.hh"
 #include "proto/codec.hh"
 #include "proto/csv_table.hh"
+#include "proto/deflate_accept.hh"
 #include "proto/json_fields.hh"
 #include "proto/jwt.hh"
 #include "proto/message_template.hh"
@@ -468,6 +469,13 @@ struct server_plan {
   uint64_t drop_after_ns = 0;
   double drop_fraction = 0;
   bool drop_reset = false;
+
+  // `--compression accept`: permessage-deflate (RFC 7692) for clients that
+  // offer it, on these terms (proto/deflate_accept.hh). Echoes go out
+  // compressed; broker answers and deliveries go uncompressed, which the
+  // extension allows (RFC 7692 6).
+  bool compression = false;
+  proto::deflate_policy deflate;
 };
 
 }  // namespace horde::core

@@ -26,6 +26,7 @@
 #include "core/uring_compat.hh"
 #include "core/user_data.hh"
 #include "proto/broker_protocol.hh"
+#include "proto/deflate_accept.hh"
 #include "proto/mask_source.hh"
 #include "proto/session_issuer.hh"
 #include "proto/upgrade_server.hh"
@@ -200,6 +201,7 @@ struct server_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
   std::optional<proto::session_issuer> sessions;
   uint64_t sessions_made = 0;
   std::string answer_text;
+  std::string extension_answer;  // --compression: the 101's Sec-WebSocket-Extensions
   // --drop-at.
   bool drop_done = false;
   bool accept_noted = false;
@@ -469,6 +471,15 @@ struct server_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
     dirty.clear();
     counters.groups.store(groups.groups(), std::memory_order_relaxed);
     counters.subscriptions.store(groups.subscriptions(), std::memory_order_relaxed);
+    if (plan.compression) {
+      const auto& coded = ws_env.deflate().counted();
+      counters.bytes_before_compression.store(coded.bytes_before_compression,
+                                              std::memory_order_relaxed);
+      counters.bytes_compressed.store(coded.bytes_compressed, std::memory_order_relaxed);
+      counters.bytes_before_inflation.store(coded.bytes_before_inflation,
+                                            std::memory_order_relaxed);
+      counters.bytes_inflated.store(coded.bytes_inflated, std::memory_order_relaxed);
+    }
   }
 
   // ---- ws_sink -------------------------------------------------------------
@@ -688,7 +699,7 @@ struct server_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
           401, "Unauthorized", "WWW-Authenticate: Bearer error=\"invalid_token\"\r\n");
       p.close_after_send = true;
     } else {
-      answer_text = proto::build_upgrade_response(request.key());
+      answer_text = proto::build_upgrade_response(request.key(), {}, agree_compression(p, request));
       relaxed_add(counters.upgraded);
       relaxed_add(counters.open_now);
       p.state = peer_state::open;
@@ -696,6 +707,21 @@ struct server_shard::impl final : proto::ws_sink, tls_transport::plaintext_sink 
     if (!p.out.append(bytes_of(answer_text))) p.close_after_send = true;
     if (!again) parsers.give(p.handshake);
     return again && !p.close_after_send;
+  }
+
+  // --compression accept: the Sec-WebSocket-Extensions answer when the
+  // client offered permessage-deflate on terms we meet, else empty (also
+  // when the state could not be made: the client then gets no extension).
+  std::string_view agree_compression(peer& p, const proto::upgrade_request_parser& request) {
+    if (!plan.compression || request.extensions().empty()) return {};
+    proto::deflate_params agreed;
+    if (!proto::accept_deflate_offer(request.extensions(), plan.deflate, agreed,
+                                     extension_answer) ||
+        !p.session.use_deflate(ws_env, agreed)) {
+      return {};
+    }
+    relaxed_add(counters.compressed_upgrades);
+    return extension_answer;
   }
 
   // POST /publish/G: the body goes to G's subscribers as a `pub G BODY`

@@ -74,7 +74,15 @@ struct alignas(64) server_counters {
   std::atomic<uint64_t> http_publishes{0};
   std::atomic<uint64_t> http_publishes_refused{0};
   // --drop-at.
-  std::atomic<uint64_t> mass_dropped{0};  // connections closed (or reset) by the mass drop
+  std::atomic<uint64_t> mass_dropped{0};
+  // --compression accept: upgrades that agreed permessage-deflate, and the
+  // codec's bytes each way (mirrored from the shard's deflate state once a
+  // loop turn).
+  std::atomic<uint64_t> compressed_upgrades{0};
+  std::atomic<uint64_t> bytes_before_compression{0};
+  std::atomic<uint64_t> bytes_compressed{0};
+  std::atomic<uint64_t> bytes_before_inflation{0};
+  std::atomic<uint64_t> bytes_inflated{0};  // connections closed (or reset) by the mass drop
 };
 
 // Opens a listening socket bound with SO_REUSEADDR|SO_REUSEPORT; the port of

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <new>
+#include <utility>
 
 #include "proto/http_token.hh"
 
@@ -20,9 +21,43 @@ constexpr std::string_view extension_name = "permessage-deflate";
 constexpr uint8_t tail[4] = {0x00, 0x00, 0xff, 0xff};  // RFC 7692 7.2.1
 constexpr size_t keep_inflated_bytes = 1u << 20;       // a larger buffer is given back after use
 
-// A window-bits value (RFC 7692 7.1.2.1): 1*DIGIT in 8..15, no leading zero,
-// optionally quoted. 0 when it is not one.
-uint8_t window_bits(std::string_view value) noexcept {
+// One extension of the answer: ours with acceptable parameters, or not.
+bool accept_extension(const deflate_offer& offer, std::string_view item,
+                      deflate_params& params) noexcept {
+  deflate_extension answer;
+  if (!read_deflate_extension(item, answer)) return false;
+  params = deflate_params{};
+  if (offer.client_max_window_bits != 0)
+    params.client_max_window_bits = offer.client_max_window_bits;
+  if (answer.server_window_named) {
+    // The server may always narrow its own window, never past what we asked.
+    const uint8_t bits = answer.server_window_bits;
+    if (bits == 0) return false;
+    if (offer.server_max_window_bits != 0 && bits > offer.server_max_window_bits) return false;
+    params.server_max_window_bits = bits;
+  } else if (offer.server_max_window_bits != 0) {
+    // A server that accepts our server_max_window_bits must answer it (RFC
+    // 7692 7.1.2.1): without it, it may compress with a window wider than
+    // the one we asked for.
+    return false;
+  }
+  if (answer.client_window_named) {
+    // Always offered (render_offer); 8 is valid but zlib cannot compress with it.
+    const uint8_t bits = answer.client_window_bits;
+    const uint8_t offered = offer.client_max_window_bits;
+    if (bits < 9 || (offered != 0 && bits > offered)) return false;
+    params.client_max_window_bits = bits;
+  }
+  params.server_no_context_takeover = answer.server_no_context_takeover;
+  // We keep no context when we said we would not, whatever the answer says.
+  params.client_no_context_takeover =
+      answer.client_no_context_takeover || offer.client_no_context_takeover;
+  return true;
+}
+
+}  // namespace
+
+uint8_t parse_window_bits(std::string_view value) noexcept {
   if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
     value = value.substr(1, value.size() - 2);
   }
@@ -33,75 +68,48 @@ uint8_t window_bits(std::string_view value) noexcept {
   return 0;
 }
 
-// One parameter of the answer, applied to params; false when the offer did
-// not allow it or its value is bad. seen: bits of parameters already read.
-bool apply_param(const deflate_offer& offer, std::string_view param, deflate_params& params,
-                 unsigned& seen) noexcept {
-  const size_t equals = param.find('=');
-  const std::string_view name = trim_spaces(param.substr(0, equals));
-  const bool has_value = equals != std::string_view::npos;
-  const std::string_view value = has_value ? trim_spaces(param.substr(equals + 1)) : "";
+bool read_deflate_extension(std::string_view item, deflate_extension& out) noexcept {
+  size_t semicolon = item.find(';');
+  if (!equals_ignore_case(trim_spaces(item.substr(0, semicolon)), extension_name)) return false;
+  out = deflate_extension{};
   static constexpr std::string_view names[] = {"server_no_context_takeover",
                                                "client_no_context_takeover",
                                                "server_max_window_bits", "client_max_window_bits"};
-  unsigned which = 0;
-  while (which < 4 && !equals_ignore_case(name, names[which]))
-    ++which;
-  if (which == 4 || (seen & (1u << which)) != 0) return false;  // unknown or repeated
-  seen |= 1u << which;
-  switch (which) {
-    case 0:
-      params.server_no_context_takeover = true;
-      return !has_value;
-    case 1:
-      params.client_no_context_takeover = true;
-      return !has_value;
-    case 2: {
-      // The server may always narrow its own window, never past what we asked.
-      const uint8_t bits = window_bits(value);
-      if (bits == 0) return false;
-      if (offer.server_max_window_bits != 0 && bits > offer.server_max_window_bits) return false;
-      params.server_max_window_bits = bits;
-      return true;
-    }
-    default: {
-      // Only if offered; 8 is valid but zlib cannot compress with it.
-      const uint8_t bits = window_bits(value);
-      const uint8_t offered = offer.client_max_window_bits;
-      if (bits < 9 || (offered != 0 && bits > offered)) return false;
-      params.client_max_window_bits = bits;
-      return true;
-    }
-  }
-}
-
-// One extension of the answer: ours with acceptable parameters, or not.
-bool accept_extension(const deflate_offer& offer, std::string_view item,
-                      deflate_params& params) noexcept {
-  size_t semicolon = item.find(';');
-  if (!equals_ignore_case(trim_spaces(item.substr(0, semicolon)), extension_name)) return false;
-  params = deflate_params{};
-  if (offer.client_max_window_bits != 0)
-    params.client_max_window_bits = offer.client_max_window_bits;
   unsigned seen = 0;
   while (semicolon != std::string_view::npos) {
     item.remove_prefix(semicolon + 1);
     semicolon = item.find(';');
-    if (!apply_param(offer, item.substr(0, semicolon), params, seen)) return false;
+    const std::string_view param = item.substr(0, semicolon);
+    const size_t equals = param.find('=');
+    const std::string_view name = trim_spaces(param.substr(0, equals));
+    const bool has_value = equals != std::string_view::npos;
+    const uint8_t bits = has_value ? parse_window_bits(trim_spaces(param.substr(equals + 1))) : 0;
+    unsigned which = 0;
+    while (which < 4 && !equals_ignore_case(name, names[which]))
+      ++which;
+    if (which == 4 || (seen & (1u << which)) != 0) return false;  // unknown or repeated
+    seen |= 1u << which;
+    if (which < 2 && has_value) return false;  // no value belongs there
+    if (has_value && bits == 0) return false;  // not a window
+    switch (which) {
+      case 0:
+        out.server_no_context_takeover = true;
+        break;
+      case 1:
+        out.client_no_context_takeover = true;
+        break;
+      case 2:
+        out.server_window_named = true;
+        out.server_window_bits = bits;
+        break;
+      default:
+        out.client_window_named = true;
+        out.client_window_bits = bits;
+        break;
+    }
   }
-  // A server that accepts our server_max_window_bits must answer it (RFC
-  // 7692 7.1.2.1): without it, it may compress with a window wider than the
-  // one we asked for.
-  constexpr unsigned server_window_seen = 1u << 2;
-  if (offer.server_max_window_bits != 0 && (seen & server_window_seen) == 0) return false;
-  // We keep no context when we said we would not, whatever the answer says.
-  params.client_no_context_takeover |= offer.client_no_context_takeover;
-  // The client_max_window_bits parameter alone (no value) in our offer lets
-  // the server choose; it went out only if we offered it.
   return true;
 }
-
-}  // namespace
 
 std::string render_offer(const deflate_offer& offer) {
   std::string s(extension_name);
@@ -172,7 +180,7 @@ deflate_stream* make_stream(bool compressor, int bits, int mem_level) noexcept {
 
 }  // namespace
 
-uint32_t deflate_shard::open(const deflate_params& params) noexcept {
+uint32_t deflate_shard::open(const deflate_params& params, bool server) noexcept {
   uint32_t handle = 0;
   try {
     if (!_free.empty()) {
@@ -187,6 +195,12 @@ uint32_t deflate_shard::open(const deflate_params& params) noexcept {
   }
   entry& e = _entries[handle - 1];
   e.params = params;
+  if (server) {
+    // The streams below read client_* as this end's compressor and server_*
+    // as the peer's: a server's own are the server_* ones.
+    std::swap(e.params.client_max_window_bits, e.params.server_max_window_bits);
+    std::swap(e.params.client_no_context_takeover, e.params.server_no_context_takeover);
+  }
   e.in_use = true;
   ++_open;
   return handle;

@@ -40,6 +40,28 @@ struct deflate_params {
   bool server_no_context_takeover = false;
 };
 
+// A window-bits value (RFC 7692 7.1.2.1): 1*DIGIT in 8..15, no leading zero,
+// optionally quoted. 0 when it is not one.
+uint8_t parse_window_bits(std::string_view value) noexcept;
+
+// One permessage-deflate item of a Sec-WebSocket-Extensions list, offer or
+// answer, as written (RFC 7692 7.1): which parameters it names and the
+// windows' values (0: named without a value).
+struct deflate_extension {
+  bool server_no_context_takeover = false;
+  bool client_no_context_takeover = false;
+  bool server_window_named = false;
+  bool client_window_named = false;
+  uint8_t server_window_bits = 0;
+  uint8_t client_window_bits = 0;
+};
+
+// Reads "permessage-deflate; p1; p2=v": false when the item names another
+// extension, or a parameter is unknown, repeated, has a value where none
+// belongs (the two no_context_takeover), or a window value that is not one.
+// What each side then allows is the caller's (negotiate, accept_deflate_offer).
+bool read_deflate_extension(std::string_view item, deflate_extension& out) noexcept;
+
 // "permessage-deflate; client_max_window_bits=12; ..." as the offer's header value.
 std::string render_offer(const deflate_offer& offer);
 
@@ -69,8 +91,10 @@ class deflate_shard {
   deflate_shard& operator=(const deflate_shard&) = delete;
 
   // A connection's state: its parameters and its own streams (made on first
-  // use). Returns a handle > 0, or 0 when memory ran out.
-  uint32_t open(const deflate_params& params) noexcept;
+  // use). server: this end is the server, so it compresses with the server_*
+  // parameters and inflates with the client_* ones. Returns a handle > 0, or
+  // 0 when memory ran out.
+  uint32_t open(const deflate_params& params, bool server = false) noexcept;
   // Frees the handle's streams; the handle may be given out again.
   void close(uint32_t handle) noexcept;
 
@@ -104,7 +128,7 @@ class deflate_shard {
 
  private:
   struct entry {
-    deflate_params params;
+    deflate_params params;  // as this end sees them: client_* are its own compressor's
     deflate_stream* compressor = nullptr;  // own, with context takeover
     deflate_stream* inflater = nullptr;
     bool in_use = false;

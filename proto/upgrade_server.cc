@@ -39,7 +39,7 @@ void upgrade_request_parser::reset(size_t max_header_bytes, size_t max_headers,
   _content_length = _body_left = 0;
   _held.clear();
   _body.clear();
-  _method = _key = _path = _subprotocols = _authorization = {};
+  _method = _key = _path = _subprotocols = _extensions = _authorization = {};
   _failure = upgrade_request_failure::none;
   _finished = _decided = parse_status::need_more;
   _keep_alive = true;
@@ -88,6 +88,7 @@ void upgrade_request_parser::hold_header() {
   rebase(_key);
   rebase(_path);
   rebase(_subprotocols);
+  rebase(_extensions);
   rebase(_authorization);
 }
 
@@ -168,6 +169,8 @@ parse_status upgrade_request_parser::finish() noexcept {
       _key = value;
     } else if (equals_ignore_case(name, "sec-websocket-protocol")) {
       _subprotocols = value;
+    } else if (equals_ignore_case(name, "sec-websocket-extensions")) {
+      if (_extensions.empty()) _extensions = value;  // the first line (see extensions())
     } else if (equals_ignore_case(name, "authorization")) {
       _authorization = value;
     } else if (equals_ignore_case(name, "content-length")) {
@@ -198,7 +201,8 @@ parse_status upgrade_request_parser::finish() noexcept {
   return parse_status::done;
 }
 
-std::string build_upgrade_response(std::string_view key, std::string_view subprotocol) {
+std::string build_upgrade_response(std::string_view key, std::string_view subprotocol,
+                                   std::string_view extensions) {
   std::string out;
   out.reserve(160);
   out +=
@@ -209,6 +213,11 @@ std::string build_upgrade_response(std::string_view key, std::string_view subpro
   if (!subprotocol.empty()) {
     out += "Sec-WebSocket-Protocol: ";
     out += subprotocol;
+    out += "\r\n";
+  }
+  if (!extensions.empty()) {
+    out += "Sec-WebSocket-Extensions: ";
+    out += extensions;
     out += "\r\n";
   }
   out += "\r\n";

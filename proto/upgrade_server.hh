@@ -58,6 +58,9 @@ class upgrade_request_parser {
   std::string_view key() const noexcept { return _key; }
   std::string_view path() const noexcept { return _path; }
   std::string_view subprotocols() const noexcept { return _subprotocols; }  // raw header value
+  // Sec-WebSocket-Extensions, raw: the first such line only (a client that
+  // splits its offers over several lines is answered from the first).
+  std::string_view extensions() const noexcept { return _extensions; }
   std::string_view authorization() const noexcept { return _authorization; }
   // Bytes of body the request declared (read, when bodies are read).
   size_t content_length() const noexcept { return _content_length; }
@@ -81,15 +84,17 @@ class upgrade_request_parser {
   size_t _body_left = 0;  // while reading the body
   std::string _held;      // the header, when the body outlives the caller's bytes
   std::string _body;      // bounded by _max_body
-  std::string_view _method, _key, _path, _subprotocols, _authorization;
+  std::string_view _method, _key, _path, _subprotocols, _extensions, _authorization;
   upgrade_request_failure _failure = upgrade_request_failure::none;
   parse_status _finished = parse_status::need_more;  // done or invalid once decided
   parse_status _decided = parse_status::need_more;   // the header's verdict, while the body is read
   bool _keep_alive = true;
 };
 
-// "HTTP/1.1 101 Switching Protocols" with the accept value for `key`.
-std::string build_upgrade_response(std::string_view key, std::string_view subprotocol = {});
+// "HTTP/1.1 101 Switching Protocols" with the accept value for `key`, and
+// the subprotocol and extensions agreed (each left out when empty).
+std::string build_upgrade_response(std::string_view key, std::string_view subprotocol = {},
+                                   std::string_view extensions = {});
 // An error answer with Connection: close; extra is more header lines, each
 // ending in CRLF (e.g. "Retry-After: 5\r\n").
 std::string build_error_response(int status, std::string_view reason, std::string_view extra = {});

@@ -407,7 +407,7 @@ void ws_session::release_context(ws_shard_env& env) noexcept {
 }
 
 bool ws_session::use_deflate(ws_shard_env& env, const deflate_params& params) noexcept {
-  if (_deflate == 0) _deflate = env._deflate.open(params);
+  if (_deflate == 0) _deflate = env._deflate.open(params, env._role == ws_role::server);
   if (_deflate == 0) return false;
   if (_context != nullptr) {  // taken before the upgrade finished: allow RSV1 now
     _context->guard.allow_compressed(true);

@@ -142,8 +142,9 @@ class ws_session {
   ws_state ping(ws_shard_env& env, std::span<const uint8_t> payload, ws_sink& sink) noexcept;
   ws_state close(ws_shard_env& env, uint16_t code, std::string_view reason, ws_sink& sink) noexcept;
 
-  // permessage-deflate was negotiated: text and binary messages go out
-  // compressed (RSV1) and compressed ones are inflated. False when memory ran out.
+  // permessage-deflate was negotiated (`params` as agreed, whichever role the
+  // env has): text and binary messages go out compressed (RSV1) and
+  // compressed ones are inflated. False when memory ran out.
   bool use_deflate(ws_shard_env& env, const deflate_params& params) noexcept;
   bool deflating() const noexcept { return _deflate != 0; }
 

@@ -1,5 +1,6 @@
 // Fuzzes permessage-deflate (proto/permessage_deflate.hh): the parser of the
-// server's Sec-WebSocket-Extensions answer and the inflater.
+// server's Sec-WebSocket-Extensions answer, the server's reading of a
+// client's offers (proto/deflate_accept.hh) and the inflater.
 //
 // Input: the first byte shapes the offer and the agreed parameters (window
 // bits from its low 3 bits, no context takeover from bits 3 and 4, whether
@@ -8,6 +9,9 @@
 //  - an accepted answer agrees only to what RFC 7692 7.1 and the offer
 //    allow: windows 9..15 ours (never past what we asked), 8..15 the
 //    server's (never past what we asked), our no-context promise kept;
+//  - read as a client's offers, the same text is either declined or agreed
+//    on terms within the server's policy, with an answer a client accepts
+//    and reads as the same terms;
 //  - an inflated message is never over the limit, and a refused one leaves
 //    nothing behind;
 //  - after any input, the same connection's state and a fresh one still
@@ -19,6 +23,7 @@
 #include <span>
 #include <string_view>
 
+#include "proto/deflate_accept.hh"
 #include "proto/permessage_deflate.hh"
 #include "tests/fuzz/fuzz_support.hh"
 
@@ -38,6 +43,22 @@ void check_answer(const deflate_offer& offer, std::string_view answer) {
   if (offer.server_max_window_bits != 0)
     HORDE_FUZZ_CHECK(p.server_max_window_bits <= offer.server_max_window_bits);
   if (offer.client_no_context_takeover) HORDE_FUZZ_CHECK(p.client_no_context_takeover);
+}
+
+void check_offers(const deflate_policy& policy, std::string_view offers) {
+  deflate_params server;
+  std::string answer;
+  if (!accept_deflate_offer(offers, policy, server, answer)) return;
+  HORDE_FUZZ_CHECK(server.server_max_window_bits >= 9 &&
+                   server.server_max_window_bits <= policy.server_max_window_bits);
+  HORDE_FUZZ_CHECK(server.client_max_window_bits >= 9 && server.client_max_window_bits <= 15);
+  if (policy.server_no_context_takeover) HORDE_FUZZ_CHECK(server.server_no_context_takeover);
+  deflate_params client;
+  HORDE_FUZZ_CHECK(negotiate({}, answer, client) == deflate_answer::accepted);
+  HORDE_FUZZ_CHECK(client.server_max_window_bits == server.server_max_window_bits);
+  HORDE_FUZZ_CHECK(client.server_no_context_takeover == server.server_no_context_takeover);
+  HORDE_FUZZ_CHECK(client.client_no_context_takeover == server.client_no_context_takeover);
+  HORDE_FUZZ_CHECK(client.client_max_window_bits == server.client_max_window_bits);
 }
 
 // A known message compressed for `sender` and inflated by `receiver` intact.
@@ -65,7 +86,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const bool named = (shape & 0x20) != 0;
   const deflate_offer offer{uint8_t(named ? bits : 0), uint8_t(named ? bits : 0),
                             (shape & 0x08) != 0, (shape & 0x10) != 0};
-  check_answer(offer, {reinterpret_cast<const char*>(rest.data()), rest.size()});
+  const std::string_view text(reinterpret_cast<const char*>(rest.data()), rest.size());
+  check_answer(offer, text);
+  check_offers({bits, bits, offer.server_no_context_takeover, offer.client_no_context_takeover},
+               text);
   valid_utf8(rest);
 
   static deflate_shard shard;  // reused across inputs, as a shard's is across connections
