@@ -76,8 +76,8 @@ TEST(HtmlReport, FailureTextsSitUnderTheirReason) {
   auto r = small_result();
   r["connections"]["failures"]["app_protocol_handshake"] = 7;
   r["connections"]["failures"]["tls_verify_failed"] = 2;
-  r["tls"]["failures"] = {
-      {{"reason", "tls_verify_failed"}, {"text", "certificate has expired"}, {"count", 2}}};
+  r["tls"]["failures"] = nlohmann::json::array(
+      {{{"reason", "tls_verify_failed"}, {"text", "certificate has expired"}, {"count", 2}}});
   r["connections"]["protocol_failures"] = {
       {{"reason", "app_protocol_handshake"}, {"text", "MQTT: CONNACK <refused>"}, {"count", 7}},
       {{"reason", "app_protocol_error"}, {"text", "not shown: no such failure"}, {"count", 1}}};

@@ -192,9 +192,10 @@ TEST(ResultMerge, ProtocolFailureTextsAndMetricsAddAndAreJudged) {
   h.record(2'000'000);
   const std::vector<double> pct{50, 99};
   json a = worker_file(0, 2), b = worker_file(1, 2);
-  a["connections"]["protocol_failures"] = {refused};
+  // json::array: a one-element brace list is the element itself under clang.
+  a["connections"]["protocol_failures"] = json::array({refused});
   a["connections"]["protocol_failures_unlisted"] = 2;
-  b["connections"]["protocol_failures"] = {silent, refused};
+  b["connections"]["protocol_failures"] = json::array({silent, refused});
   b["connections"]["protocol_failures_unlisted"] = 0;
   for (json* f : {&a, &b})
     (*f)["scenario"] = {{"counters", {{"protocol.mqtt.connects_refused", 3}}},
