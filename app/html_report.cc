@@ -77,6 +77,17 @@ std::string plan_section(const json& r) {
   return out;
 }
 
+// Under a reason, a row per text a --protocol codec ("MQTT: CONNACK
+// refused: ...") or OpenSSL ("certificate has expired") failed with, and its count.
+void add_failure_text_rows(html_table& table, const json& texts, const std::string& reason) {
+  if (!texts.is_array()) return;
+  for (const auto& f : texts) {
+    if (!f.is_object() || f.value("reason", json()) != reason) continue;
+    table.rows.push_back({"", cell_text(f.value("count", json())),
+                          "\"" + cell_text(f.value("text", json())) + "\""});
+  }
+}
+
 std::string connections_section(const json& r) {
   std::string out = "<h2>Connections</h2>\n";
   html_table t{{"figure", "count"}, {}, {}};
@@ -90,6 +101,8 @@ std::string connections_section(const json& r) {
       if (!n.is_number() || n.get<double>() == 0) continue;
       failures.rows.push_back(
           {reason, cell_text(n), text_at(r, "/connections/failure_meanings/" + reason)});
+      add_failure_text_rows(failures, json_at(r, "/connections/protocol_failures"), reason);
+      add_failure_text_rows(failures, json_at(r, "/tls/failures"), reason);
     }
   }
   // The series carries failures as one total per interval (charted above);

@@ -43,6 +43,17 @@ nlohmann::json kernel_network_json(const sysctl::net_counters& k, const run_resu
           {"listen_overflows", k.listen_overflows}};
 }
 
+// Each distinct (reason, text) failure: TLS's with OpenSSL's words, a
+// codec's with its own.
+json failure_texts_json(const std::vector<core::failure_text>& texts) {
+  json out = json::array();
+  for (const auto& f : texts) {
+    out.push_back(
+        {{"reason", std::string(core::to_string(f.reason))}, {"text", f.text}, {"count", f.count}});
+  }
+  return out;
+}
+
 bool tls_run(const run_result& r) {
   return r.plan != nullptr && r.plan->tls;
 }
@@ -50,11 +61,6 @@ bool tls_run(const run_result& r) {
 nlohmann::json tls_json(const run_result& r) {
   const auto& t = r.metrics.counters.tls;
   const auto& o = r.plan->tls_options;
-  nlohmann::json reasons = nlohmann::json::array();
-  for (const auto& f : t.failure_texts) {
-    reasons.push_back(
-        {{"reason", std::string(core::to_string(f.reason))}, {"text", f.text}, {"count", f.count}});
-  }
   return {{"insecure", o.insecure},
           {"verified", !o.insecure},
           {"ca_file", o.ca_file},
@@ -63,7 +69,7 @@ nlohmann::json tls_json(const run_result& r) {
           {"resumption", o.resume},
           {"full_handshakes", t.full_handshakes},
           {"resumed_handshakes", t.resumed_handshakes},
-          {"failures", reasons},
+          {"failures", failure_texts_json(t.failure_texts)},
           {"unlisted_failures", t.unlisted_failures}};
 }
 
@@ -167,6 +173,8 @@ json connections_json(const core::counter_values& c) {
           {"bind_retries", c.bind_retries},
           {"failures", failures_json(c, false)},
           {"failure_meanings", failures_json(c, true)},
+          {"protocol_failures", failure_texts_json(c.protocol_failures.texts)},
+          {"protocol_failures_unlisted", c.protocol_failures.unlisted},
           {"connect_errors", errnos},
           {"upgrade_status", statuses},
           {"server_close_codes", close_codes},

@@ -171,8 +171,28 @@ void print_pubsub(std::FILE* out, const run_result& r) {
   }
 }
 
+// Under app_protocol_handshake and app_protocol_error, the codec's own line
+// for each distinct failure ("MQTT: CONNACK refused: ..."), with its count.
+void print_protocol_texts(std::FILE* out, const core::counter_values& c,
+                          core::failure_reason reason) {
+  using core::failure_reason;
+  if (reason != failure_reason::app_protocol_handshake &&
+      reason != failure_reason::app_protocol_error)
+    return;
+  const core::protocol_failure_values& p = c.protocol_failures;
+  for (const auto& f : p.texts) {
+    if (f.reason == reason)
+      fmt::print(out, "                 \"{}\": {}\n", f.text, grouped(f.count));
+  }
+  // Texts past a shard's table, once, under the last of the two reasons shown.
+  const bool last = reason == failure_reason::app_protocol_error ||
+                    c.failures[size_t(failure_reason::app_protocol_error)] == 0;
+  if (p.unlisted > 0 && last)
+    fmt::print(out, "                 {} more with other texts\n", grouped(p.unlisted));
+}
+
 // One line per reason: its count and what it means, with the detail horde
-// has (HTTP statuses, close codes, errnos).
+// has (HTTP statuses, the codec's words, errnos).
 void print_failures(std::FILE* out, const core::counter_values& c) {
   bool first = true;
   for (size_t i = 0; i < c.failures.size(); ++i) {
@@ -187,6 +207,7 @@ void print_failures(std::FILE* out, const core::counter_values& c) {
           fmt::print(out, "                 HTTP {}: {}\n", s, grouped(c.http_status[s]));
       }
     }
+    print_protocol_texts(out, c, reason);
     if (reason == core::failure_reason::connect_error) {
       for (size_t e = 0; e < c.connect_errnos.size(); ++e) {
         if (c.connect_errnos[e] != 0)

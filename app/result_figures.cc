@@ -51,6 +51,28 @@ void read_pubsub(const json& pubsub, core::pubsub_values& p) {
   p.duplicates = count_at(pubsub, "duplicated");
 }
 
+// The --protocol codec's metrics (scenario.counters and scenario.latency,
+// "protocol.<codec>.<metric>"): the only named ones a threshold can name,
+// and only those a codec declares (a file cannot make it hold more).
+void read_protocol_metrics(const json& scenario, result_figures& f) {
+  const json& counters = member(scenario, "counters");
+  if (counters.is_object()) {
+    for (const auto& [name, value] : counters.items()) {
+      if (!is_protocol_metric(name, false)) continue;
+      f.names.counter(name);
+      f.counters.named.push_back(count_at(counters, name.c_str()));
+    }
+  }
+  const json& latency = member(scenario, "latency");
+  if (latency.is_object()) {
+    for (const auto& [name, value] : latency.items()) {
+      if (!is_protocol_metric(name, true)) continue;
+      f.names.histogram(name);
+      add_histogram_json(f.latency.named.emplace_back(), value);
+    }
+  }
+}
+
 }  // namespace
 
 void add_histogram_json(core::histogram& into, const json& j) {
@@ -100,12 +122,13 @@ result_figures figures_of_json(const json& result) {
   add_histogram_json(f.latency.subscribe, member(pubsub, "subscribe_latency"));
   add_histogram_json(f.latency.fanout, member(pubsub, "fanout_latency"));
   add_histogram_json(f.latency.fanout_last, member(pubsub, "fanout_last_latency"));
+  read_protocol_metrics(member(result, "scenario"), f);
   return f;
 }
 
 json judge_result_json(const json& result, const std::vector<threshold>& thresholds) {
   const result_figures f = figures_of_json(result);
-  const threshold_input in{&f.counters, &f.latency, nullptr, f.pubsub};
+  const threshold_input in{&f.counters, &f.latency, nullptr, f.pubsub, &f.names};
   run_result judged;
   judged.thresholds = evaluate_thresholds(thresholds, in);
   const uint64_t planned = count_at(member(result, "plan"), "connections");

@@ -12,6 +12,7 @@
 #include "app/threshold.hh"
 #include "core/histogram.hh"
 #include "core/metrics.hh"
+#include "core/plan.hh"
 
 namespace horde::app {
 
@@ -30,6 +31,7 @@ struct result_figures {
   core::counter_values counters;
   core::latency_set latency;
   bool pubsub = false;
+  core::named_metrics names;  // of counters.named and latency.named: the protocol.* metrics
 };
 result_figures figures_of_json(const nlohmann::json& result);
 

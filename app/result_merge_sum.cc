@@ -51,7 +51,7 @@ void add_histogram(json& into, const json& from, const std::vector<double>& perc
   into = histogram_json(h, percentiles);
 }
 
-// TLS failures: one entry per (reason, text), counts added.
+// TLS and --protocol failures: one entry per (reason, text), counts added.
 void add_failure_texts(json& into, const json& from) {
   for (const auto& f : from) {
     auto same = std::find_if(into.begin(), into.end(), [&](const json& e) {
@@ -91,7 +91,8 @@ void add_section(json& into, const json& from, const std::string& key,
                              : into.get<bool>() || from.get<bool>();
     return;
   }
-  if (key == "failures" && into.is_array() && from.is_array()) return add_failure_texts(into, from);
+  if ((key == "failures" || key == "protocol_failures") && into.is_array() && from.is_array())
+    return add_failure_texts(into, from);
   // Strings, arrays and mixed kinds: the first file's.
 }
 

@@ -73,6 +73,19 @@ result<host_facts> read_host(const run_options& options, run_result& result) {
   return host;
 }
 
+// A protocol.* threshold names the metric of one --protocol: known only
+// once the plan has its codec.
+result<void> thresholds_fit_plan(const std::vector<std::string>& texts, const run_plan& plan) {
+  const auto* codec = plan.client.protocol.codec;
+  for (const auto& text : texts) {
+    const auto parsed = parse_threshold(text);
+    if (!parsed) continue;  // refused with its reason before the plan was made
+    if (auto fits = threshold_fits_protocol(*parsed, codec ? codec->name : "ws"); !fits)
+      return make_error("--threshold '" + text + "': " + fits.error().message);
+  }
+  return {};
+}
+
 // What the plan decided, and what the preflight adds; refused plans print
 // the fix. Returns an exit code, 0 to go on: 2 for flags that make no plan,
 // 3 for a plan the preflight refuses (a run of it would not be valid).
@@ -84,6 +97,10 @@ int plan_and_check(const run_options& options, const host_facts& host, run_plan&
     return 2;
   }
   plan = std::move(*built);
+  if (auto fits = thresholds_fit_plan(options.thresholds, plan); !fits) {
+    fmt::print(stderr, "{}: {}\n", command, fits.error().message);
+    return 2;
+  }
   result.notes.insert(result.notes.end(), plan.notes.begin(), plan.notes.end());
   result.embedded_server = plan.embedded;
   result.target = plan.target_text;

@@ -8,7 +8,8 @@ namespace horde::app {
 
 void judge_thresholds(const std::vector<threshold>& thresholds, run_result& result) {
   const bool pubsub = result.plan && result.plan->pubsub.enabled();
-  const threshold_input in{&result.metrics.counters, &result.metrics.latency, nullptr, pubsub};
+  const threshold_input in{&result.metrics.counters, &result.metrics.latency, nullptr, pubsub,
+                           result.plan ? &result.plan->named : nullptr};
   result.thresholds = evaluate_thresholds(thresholds, in);
   const uint64_t planned = result.plan ? result.plan->connections : 0;
   for (auto& outcome :

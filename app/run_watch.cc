@@ -113,7 +113,8 @@ void stop_on_threshold(core::client_engine& engine, const std::vector<threshold>
                        const core::metrics_snapshot& now, const core::metrics_snapshot& before,
                        bool pubsub, double t, bool quiet, run_result& result) {
   if (abort_on.empty() || result.stopped_by) return;
-  const threshold_input in{&now.counters, &now.latency, &before.counters, pubsub};
+  const threshold_input in{&now.counters, &now.latency, &before.counters, pubsub,
+                           result.plan ? &result.plan->named : nullptr};
   auto failed = first_failed_abort(abort_on, in);
   if (!failed) return;
   result.stopped_by = std::move(*failed);

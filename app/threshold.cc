@@ -10,6 +10,8 @@
 
 #include "app/report_format.hh"
 #include "base/edit_distance.hh"
+#include "core/plan.hh"
+#include "proto/codec.hh"
 
 namespace horde::app {
 namespace {
@@ -112,12 +114,47 @@ const count_name* find_count(std::string_view name) {
   return nullptr;
 }
 
-// "rtt.p99" -> the family and the statistic ("p99", "max", "mean").
+// "rtt.p99" -> the family and the statistic ("p99", "max", "mean");
+// "protocol.mqtt.puback.p99" -> the codec's histogram, by its name.
 struct latency_name {
   const latency_family* family = nullptr;
+  std::string named;    // without a family: the named histogram ("protocol.mqtt.puback")
   double quantile = 0;  // 0..1; max and mean have none
   bool max = false, mean = false;
 };
+
+// "p99", "p99.9", "max", "mean" into `out`; false for anything else.
+bool read_stat(const std::string& stat, latency_name& out) {
+  out.max = stat == "max";
+  out.mean = stat == "mean";
+  if (out.max || out.mean) return true;
+  if (stat.size() < 2 || stat[0] != 'p' || !std::isdigit(static_cast<unsigned char>(stat[1])))
+    return false;
+  char* end = nullptr;
+  const double percent = std::strtod(stat.c_str() + 1, &end);
+  if (*end != '\0' || !(percent > 0 && percent < 100)) return false;
+  out.quantile = percent / 100;
+  return true;
+}
+
+// A codec's metric as a threshold name: "protocol.<codec>.<metric>"
+// (client_plan::named's own name for it, app/protocol_options.cc).
+std::string protocol_metric(std::string_view codec, std::string_view metric) {
+  return fmt::format("protocol.{}.{}", codec, metric);
+}
+
+std::optional<latency_name> find_protocol_latency(std::string_view name) {
+  if (name.rfind("protocol.", 0) != 0) return std::nullopt;
+  for (const proto::codec_info& codec : proto::codecs()) {
+    for (std::string_view h : codec.histograms) {
+      latency_name out;
+      out.named = protocol_metric(codec.name, h);
+      if (name.size() <= out.named.size() + 1 || name.rfind(out.named + ".", 0) != 0) continue;
+      if (read_stat(std::string(name.substr(out.named.size() + 1)), out)) return out;
+    }
+  }
+  return std::nullopt;
+}
 
 std::optional<latency_name> find_latency(std::string_view name) {
   const size_t dot = name.find('.');
@@ -125,23 +162,31 @@ std::optional<latency_name> find_latency(std::string_view name) {
   latency_name out;
   for (const auto& f : latency_families)
     if (f.name == name.substr(0, dot)) out.family = &f;
-  if (!out.family) return std::nullopt;
-  const std::string stat(name.substr(dot + 1));
-  if (stat == "max") {
-    out.max = true;
-    return out;
-  }
-  if (stat == "mean") {
-    out.mean = true;
-    return out;
-  }
-  if (stat.size() < 2 || stat[0] != 'p') return std::nullopt;
-  char* end = nullptr;
-  const double percent = std::strtod(stat.c_str() + 1, &end);
-  if (*end != '\0' || !(percent > 0 && percent < 100) || !std::isdigit(stat[1]))
-    return std::nullopt;
-  out.quantile = percent / 100;
+  if (!out.family) return find_protocol_latency(name);
+  if (!read_stat(std::string(name.substr(dot + 1)), out)) return std::nullopt;
   return out;
+}
+
+// A codec's counter ("protocol.mqtt.publishes_refused"): a plain count.
+bool is_protocol_counter(std::string_view name) {
+  return is_protocol_metric(name, false);
+}
+
+// The run's named histogram or counter (client_plan::named, or a saved
+// result's scenario section); none when the run has no such metric.
+const core::histogram* named_histogram(const std::string& name, const threshold_input& in) {
+  if (!in.names) return nullptr;
+  const auto& names = in.names->histograms;
+  const size_t at = size_t(std::find(names.begin(), names.end(), name) - names.begin());
+  return at < in.latency->named.size() ? &in.latency->named[at] : nullptr;
+}
+
+std::optional<uint64_t> named_counter(const std::string& name, const threshold_input& in) {
+  if (!in.names) return std::nullopt;
+  const auto& names = in.names->counters;
+  const size_t at = size_t(std::find(names.begin(), names.end(), name) - names.begin());
+  if (at >= in.counters->named.size()) return std::nullopt;
+  return in.counters->named[at];
 }
 
 std::string nearest_name(std::string_view wrong) {
@@ -262,7 +307,40 @@ std::vector<std::string> threshold_names() {
   }
   for (const auto& c : count_names)
     names.emplace_back(c.name);
+  // Every codec's: a run checks it has that codec (threshold_fits_protocol).
+  for (const proto::codec_info& codec : proto::codecs()) {
+    for (std::string_view c : codec.counters)
+      names.push_back(protocol_metric(codec.name, c));
+    for (std::string_view h : codec.histograms) {
+      for (const char* stat : {"p50", "p90", "p95", "p99", "p99.9", "max", "mean"})
+        names.push_back(fmt::format("{}.{}", protocol_metric(codec.name, h), stat));
+    }
+  }
   return names;
+}
+
+bool is_protocol_metric(std::string_view name, bool histogram) {
+  if (name.rfind("protocol.", 0) != 0) return false;
+  for (const proto::codec_info& codec : proto::codecs()) {
+    for (std::string_view metric : histogram ? codec.histograms : codec.counters)
+      if (name == protocol_metric(codec.name, metric)) return true;
+  }
+  return false;
+}
+
+result<void> threshold_fits_protocol(const threshold& check, std::string_view protocol) {
+  std::string_view metric = check.metric;
+  if (metric.rfind("protocol.", 0) != 0) return {};
+  metric.remove_prefix(std::string_view("protocol.").size());
+  const std::string_view codec = metric.substr(0, metric.find('.'));
+  if (codec == protocol) return {};
+  if (protocol == "ws")
+    return make_error(fmt::format("{} is a metric of --protocol {}, and this run has no --protocol",
+                                  check.metric, codec));
+  return make_error(fmt::format(
+      "{} is a metric of --protocol {}, and this run's --protocol is {}: its metrics are "
+      "protocol.{}.* (the report and docs/protocols.md list them)",
+      check.metric, codec, protocol, protocol));
 }
 
 result<threshold> parse_threshold(const std::string& text) {
@@ -286,7 +364,7 @@ result<threshold> parse_threshold(const std::string& text) {
   if (t.metric.empty()) return make_error("no name before the operator, e.g. 'rtt.p99<50ms'");
   const auto latency = find_latency(t.metric);
   const count_name* count = latency ? nullptr : find_count(t.metric);
-  if (!latency && !count)
+  if (!latency && !count && !is_protocol_counter(t.metric))
     return make_error("unknown name '" + t.metric + "'; did you mean '" + nearest_name(t.metric) +
                       "'? (horde run --help lists them)");
   if (auto read = read_value(trim(rest.substr(at + op_length)), bool(latency),
@@ -305,11 +383,16 @@ result<threshold> parse_threshold(const std::string& text) {
 
 std::optional<double> measure(const threshold& check, const threshold_input& in) {
   if (const auto latency = find_latency(check.metric)) {
-    const core::histogram& h = in.latency->*(latency->family->histogram);
-    if (h.count() == 0) return std::nullopt;
-    if (latency->max) return double(h.max());
-    if (latency->mean) return h.mean();
-    return double(h.value_at_quantile(latency->quantile));
+    const core::histogram* h = latency->family ? &(in.latency->*(latency->family->histogram))
+                                               : named_histogram(latency->named, in);
+    if (h == nullptr || h->count() == 0) return std::nullopt;
+    if (latency->max) return double(h->max());
+    if (latency->mean) return h->mean();
+    return double(h->value_at_quantile(latency->quantile));
+  }
+  if (is_protocol_counter(check.metric)) {
+    const auto value = named_counter(check.metric, in);
+    return value ? std::optional<double>(double(*value)) : std::nullopt;
   }
   const count_figure figure = count_of(check.metric, in);
   if (check.unit != figure_unit::ratio) return double(figure.value);

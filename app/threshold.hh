@@ -9,7 +9,9 @@
 //              | messages.{sent,received,answered,unanswered,duplicated,corrupted,truncated}
 //              | pubsub.{expected,delivered,lost,duplicated,reordered}
 //              | errors
+//              | protocol.<codec>.<counter>               --protocol's counts
 //   latency   := rtt | connect | tls | upgrade | send_lag | subscribe | fanout | fanout_last
+//              | protocol.<codec>.<histogram>           --protocol's times
 //   op        := < | <= | > | >= | == | !=
 //   value     := number (ns|us|ms|s)          latencies, and only they
 //              | number %                      a count as a share of its whole
@@ -18,15 +20,24 @@
 // `errors` counts failed connections plus message errors (unanswered,
 // corrupted, truncated echoes; lost deliveries in pub/sub), out of
 // connections attempted plus messages sent (deliveries expected).
+//
+// protocol.* names are every codec's declared metrics (proto/codec.hh's
+// codec_info::counters and ::histograms); a run accepts only its own
+// codec's (threshold_fits_protocol), and reads them among the named metrics.
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/result.hh"
 #include "core/metrics.hh"
+
+namespace horde::core {
+struct named_metrics;  // core/plan.hh
+}
 
 namespace horde::app {
 
@@ -59,6 +70,9 @@ struct threshold_input {
   const core::latency_set* latency = nullptr;
   const core::counter_values* settled = nullptr;
   bool pubsub = false;
+  // The names of counters->named and latency->named (protocol.* metrics);
+  // none: a protocol.* threshold has nothing to measure.
+  const core::named_metrics* names = nullptr;
 };
 
 struct threshold_outcome {
@@ -92,5 +106,13 @@ std::string figure_text(std::optional<double> value, figure_unit unit);
 
 // Every name the grammar knows, for the nearest-name hint and the docs.
 std::vector<std::string> threshold_names();
+
+// Whether `name` is a codec's declared counter (or histogram), e.g.
+// "protocol.mqtt.publishes_refused" ("protocol.mqtt.puback").
+bool is_protocol_metric(std::string_view name, bool histogram);
+
+// A protocol.* threshold names one codec's metric: an error when the run's
+// --protocol (`protocol`: a codec's name, or "ws" for none) is another.
+result<void> threshold_fits_protocol(const threshold& check, std::string_view protocol);
 
 }  // namespace horde::app

@@ -115,6 +115,9 @@ bool codec_scenario::on_received(uint32_t slot, scenario_port& port,
                            event.body, received_ns);
       } else {
         // Before the handshake completed: the protocol's order was broken.
+        _metrics.counters.protocol_failures.fail_with(
+            failure_reason::app_protocol_error,
+            "a message before the protocol's handshake completed");
         port.fail(failure_reason::app_protocol_error);
         return false;
       }
@@ -125,8 +128,7 @@ bool codec_scenario::on_received(uint32_t slot, scenario_port& port,
       queue(slot, open_queued, received_ns);
       break;
     case proto::codec_event::kind::failed:
-      port.fail((_flags[slot] & ready) != 0 ? failure_reason::app_protocol_error
-                                            : failure_reason::app_protocol_handshake);
+      fail(slot, port, event.why);
       return false;
     case proto::codec_event::kind::consumed:
       break;
@@ -142,8 +144,7 @@ void codec_scenario::handle(uint32_t slot, scenario_port& port, const proto::cod
       start_inner(slot, port, now);
       break;
     case proto::codec_event::kind::failed:
-      port.fail((_flags[slot] & ready) != 0 ? failure_reason::app_protocol_error
-                                            : failure_reason::app_protocol_handshake);
+      fail(slot, port, event.why);
       return;
     case proto::codec_event::kind::message:  // only receive() hands messages up
     case proto::codec_event::kind::consumed:
@@ -153,6 +154,16 @@ void codec_scenario::handle(uint32_t slot, scenario_port& port, const proto::cod
     port_output out(port);
     _codec->flush(slot, out, now);
   }
+}
+
+// The codec's one line goes beside the reason (per failure: the report
+// shows each distinct text with its count).
+void codec_scenario::fail(uint32_t slot, scenario_port& port, std::string_view why) noexcept {
+  const failure_reason reason = (_flags[slot] & ready) != 0
+                                    ? failure_reason::app_protocol_error
+                                    : failure_reason::app_protocol_handshake;
+  _metrics.counters.protocol_failures.fail_with(reason, why);
+  port.fail(reason);
 }
 
 void codec_scenario::start_inner(uint32_t slot, scenario_port& port, uint64_t now) noexcept {

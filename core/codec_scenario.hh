@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string_view>
 #include <vector>
 
 #include "core/metrics.hh"
@@ -60,6 +61,7 @@ class codec_scenario final : public scenario, private proto::codec_stats {
                    uint64_t received_ns) noexcept;
   void handle(uint32_t slot, scenario_port& port, const proto::codec_event& event,
               uint64_t now) noexcept;
+  void fail(uint32_t slot, scenario_port& port, std::string_view why) noexcept;
   void queue(uint32_t slot, slot_flags flag, uint64_t now) noexcept;
   void start_inner(uint32_t slot, scenario_port& port, uint64_t now) noexcept;
 

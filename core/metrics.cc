@@ -44,52 +44,69 @@ uint64_t counter_values::unfinished_total() const noexcept {
   return total;
 }
 
+void add_failure_text(std::vector<failure_text>& into, const failure_text& one) {
+  const auto ours = std::find_if(into.begin(), into.end(), [&](const failure_text& f) {
+    return f.reason == one.reason && f.text == one.text;
+  });
+  if (ours == into.end())
+    into.push_back(one);
+  else
+    ours->count += one.count;
+}
+
+void add_failure_texts(std::vector<failure_text>& into, const std::vector<failure_text>& from) {
+  for (const failure_text& one : from)
+    add_failure_text(into, one);
+}
+
 void tls_values::add(const tls_values& o) {
   full_handshakes += o.full_handshakes;
   resumed_handshakes += o.resumed_handshakes;
   unlisted_failures += o.unlisted_failures;
-  for (const tls_failure_text& theirs : o.failure_texts) {
-    bool merged = false;
-    for (tls_failure_text& ours : failure_texts) {
-      if (ours.reason == theirs.reason && ours.text == theirs.text) {
-        ours.count += theirs.count;
-        merged = true;
-        break;
-      }
-    }
-    if (!merged) failure_texts.push_back(theirs);
-  }
+  add_failure_texts(failure_texts, o.failure_texts);
 }
 
-void tls_counters::fail_with(failure_reason reason, const char* text) noexcept {
-  if (text == nullptr) text = "";
+void protocol_failure_values::add(const protocol_failure_values& o) {
+  unlisted += o.unlisted;
+  add_failure_texts(texts, o.texts);
+}
+
+void failure_text_table::fail_with(failure_reason reason, std::string_view text) noexcept {
+  if (text.data() == nullptr) text = "";
   for (text_slot& slot : texts) {
     const char* known = slot.text.load(std::memory_order_relaxed);  // only this thread stores
     if (known == nullptr) {
       slot.reason.store(uint8_t(reason), std::memory_order_relaxed);
+      slot.length.store(uint32_t(text.size()), std::memory_order_relaxed);
       slot.count.add();
-      slot.text.store(text, std::memory_order_release);
+      slot.text.store(text.data(), std::memory_order_release);
       return;
     }
-    if (known == text && slot.reason.load(std::memory_order_relaxed) == uint8_t(reason)) {
+    if (known == text.data() && slot.length.load(std::memory_order_relaxed) == text.size() &&
+        slot.reason.load(std::memory_order_relaxed) == uint8_t(reason)) {
       slot.count.add();
       return;
     }
   }
-  unlisted_failures.add();
+  unlisted.add();
+}
+
+void failure_text_table::read_into(std::vector<failure_text>& out) const {
+  out.clear();
+  for (const text_slot& slot : texts) {
+    const char* text = slot.text.load(std::memory_order_acquire);
+    if (text == nullptr) break;
+    add_failure_text(
+        out, {failure_reason(slot.reason.load(std::memory_order_relaxed)),
+              std::string(text, slot.length.load(std::memory_order_relaxed)), slot.count.get()});
+  }
 }
 
 void tls_counters::read_into(tls_values& out) const {
   out.full_handshakes = full_handshakes.get();
   out.resumed_handshakes = resumed_handshakes.get();
-  out.unlisted_failures = unlisted_failures.get();
-  out.failure_texts.clear();
-  for (const text_slot& slot : texts) {
-    const char* text = slot.text.load(std::memory_order_acquire);
-    if (text == nullptr) break;
-    out.failure_texts.push_back(tls_failure_text{
-        failure_reason(slot.reason.load(std::memory_order_relaxed)), text, slot.count.get()});
-  }
+  out.unlisted_failures = failures.unlisted.get();
+  failures.read_into(out.failure_texts);
 }
 
 void pubsub_values::add(const pubsub_values& o) noexcept {
@@ -182,6 +199,7 @@ void counter_values::add(const counter_values& o) {
   add_each(connect_errnos, o.connect_errnos);
   pubsub.add(o.pubsub);
   tls.add(o.tls);
+  protocol_failures.add(o.protocol_failures);
   if (named.size() < o.named.size()) named.resize(o.named.size());
   for (size_t i = 0; i < o.named.size(); ++i)
     named[i] += o.named[i];
@@ -200,6 +218,8 @@ void shard_counters::read_into(counter_values& out) const {
   read_each(out.connect_errnos, connect_errnos);
   pubsub.read_into(out.pubsub);
   tls.read_into(out.tls);
+  out.protocol_failures.unlisted = protocol_failures.unlisted.get();
+  protocol_failures.read_into(out.protocol_failures.texts);
   out.named.resize(named.size());
   for (size_t i = 0; i < named.size(); ++i)
     out.named[i] = named[i].get();

@@ -147,21 +147,37 @@ struct pubsub_values {
   void add(const pubsub_values& o) noexcept;
 };
 
-// TLS (wss://), plain numbers: handshakes, and every distinct (reason, OpenSSL
-// text) a connection failed with, e.g. (tls_verify_failed, "certificate has expired").
-struct tls_failure_text {
+// A one-line text a connection failed with, beside its reason, and how many
+// did: OpenSSL's (tls_verify_failed, "certificate has expired"), a codec's
+// (app_protocol_handshake, "MQTT: CONNACK refused: not authorized").
+struct failure_text {
   failure_reason reason;
   std::string text;
   uint64_t count = 0;
 };
 
+// Adds into `into`: one entry per distinct (reason, text), counts added.
+void add_failure_text(std::vector<failure_text>& into, const failure_text& one);
+void add_failure_texts(std::vector<failure_text>& into, const std::vector<failure_text>& from);
+
+// TLS (wss://), plain numbers: handshakes, and every distinct (reason, OpenSSL
+// text) a connection failed with.
 struct tls_values {
   uint64_t full_handshakes = 0;
   uint64_t resumed_handshakes = 0;
   uint64_t unlisted_failures = 0;  // failures whose text did not fit a shard's table
-  std::vector<tls_failure_text> failure_texts;
+  std::vector<failure_text> failure_texts;
 
   void add(const tls_values& other);
+};
+
+// --protocol (core/codec_scenario.hh): every distinct (reason, codec's text)
+// a connection failed with (app_protocol_handshake or app_protocol_error).
+struct protocol_failure_values {
+  uint64_t unlisted = 0;  // failures whose text did not fit a shard's table
+  std::vector<failure_text> texts;
+
+  void add(const protocol_failure_values& other);
 };
 
 // A shard's scalar counters, declared once: the live counters, their plain
@@ -242,6 +258,7 @@ struct counter_values {
   std::array<uint64_t, max_errno> connect_errnos{};      // connect_error by errno
   pubsub_values pubsub;
   tls_values tls;
+  protocol_failure_values protocol_failures;
   // A scenario's own counters (per request name, per HTTP step...), named in
   // the plan (client_plan::named), in that order.
   std::vector<uint64_t> named;
@@ -263,21 +280,37 @@ struct alignas(64) pubsub_counters {
   void read_into(pubsub_values& out) const noexcept;
 };
 
-// A shard's TLS counters. Failure texts are static strings (OpenSSL's tables,
-// proto::tls_session's own), so a slot keeps the pointer: the shard
-// publishes a new slot's reason, then its text (release); the reader stops at
-// the first slot without text.
-struct alignas(64) tls_counters {
+// A shard's distinct (reason, text) failures, bounded: the first max_texts
+// pairs get a slot, later new ones count as unlisted. Texts are static
+// strings (OpenSSL's tables, proto::tls_session's own, a codec's
+// codec_event::why), so a slot keeps the pointer and length: the shard
+// publishes a new slot's reason and length, then its text (release); the
+// reader stops at the first slot without text. Written once per failure,
+// never per message.
+struct failure_text_table {
   static constexpr size_t max_texts = 16;
   struct text_slot {
     std::atomic<const char*> text{nullptr};
+    std::atomic<uint32_t> length{0};
     std::atomic<uint8_t> reason{0};
     counter count;
   };
-  counter full_handshakes, resumed_handshakes, unlisted_failures;
+  counter unlisted;
   std::array<text_slot, max_texts> texts;
 
-  void fail_with(failure_reason reason, const char* text) noexcept;
+  void fail_with(failure_reason reason, std::string_view text) noexcept;
+  // Replaces `out` with the slots' pairs (the same text at two addresses is one).
+  void read_into(std::vector<failure_text>& out) const;
+};
+
+// A shard's TLS counters.
+struct alignas(64) tls_counters {
+  counter full_handshakes, resumed_handshakes;
+  failure_text_table failures;
+
+  void fail_with(failure_reason reason, const char* text) noexcept {
+    failures.fail_with(reason, text == nullptr ? std::string_view() : std::string_view(text));
+  }
   void read_into(tls_values& out) const;
 };
 
@@ -294,7 +327,8 @@ struct alignas(64) shard_counters {
   std::array<counter, max_errno> connect_errnos;
   pubsub_counters pubsub;
   tls_counters tls;
-  std::vector<counter> named;  // sized once, before the shard starts
+  alignas(64) failure_text_table protocol_failures;  // --protocol: the codec's own words
+  std::vector<counter> named;                        // sized once, before the shard starts
 
   void fail(failure_reason reason) noexcept {
     failures[size_t(reason)].add();

@@ -72,6 +72,27 @@ TEST(HtmlReport, SelfContainedWithNoLinkAndNoEscapeFromItsScripts) {
   EXPECT_NE(page.find("scenario: login"), std::string::npos);
 }
 
+TEST(HtmlReport, FailureTextsSitUnderTheirReason) {
+  auto r = small_result();
+  r["connections"]["failures"]["app_protocol_handshake"] = 7;
+  r["connections"]["failures"]["tls_verify_failed"] = 2;
+  r["tls"]["failures"] = nlohmann::json::array(
+      {{{"reason", "tls_verify_failed"}, {"text", "certificate has expired"}, {"count", 2}}});
+  r["connections"]["protocol_failures"] = {
+      {{"reason", "app_protocol_handshake"}, {"text", "MQTT: CONNACK <refused>"}, {"count", 7}},
+      {{"reason", "app_protocol_error"}, {"text", "not shown: no such failure"}, {"count", 1}}};
+  const std::string page = html_report(r);
+  const size_t reason = page.find("<td>app_protocol_handshake</td>");
+  const size_t text = page.find("&quot;MQTT: CONNACK &lt;refused&gt;&quot;");
+  ASSERT_NE(reason, std::string::npos);
+  ASSERT_NE(text, std::string::npos);
+  EXPECT_LT(reason, text);
+  EXPECT_EQ(page.find("not shown"), std::string::npos);
+  const size_t expired = page.find("&quot;certificate has expired&quot;");
+  ASSERT_NE(expired, std::string::npos);
+  EXPECT_LT(page.find("<td>tls_verify_failed</td>"), expired);
+}
+
 TEST(HtmlReport, OneChartSlotPerChartWhenUplotIsBuiltIn) {
   const std::string page = html_report(small_result());
   if (!charts_available()) {

@@ -179,6 +179,47 @@ TEST(ResultMerge, PerTargetBreakdownsAddByUrl) {
   EXPECT_EQ(t[2]["url"], "ws://t3/");
 }
 
+// A codec's failure texts add per (reason, text), as TLS's do; its metrics
+// add, and a protocol.* threshold judges the merged file.
+TEST(ResultMerge, ProtocolFailureTextsAndMetricsAddAndAreJudged) {
+  const json refused = {{"reason", "app_protocol_handshake"},
+                        {"text", "MQTT: CONNACK refused: not authorized"},
+                        {"count", 3}};
+  const json silent = {{"reason", "app_protocol_error"},
+                       {"text", "MQTT: no PINGRESP within the keep-alive"},
+                       {"count", 1}};
+  core::histogram h;
+  h.record(2'000'000);
+  const std::vector<double> pct{50, 99};
+  json a = worker_file(0, 2), b = worker_file(1, 2);
+  // json::array: a one-element brace list is the element itself under clang.
+  a["connections"]["protocol_failures"] = json::array({refused});
+  a["connections"]["protocol_failures_unlisted"] = 2;
+  b["connections"]["protocol_failures"] = json::array({silent, refused});
+  b["connections"]["protocol_failures_unlisted"] = 0;
+  for (json* f : {&a, &b})
+    (*f)["scenario"] = {{"counters", {{"protocol.mqtt.connects_refused", 3}}},
+                        {"latency", {{"protocol.mqtt.connack", histogram_json(h, pct)}}}};
+  auto merged = merge_results({{"a.json", a}, {"b.json", b}});
+  ASSERT_TRUE(merged) << merged.error().message;
+  const json& c = merged->merged["connections"];
+  ASSERT_EQ(c["protocol_failures"].size(), 2u) << c.dump();
+  EXPECT_EQ(c["protocol_failures"][0]["text"], refused["text"]);
+  EXPECT_EQ(c["protocol_failures"][0]["count"], 6);
+  EXPECT_EQ(c["protocol_failures"][1]["count"], 1);
+  EXPECT_EQ(c["protocol_failures_unlisted"], 2);
+
+  const json judged =
+      judge_result_json(merged->merged, {*parse_threshold("protocol.mqtt.connects_refused<5"),
+                                         *parse_threshold("protocol.mqtt.connack.p99<10ms"),
+                                         *parse_threshold("protocol.mqtt.suback.p99<10ms")});
+  ASSERT_GE(judged.size(), 3u) << judged.dump();
+  EXPECT_EQ(judged[0]["value"], 6);
+  EXPECT_EQ(judged[0]["passed"], false);
+  EXPECT_EQ(judged[1]["passed"], true) << judged[1].dump();
+  EXPECT_EQ(judged[2]["passed"], false) << "no such histogram in the file: nothing to measure";
+}
+
 TEST(ResultMerge, IndependentRunsAddWithoutAPlanCheck) {
   json a = worker_file(0, 1, 100), b = worker_file(0, 1, 300);
   a.erase("worker");

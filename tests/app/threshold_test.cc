@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <initializer_list>
 #include <memory>
+
+#include "core/plan.hh"
 
 namespace horde::app {
 namespace {
@@ -61,11 +64,22 @@ TEST(Threshold, UnknownNamesSuggestTheNearest) {
   EXPECT_NE(failed.error().message.find("'connections.failed'"), std::string::npos);
 }
 
+// Each text refused, its error saying what it should.
+struct refusal {
+  const char* text;
+  const char* says;
+};
+void expect_refused(std::initializer_list<refusal> cases) {
+  for (const auto& c : cases) {
+    auto parsed = parse_threshold(c.text);
+    ASSERT_FALSE(parsed) << c.text;
+    EXPECT_NE(parsed.error().message.find(c.says), std::string::npos)
+        << c.text << ": " << parsed.error().message;
+  }
+}
+
 TEST(Threshold, RefusesWhatCannotBeMeant) {
-  const struct {
-    const char* text;
-    const char* says;
-  } cases[] = {
+  expect_refused({
       {"rtt.p99", "no comparison"},
       {"rtt.p99=50ms", "bad operator"},
       {"<50ms", "no name"},
@@ -80,13 +94,7 @@ TEST(Threshold, RefusesWhatCannotBeMeant) {
       {"rtt.p0<1ms", "unknown name"},
       {"rtt.pxx<1ms", "unknown name"},
       {"connections.opened>=1000:abort", "only grows"},
-  };
-  for (const auto& c : cases) {
-    auto parsed = parse_threshold(c.text);
-    ASSERT_FALSE(parsed) << c.text;
-    EXPECT_NE(parsed.error().message.find(c.says), std::string::npos)
-        << c.text << ": " << parsed.error().message;
-  }
+  });
   // A share can still be a floor with :abort, and a ceiling always can.
   EXPECT_TRUE(parse_threshold("connections.opened>=99%:abort"));
   EXPECT_TRUE(parse_threshold("connections.failed<1:abort"));
@@ -235,6 +243,80 @@ TEST(Threshold, FiguresReadAsTheReportWritesThem) {
   EXPECT_EQ(figure_text(0.0025, figure_unit::ratio), "0.25%");
   EXPECT_EQ(figure_text(12345.0, figure_unit::count), "12,345");
   EXPECT_EQ(figure_text(std::nullopt, figure_unit::count), "no samples");
+}
+
+// --protocol's metrics: counts and times, under their report names.
+TEST(Threshold, ProtocolMetricsAreNamesWithTheirUnits) {
+  auto refused = parse_threshold("protocol.mqtt.publishes_refused==0");
+  ASSERT_TRUE(refused) << refused.error().message;
+  EXPECT_EQ(refused->unit, figure_unit::count);
+  auto puback = parse_threshold("protocol.mqtt.puback.p99<5ms");
+  ASSERT_TRUE(puback) << puback.error().message;
+  EXPECT_EQ(puback->unit, figure_unit::ns);
+  EXPECT_DOUBLE_EQ(puback->limit, 5e6);
+  auto handshake = parse_threshold("protocol.socketio.handshake.p99.9<1s:abort");
+  ASSERT_TRUE(handshake) << handshake.error().message;
+  EXPECT_TRUE(handshake->abort);
+  EXPECT_TRUE(parse_threshold("protocol.socketio.handshake.max<1s"));
+  EXPECT_TRUE(parse_threshold("protocol.socketio.connect_errors<10"));
+
+  expect_refused({
+      {"protocol.mqtt.pubak.p99<5ms", "did you mean 'protocol.mqtt.puback.p99'"},
+      {"protocol.socketio.handshakes_x<1", "did you mean 'protocol.socketio.handshakes'"},
+      {"protocol.nosuch.handshakes<1", "unknown name"},
+      {"protocol.mqtt.puback<5ms", "unknown name"},  // a time needs its statistic
+      {"protocol.mqtt.puback.p100<5ms", "unknown name"},
+      {"protocol.mqtt.puback.p99<5", "give its unit"},
+      {"protocol.mqtt.publishes_refused<1ms", "not a time"},
+      {"protocol.mqtt.publishes_refused<1%", "not a share"},
+      {"protocol.socketio.handshakes>=10:abort", "only grows"},
+  });
+}
+
+// A protocol.* name is one codec's: a run with another --protocol (or none)
+// refuses it before it starts.
+TEST(Threshold, AProtocolMetricFitsOnlyARunOfThatProtocol) {
+  const auto puback = *parse_threshold("protocol.mqtt.puback.p99<5ms");
+  EXPECT_TRUE(threshold_fits_protocol(puback, "mqtt"));
+  auto other = threshold_fits_protocol(puback, "socketio");
+  ASSERT_FALSE(other);
+  EXPECT_NE(other.error().message.find("a metric of --protocol mqtt"), std::string::npos)
+      << other.error().message;
+  EXPECT_NE(other.error().message.find("this run's --protocol is socketio"), std::string::npos);
+  auto none = threshold_fits_protocol(puback, "ws");
+  ASSERT_FALSE(none);
+  EXPECT_NE(none.error().message.find("this run has no --protocol"), std::string::npos);
+  EXPECT_TRUE(threshold_fits_protocol(*parse_threshold("rtt.p99<5ms"), "ws"));
+}
+
+// Measured among the run's named metrics, by name; a run without the
+// metric has nothing to measure, and the threshold fails.
+TEST(Threshold, MeasuresAProtocolsCountersAndTimes) {
+  made_up_run run;
+  core::named_metrics names;
+  names.counter("request.add.sent");
+  names.counter("protocol.mqtt.publishes_refused");
+  names.histogram("protocol.mqtt.puback");
+  run.m->counters.named = {500, 3};
+  run.m->latency.named.resize(1);
+  for (uint64_t ms = 1; ms <= 100; ++ms)
+    run.m->latency.named[0].record(ms * 1'000'000);
+  threshold_input in = run.input();
+  in.names = &names;
+  EXPECT_DOUBLE_EQ(value_of("protocol.mqtt.publishes_refused==0", in), 3);
+  EXPECT_NEAR(value_of("protocol.mqtt.puback.p99<5ms", in), 99e6, 99e6 / 500);
+  EXPECT_NEAR(value_of("protocol.mqtt.puback.max<5ms", in), 100e6, 100e6 / 500);
+  EXPECT_DOUBLE_EQ(value_of("protocol.mqtt.connack.p99<5ms", in), -1);  // none recorded here
+
+  const std::vector<threshold> checks = {*parse_threshold("protocol.mqtt.publishes_refused==0"),
+                                         *parse_threshold("protocol.mqtt.puback.p99<200ms"),
+                                         *parse_threshold("protocol.mqtt.pubacks>0")};
+  const auto outcomes = evaluate_thresholds(checks, in);
+  EXPECT_FALSE(outcomes[0].passed);
+  EXPECT_TRUE(outcomes[1].passed);
+  EXPECT_FALSE(outcomes[2].passed) << "not among the run's metrics: nothing to measure";
+  EXPECT_FALSE(outcomes[2].value);
+  EXPECT_FALSE(evaluate_thresholds({checks[1]}, run.input())[0].passed) << "no names given";
 }
 
 TEST(Threshold, EveryListedNameParses) {

@@ -191,6 +191,58 @@ TEST_F(codec_fixture, ABrokenProtocolFailsTheConnectionWithItsOwnReason) {
   EXPECT_EQ(port.failures[1], failure_reason::app_protocol_error);
 }
 
+// What the report shows beside app_protocol_handshake / app_protocol_error:
+// the codec's own line, counted per reason.
+TEST_F(codec_fixture, AFailureKeepsTheCodecsWordsBesideItsReason) {
+  over->on_open(0, port, 0);
+  receive("garbage", 1);
+  over->on_open(0, port, 2);
+  receive("garbage", 3);
+  over->on_open(0, port, 4);
+  receive("WELCOME", 5);
+  over->on_shard_due(shard, 6);
+  receive("garbage", 7);
+  counter_values values;
+  metrics.counters.read_into(values);
+  const auto& texts = values.protocol_failures.texts;
+  ASSERT_EQ(texts.size(), 2u);
+  EXPECT_EQ(texts[0].reason, failure_reason::app_protocol_handshake);
+  EXPECT_EQ(texts[0].text, "not a line message");
+  EXPECT_EQ(texts[0].count, 2u);
+  EXPECT_EQ(texts[1].reason, failure_reason::app_protocol_error);
+  EXPECT_EQ(texts[1].text, "not a line message");
+  EXPECT_EQ(texts[1].count, 1u);
+  EXPECT_EQ(values.protocol_failures.unlisted, 0u);
+}
+
+// A shard keeps max_texts distinct texts; more are counted, not listed, and
+// the same words at two addresses are one line.
+TEST(failure_text_table, BoundedAndMergedByText) {
+  static const char distinct[20][4] = {"t0",  "t1",  "t2",  "t3",  "t4",  "t5",  "t6",
+                                       "t7",  "t8",  "t9",  "t10", "t11", "t12", "t13",
+                                       "t14", "t15", "t16", "t17", "t18", "t19"};
+  failure_text_table table;
+  for (const char* text : distinct)
+    table.fail_with(failure_reason::app_protocol_error, text);
+  table.fail_with(failure_reason::app_protocol_error, distinct[0]);
+  std::vector<failure_text> read;
+  table.read_into(read);
+  ASSERT_EQ(read.size(), failure_text_table::max_texts);
+  EXPECT_EQ(read[0].count, 2u);
+  EXPECT_EQ(table.unlisted.get(), 20 - failure_text_table::max_texts);
+
+  static const char first[] = "same words", second[] = "same words";
+  failure_text_table twice;
+  twice.fail_with(failure_reason::app_protocol_handshake, first);
+  twice.fail_with(failure_reason::app_protocol_handshake, second);
+  twice.fail_with(failure_reason::app_protocol_handshake, std::string_view());
+  twice.read_into(read);
+  ASSERT_EQ(read.size(), 2u);
+  EXPECT_EQ(read[0].text, "same words");
+  EXPECT_EQ(read[0].count, 2u);
+  EXPECT_EQ(read[1].text, "");
+}
+
 TEST_F(codec_fixture, AMessageBeforeTheHandshakeIsAProtocolError) {
   over->on_open(0, port, 0);
   receive("M:early", 1);
