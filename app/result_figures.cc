@@ -132,7 +132,7 @@ json judge_result_json(const json& result, const std::vector<threshold>& thresho
   run_result judged;
   judged.thresholds = evaluate_thresholds(thresholds, in);
   const uint64_t planned = count_at(member(result, "plan"), "connections");
-  for (auto& outcome : evaluate_thresholds(implicit_checks(f.counters, f.pubsub, planned), in)) {
+  for (auto& outcome : evaluate_thresholds(implicit_checks(in, planned), in)) {
     outcome.implicit = true;
     judged.thresholds.push_back(std::move(outcome));
   }

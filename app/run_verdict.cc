@@ -12,8 +12,7 @@ void judge_thresholds(const std::vector<threshold>& thresholds, run_result& resu
                            result.plan ? &result.plan->named : nullptr};
   result.thresholds = evaluate_thresholds(thresholds, in);
   const uint64_t planned = result.plan ? result.plan->connections : 0;
-  for (auto& outcome :
-       evaluate_thresholds(implicit_checks(result.metrics.counters, pubsub, planned), in)) {
+  for (auto& outcome : evaluate_thresholds(implicit_checks(in, planned), in)) {
     outcome.implicit = true;
     result.thresholds.push_back(std::move(outcome));
   }

@@ -43,6 +43,7 @@ struct count_name {
 constexpr count_name count_names[] = {
     {"connections.attempted", false},
     {"connections.opened", true},
+    {"connections.ready", true},
     {"connections.failed", true},
     {"connections.peak_open", false},
     {"connections.closed_clean", true},
@@ -76,6 +77,14 @@ uint64_t owed_settled(const threshold_input& in) {
   return in.settled ? in.settled->pubsub.owed() : in.counters->pubsub.owed();
 }
 
+// The run has a --protocol: its codec's metrics are among the named ones.
+bool protocol_run(const threshold_input& in) {
+  if (in.names == nullptr) return false;
+  for (const auto& name : in.names->counters)
+    if (name.rfind("protocol.", 0) == 0) return true;
+  return false;
+}
+
 count_figure count_of(std::string_view name, const threshold_input& in) {
   const auto& c = *in.counters;
   const auto& p = c.pubsub;
@@ -84,6 +93,8 @@ count_figure count_of(std::string_view name, const threshold_input& in) {
   const uint64_t lost = minus(owed, p.unique());
   if (name == "connections.attempted") return {c.attempts, 0};
   if (name == "connections.opened") return {c.upgraded, c.attempts};
+  if (name == "connections.ready")
+    return {protocol_run(in) ? c.protocol_ready : c.upgraded, c.attempts};
   if (name == "connections.failed") return {c.failures_total(), c.attempts};
   if (name == "connections.peak_open") return {c.open_peak, 0};
   if (name == "connections.closed_clean") return {c.closed_clean, c.upgraded};
@@ -418,8 +429,9 @@ std::optional<threshold_outcome> first_failed_abort(const std::vector<threshold>
   return std::nullopt;
 }
 
-std::vector<threshold> implicit_checks(const core::counter_values& c, bool pubsub,
-                                       uint64_t connections_planned) {
+std::vector<threshold> implicit_checks(const threshold_input& in, uint64_t connections_planned) {
+  const core::counter_values& c = *in.counters;
+  const bool pubsub = in.pubsub;
   std::vector<threshold> out;
   const auto add = [&](const char* metric, const char* description) {
     threshold t;
@@ -432,6 +444,10 @@ std::vector<threshold> implicit_checks(const core::counter_values& c, bool pubsu
     out.push_back(std::move(t));
   };
   if (connections_planned > 0 || c.attempts > 0) add("connections.opened", "no connection opened");
+  // Opened, but no protocol handshake completed: the scenario never began.
+  if (protocol_run(in) && c.upgraded > 0) {
+    add("connections.ready", "no protocol handshake completed");
+  }
   if (pubsub) {
     if (c.pubsub.owed() > 0) add("pubsub.delivered", "every delivery lost");
   } else if (c.messages_sent > 0) {

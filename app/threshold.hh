@@ -96,10 +96,10 @@ std::optional<threshold_outcome> first_failed_abort(const std::vector<threshold>
                                                     const threshold_input& in);
 
 // The checks every run gets, thresholds or not, so that a run in which
-// nothing worked never exits 0: a connection opened; if messages were sent,
-// one answered; if deliveries were owed, one delivered.
-std::vector<threshold> implicit_checks(const core::counter_values& counters, bool pubsub,
-                                       uint64_t connections_planned);
+// nothing worked never exits 0: a connection opened; with --protocol, one
+// completed the protocol's handshake; if messages were sent, one answered;
+// if deliveries were owed, one delivered.
+std::vector<threshold> implicit_checks(const threshold_input& in, uint64_t connections_planned);
 
 // "1.234 ms", "0.25%", "1,000"; "no samples" when none.
 std::string figure_text(std::optional<double> value, figure_unit unit);

@@ -168,6 +168,7 @@ void codec_scenario::fail(uint32_t slot, scenario_port& port, std::string_view w
 
 void codec_scenario::start_inner(uint32_t slot, scenario_port& port, uint64_t now) noexcept {
   _flags[slot] = uint8_t((_flags[slot] | ready) & ~open_queued);
+  _metrics.counters.protocol_ready.add();
   encoding_port inner_port(*_codec, port, slot);
   _inner->on_open(slot, inner_port, now);
 }

@@ -200,7 +200,8 @@ struct protocol_failure_values {
   X(reconnects_opened)    /* ... that opened */                                      \
   X(reconnects_abandoned) /* --max-attempts failed in a row: given up */             \
   X(lifetimes_ended)      /* closed by horde at the end of --lifetime */             \
-  X(chaos_drops)          /* dropped on purpose by --chaos-rate */
+  X(chaos_drops)          /* dropped on purpose by --chaos-rate */                   \
+  X(protocol_ready)       /* --protocol: its handshake done, the scenario began */
 #define HORDE_MESSAGE_COUNTERS(X)                                               \
   X(messages_sent)                                                              \
   X(messages_received)                                                          \

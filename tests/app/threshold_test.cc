@@ -212,16 +212,16 @@ TEST(Threshold, ARunInWhichNothingWorkedFailsItsImplicitChecks) {
   auto& c = m->counters;
   c.attempts = 50;
   c.failures[0] = 50;
-  auto checks = implicit_checks(c, false, 50);
+  const threshold_input in{&c, &m->latency, nullptr, false};
+  auto checks = implicit_checks(in, 50);
   ASSERT_EQ(checks.size(), 1u);  // nothing sent: no message check
   EXPECT_EQ(checks[0].expr, "connections.opened>0");
   EXPECT_EQ(checks[0].description, "no connection opened");
-  const threshold_input in{&c, &m->latency, nullptr, false};
   EXPECT_FALSE(evaluate_thresholds(checks, in)[0].passed);
 
   c.upgraded = 50;
   c.messages_sent = 100;
-  checks = implicit_checks(c, false, 50);
+  checks = implicit_checks(in, 50);
   ASSERT_EQ(checks.size(), 2u);
   EXPECT_EQ(checks[1].description, "no message answered");
   auto outcomes = evaluate_thresholds(checks, in);
@@ -231,10 +231,33 @@ TEST(Threshold, ARunInWhichNothingWorkedFailsItsImplicitChecks) {
   EXPECT_TRUE(evaluate_thresholds(checks, in)[1].passed);
 
   c.pubsub.expected = 10;
-  checks = implicit_checks(c, true, 50);
+  const threshold_input pubsub{&c, &m->latency, nullptr, true};
+  checks = implicit_checks(pubsub, 50);
   ASSERT_EQ(checks.size(), 2u);
   EXPECT_EQ(checks[1].description, "every delivery lost");
-  EXPECT_FALSE(evaluate_thresholds(checks, {&c, &m->latency, nullptr, true})[1].passed);
+  EXPECT_FALSE(evaluate_thresholds(checks, pubsub)[1].passed);
+}
+
+// --protocol: every WebSocket opened, but no handshake of the protocol
+// inside completed, so the scenario never began: that run failed too.
+TEST(Threshold, ARunWhoseProtocolHandshakesAllFailedFailsItsImplicitChecks) {
+  auto m = std::make_unique<core::metrics_snapshot>();
+  auto& c = m->counters;
+  c.attempts = 20;
+  c.upgraded = 20;
+  core::named_metrics names;
+  names.counter("protocol.socketio.handshakes");
+  const threshold_input in{&c, &m->latency, nullptr, false, &names};
+  auto checks = implicit_checks(in, 20);
+  ASSERT_EQ(checks.size(), 2u);
+  EXPECT_EQ(checks[1].expr, "connections.ready>0");
+  EXPECT_EQ(checks[1].description, "no protocol handshake completed");
+  EXPECT_FALSE(evaluate_thresholds(checks, in)[1].passed);
+  c.protocol_ready = 1;
+  EXPECT_TRUE(evaluate_thresholds(checks, in)[1].passed);
+  // Without --protocol, ready is opened, and no such check is added.
+  EXPECT_EQ(implicit_checks({&c, &m->latency, nullptr, false}, 20).size(), 1u);
+  EXPECT_DOUBLE_EQ(value_of("connections.ready>0", {&c, &m->latency, nullptr, false}), 20);
 }
 
 TEST(Threshold, FiguresReadAsTheReportWritesThem) {
