@@ -84,7 +84,8 @@ for v in ["mqtt-qos0", "mqtt-qos1", "ws"]:
     "horde_send_lag_p99_ms": round(r["latency"]["send_lag"]["percentiles_ns"]["p99"] / 1e6, 2)
                              if r["latency"]["send_lag"]["count"] else None,
     "horde_schedule_kept": s["schedule_kept"],
-    "peer_cpu_s_per_million_messages": t.get("cpu_seconds_per_million_messages"),
+    "peer_cpu_s_per_million_messages": round(t["cpu_seconds_per_million_messages"], 2)
+                                       if t.get("cpu_seconds_per_million_messages") else None,
   }
 fig = {"benchmark": "protocol-mqtt-echo", "connections": n, "rate": rate,
        "environment": r["environment"], "variants": rows}
