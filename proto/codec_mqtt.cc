@@ -48,6 +48,9 @@ struct mqtt_config {
   // Where a message outside the text view goes and comes back from; empty
   // (echo-topic=none): such a message is refused, as before echo existed.
   std::string echo_topic = "horde/echo/{conn}";
+  // Where those messages are published instead, when a service behind the
+  // broker answers them on the echo topic; empty: the echo topic itself.
+  std::string request_topic;
   std::string username, password;
 };
 
@@ -102,13 +105,13 @@ result<void> apply_option(mqtt_config& c, const std::string& key, const std::str
   } else if (key == "client-id") {
     if (value.size() > 60'000) return make_error("client-id: longer than 60000 bytes");
     c.client_id = value;
-  } else if (key == "echo-topic") {
+  } else if (key == "echo-topic" || key == "request-topic") {
     std::string sample;
     render_conn(sample, value, 4'294'967'295u);
     if (value != "none" && !valid_topic(sample, false))
-      return make_error("echo-topic=" + value +
+      return make_error(key + "=" + value +
                         ": expected a topic name (no + or #, at most 65535 bytes) or none");
-    c.echo_topic = value == "none" ? "" : value;
+    (key == "echo-topic" ? c.echo_topic : c.request_topic) = value == "none" ? "" : value;
   } else if (key == "username") {
     c.username = value;
     c.has_username = true;
@@ -125,6 +128,8 @@ result<mqtt_config> parse_config(const codec_options& options) {
     if (auto done = apply_option(c, key, value); !done) return done.error();
   if (c.has_password && !c.has_username && c.level == 4)
     return make_error("password= needs username= in MQTT 3.1.1 (§3.1.2.9)");
+  if (!c.request_topic.empty() && c.echo_topic.empty())
+    return make_error("request-topic= needs an echo-topic= (where the replies come back)");
   return c;
 }
 
@@ -219,7 +224,8 @@ class mqtt_codec final : public codec {
   void subscribe_echo(uint32_t slot, uint64_t now);
   void flush_echo(uint32_t slot);
   bool encode_publish(uint32_t slot, std::string_view topic, std::span<const uint8_t> payload,
-                      uint64_t sent_ns);
+                      uint64_t sent_ns, std::string_view response_topic = {});
+  bool publish_outside_view(uint32_t slot, std::span<const uint8_t> payload, uint64_t sent_ns);
   bool echo_delivery(uint32_t slot, std::string_view topic);
   codec_event on_echo_suback(uint32_t slot, std::map<uint64_t, pending>::iterator found,
                              bool granted, uint64_t took);
@@ -243,6 +249,7 @@ class mqtt_codec final : public codec {
   // Messages waiting for their connection's echo SUBACK, by slot.
   std::unordered_map<uint32_t, std::deque<echo_waiting>> _echo_wait;
   std::string _topic;         // a connection's echo topic, rendered on demand
+  std::string _request;       // its request topic, likewise
   std::vector<uint8_t> _out;  // the packet being encoded
   std::string _text;          // the ack handed up ("SUBACK t"), valid until the next call
 };
@@ -644,7 +651,8 @@ bool mqtt_codec::send(uint32_t slot, codec_output& out, ws_opcode opcode,
 // when refused (counted). At QoS 1 its PUBACK is timed from `sent_ns`, the
 // scenario's send, any wait included.
 bool mqtt_codec::encode_publish(uint32_t slot, std::string_view topic,
-                                std::span<const uint8_t> payload, uint64_t sent_ns) {
+                                std::span<const uint8_t> payload, uint64_t sent_ns,
+                                std::string_view response_topic) {
   slot_state& s = _slots[slot];
   const uint8_t qos = _config.qos;
   const auto held = qos == 1 ? _held.find(slot) : _held.end();
@@ -658,7 +666,7 @@ bool mqtt_codec::encode_publish(uint32_t slot, std::string_view topic,
   }
   const uint16_t id = qos == 1 ? take_id(slot) : 0;
   const size_t start = _out.size();
-  mqtt::put_publish(_out, _config.level, topic, payload, qos, id);
+  mqtt::put_publish(_out, _config.level, topic, payload, qos, id, response_topic);
   count(c_publishes);
   if (qos == 0) return true;
   _pending.emplace(key_of(slot, id), pending{sent_ns, mqtt::publish, false, {}});
@@ -690,8 +698,7 @@ bool mqtt_codec::send_echo(uint32_t slot, codec_output& out, ws_opcode opcode,
   const uint8_t state = s.echo & echo_state;
   _out.clear();
   if (state == echo_subscribed) {
-    if (!encode_publish(slot, echo_topic(slot), body, now)) return false;
-    count(c_echo_publishes);
+    if (!publish_outside_view(slot, body, now)) return false;
     return _out.empty() || send_packet(slot, out, now);
   }
   if (state == echo_none && s.waiting >= max_waiting) {
@@ -733,9 +740,24 @@ void mqtt_codec::flush_echo(uint32_t slot) {
   std::deque<echo_waiting> waiting;
   waiting.swap(found->second);
   _echo_wait.erase(found);
-  const std::string_view topic = echo_topic(slot);
   for (const echo_waiting& m : waiting)
-    if (encode_publish(slot, topic, m.payload, m.sent_ns)) count(c_echo_publishes);
+    publish_outside_view(slot, m.payload, m.sent_ns);
+}
+
+// A message outside the text view into _out: to the echo topic, or to the
+// request topic with the echo topic as its MQTT 5 Response Topic.
+bool mqtt_codec::publish_outside_view(uint32_t slot, std::span<const uint8_t> payload,
+                                      uint64_t sent_ns) {
+  const std::string_view reply = echo_topic(slot);
+  bool done = false;
+  if (_config.request_topic.empty()) {
+    done = encode_publish(slot, reply, payload, sent_ns);
+  } else {
+    render_conn(_request, _config.request_topic, _conn_ids[slot]);
+    done = encode_publish(slot, _request, payload, sent_ns, _config.level == 5 ? reply : ""sv);
+  }
+  if (done) count(c_echo_publishes);
+  return done;
 }
 
 // Whether a delivery on `topic` is the echo of this connection's own
@@ -791,6 +813,10 @@ const codec_info& mqtt_codec_info() {
            "template: a message that is not SUB/UNSUB/PUB (an echo stamp, a request) is "
            "published here and its delivery handed back, subscribed on the first one; none = "
            "refuse such messages (default horde/echo/{conn})"},
+          {"request-topic",
+           "template: publish those messages here instead, for a service that answers on "
+           "echo-topic (MQTT 5: sent as the Response Topic); default none (the echo topic "
+           "itself)"},
           {"clean", "true or false: clean session / clean start (default true)"},
           {"username", "user name in CONNECT (default none)"},
           {"password", "password in CONNECT (default none)"},

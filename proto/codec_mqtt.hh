@@ -6,7 +6,8 @@
 // "SUBFAIL t", "UNSUBACK t" and delivered payloads in. Any other message
 // (an echo stamp, a request) is published to the connection's own topic
 // (echo-topic=), subscribed before the first, so echo, request/response and
-// streams run through the broker too.
+// streams run through the broker too; or to a service's topic
+// (request-topic=) that answers on the connection's own.
 #pragma once
 
 #include "proto/codec.hh"

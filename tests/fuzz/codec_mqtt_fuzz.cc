@@ -1,6 +1,6 @@
 // Fuzzes the MQTT codec (proto/codec_mqtt.hh) as a hostile broker would
 // drive it. The first input byte picks the options (version, QoS, a small
-// max-packet, echo-topic or none) and where in a list of sends (the text
+// max-packet, echo-topic or none, a request-topic) and where in a list of sends (the text
 // view, and messages outside it that go through the connection's echo topic,
 // text and binary) the scenario starts sending between messages; the rest
 // is split into WebSocket messages (fuzz::chunks) fed to one connection that
@@ -43,10 +43,11 @@ struct no_stats final : codec_stats {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   const uint8_t choice = data[0];
-  const codec_options options = {{"version", (choice & 1) != 0 ? "5" : "3.1.1"},
-                                 {"qos", (choice & 2) != 0 ? "1" : "0"},
-                                 {"max-packet", (choice & 4) != 0 ? "64" : "4096"},
-                                 {"echo-topic", (choice & 64) != 0 ? "none" : "horde/echo/{conn}"}};
+  codec_options options = {{"version", (choice & 1) != 0 ? "5" : "3.1.1"},
+                           {"qos", (choice & 2) != 0 ? "1" : "0"},
+                           {"max-packet", (choice & 4) != 0 ? "64" : "4096"},
+                           {"echo-topic", (choice & 64) != 0 ? "none" : "horde/echo/{conn}"}};
+  if ((choice & 192) == 128) options.emplace_back("request-topic", "svc/{conn}");
   const size_t max_packet = (choice & 4) != 0 ? 64 : 4096;
   const std::vector<uint32_t> ids = {3};
   no_stats stats;

@@ -6,6 +6,7 @@
 // request/response run through each connection's own topic.
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <string>
@@ -260,6 +261,36 @@ TEST(MqttMosquitto, RequestsAndStreamsAreMatchedThroughTheBroker) {
   EXPECT_EQ(scenario_counter(run, "replies.unmatched"), 0u) << dump;
   EXPECT_EQ(counter(run, "echo_subscribes"), 100u);
   EXPECT_EQ(counter(run, "echo_deliveries"), calls + streams);
+}
+
+// A request/response service behind the broker (tests/peers/mqtt_responder.py,
+// MQTT 5): requests go to its topic with the connection's echo topic as the
+// Response Topic, and its answers come back there, matched by id.
+TEST(MqttMosquitto, AServiceBehindTheBrokerAnswersOnTheResponseTopic) {
+  broker b = start_mosquitto();
+  ASSERT_FALSE(b.peer.port.empty()) << "mosquitto_ws.py did not start";
+  auto service = test::start_peer({HORDE_PYTHON,
+                                   std::string(HORDE_SOURCE_DIR) + "/tests/peers/mqtt_responder.py",
+                                   b.url, "service/#"});
+  ASSERT_EQ(service.port, "ready");
+  auto run = horde_run(
+      {b.url, "--protocol", "mqtt", "--protocol-option", "version=5", "--protocol-option",
+       "request-topic=service/add/{conn}", "-c", "100", "--request",
+       R"({"id":"{seq}","method":"add"})", "--match", "/id", "--rate", "4/s", "--duration", "2s"},
+      "mqtt_service");
+  ASSERT_TRUE(passed_or_starved(run)) << run.process.err;
+  const std::string dump = run.result["scenario"].dump();
+  const uint64_t sent = scenario_counter(run, "request.request0.sent");
+  EXPECT_GE(sent, 100u * 4) << dump;
+  EXPECT_EQ(scenario_counter(run, "request.request0.answered"), sent) << dump;
+  EXPECT_EQ(scenario_counter(run, "replies.unmatched"), 0u) << dump;
+  // Every answer was the service's: it counts what it answered when it
+  // ends (SIGTERM).
+  service.process->signal(SIGTERM);
+  const auto line = service.process->read_line(5000);
+  ASSERT_TRUE(line.has_value());
+  EXPECT_EQ(*line, "answered " + std::to_string(sent));
+  EXPECT_EQ(counter(run, "echo_deliveries"), sent);
 }
 
 TEST(MqttMosquitto, AServerThatIsNotABrokerFailsTheHandshake) {

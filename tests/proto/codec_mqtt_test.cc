@@ -80,6 +80,12 @@ struct fixture {
     ASSERT_EQ(feed({0x20, 2, 0, 0}, 1 * s, slot).what, codec_event::kind::ready);
     out.messages.clear();
   }
+  // The same in MQTT 5 (the CONNACK's empty property list).
+  void connect5(uint32_t slot = 0) {
+    c->open(slot, out, 0);
+    ASSERT_EQ(feed({0x20, 3, 0, 0, 0}, 1 * s, slot).what, codec_event::kind::ready);
+    out.messages.clear();
+  }
   bool send(std::string_view text, uint64_t now = 2 * s, uint32_t slot = 0) {
     const bytes b = of(text);
     return c->send(slot, out, ws_opcode::text, b, now);
@@ -250,9 +256,7 @@ TEST(CodecMqtt, PublishQos0CarriesThePayloadWithItsSpaces) {
 
 TEST(CodecMqtt, PublishQos1IsTimedUntilItsPuback) {
   fixture f(codec_options{{"qos", "1"}, {"version", "5"}});
-  f.c->open(0, f.out, 0);
-  ASSERT_EQ(f.feed({0x20, 3, 0, 0, 0}).what, codec_event::kind::ready);
-  f.out.messages.clear();
+  f.connect5();
   ASSERT_TRUE(f.send("PUB g1 x", 2 * s));
   EXPECT_EQ(f.out.messages.at(0), cat({{0x32, 8, 0, 2}, of("g1"), {0, 1, 0}, of("x")}));
   EXPECT_EQ(f.feed({0x40, 2, 0, 1}, 2 * s + 5).what, codec_event::kind::consumed);
@@ -432,6 +436,26 @@ TEST(CodecMqtt, EchoAtQos1IsAcknowledgedAndTimedFromTheScenariosSend) {
   EXPECT_EQ(f.out.messages.back(), (bytes{0x40, 2, 0, 9}));
 }
 
+TEST(CodecMqtt, ARequestTopicSendsToAServiceThatAnswersOnTheEchoTopic) {
+  fixture f(codec_options{{"version", "5"}, {"request-topic", "svc/{conn}"}});
+  f.connect5();
+  ASSERT_TRUE(f.send("q1", 2 * s));
+  // The replies' topic is subscribed first, as for an echo.
+  EXPECT_EQ(f.out.messages.at(0), cat({{0x82, 18, 0, 1, 0, 0, 12}, of("horde/echo/7"), {0}}));
+  f.feed({0x90, 4, 0, 1, 0, 0}, 3 * s);
+  f.c->flush(0, f.out, 3 * s);
+  // To the service's topic, with the echo topic as the Response Topic.
+  EXPECT_EQ(f.out.messages.at(1),
+            cat({{0x30, 25, 0, 5}, of("svc/7"), {15, 0x08, 0, 12}, of("horde/echo/7"), of("q1")}));
+  // Its answer on the echo topic is handed up.
+  const bytes answer = cat({{0x30, 20, 0, 12}, of("horde/echo/7"), {0}, of("a1 ok")});
+  const codec_event e = f.feed(answer, 4 * s);
+  ASSERT_EQ(e.what, codec_event::kind::message);
+  EXPECT_EQ(text_of(e.body), "a1 ok");
+  EXPECT_EQ(f.count("echo_deliveries"), 1u);
+  EXPECT_EQ(f.count("echo_publishes"), 1u);
+}
+
 TEST(CodecMqtt, ARefusedEchoSubscriptionFailsTheConnection) {
   fixture f;
   f.connect();
@@ -514,14 +538,17 @@ TEST(CodecMqtt, MalformedInputFailsTheConnectionWithAReason) {
 
 TEST(CodecMqtt, OptionsAreChecked) {
   stats_log stats;
-  for (const codec_options& bad : std::vector<codec_options>{{{"version", "3"}},
-                                                             {{"echo-topic", "a/#/{conn}"}},
-                                                             {{"echo-topic", ""}},
-                                                             {{"qos", "2"}},
-                                                             {{"keepalive", "-1"}},
-                                                             {{"clean", "yes"}},
-                                                             {{"password", "p"}},
-                                                             {{"max-packet", "10"}}}) {
+  for (const codec_options& bad :
+       std::vector<codec_options>{{{"version", "3"}},
+                                  {{"echo-topic", "a/#/{conn}"}},
+                                  {{"echo-topic", ""}},
+                                  {{"echo-topic", "none"}, {"request-topic", "svc"}},
+                                  {{"request-topic", "a/+"}},
+                                  {{"qos", "2"}},
+                                  {{"keepalive", "-1"}},
+                                  {{"clean", "yes"}},
+                                  {{"password", "p"}},
+                                  {{"max-packet", "10"}}}) {
     auto made = mqtt_codec_info().make({bad, {}, stats, 0});
     EXPECT_FALSE(made) << bad[0].first;
   }
