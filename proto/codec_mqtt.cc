@@ -175,6 +175,14 @@ struct echo_waiting {
   uint64_t sent_ns = 0;
   std::vector<uint8_t> payload;
 };
+struct echo_queue {
+  std::deque<echo_waiting> messages;
+  size_t bytes = 0;  // of their payloads
+};
+// What one connection may hold for its echo SUBACK beyond its first message
+// (which may be up to max-packet): a broker that never answers costs this
+// much, then messages are refused.
+constexpr size_t max_echo_wait_bytes = 1 << 20;
 
 // Packet ids in use per connection, under the 65535 there are, so that
 // take_id always finds a free one.
@@ -247,7 +255,7 @@ class mqtt_codec final : public codec {
   // QoS 1 publishes (encoded) waiting for the broker's window, by slot.
   std::unordered_map<uint32_t, std::deque<std::vector<uint8_t>>> _held;
   // Messages waiting for their connection's echo SUBACK, by slot.
-  std::unordered_map<uint32_t, std::deque<echo_waiting>> _echo_wait;
+  std::unordered_map<uint32_t, echo_queue> _echo_wait;
   std::string _topic;         // a connection's echo topic, rendered on demand
   std::string _request;       // its request topic, likewise
   std::vector<uint8_t> _out;  // the packet being encoded
@@ -706,12 +714,14 @@ bool mqtt_codec::send_echo(uint32_t slot, codec_output& out, ws_opcode opcode,
     return false;
   }
   // Waiting for the SUBACK, or for flush() after it (order kept).
-  auto& waiting = _echo_wait[slot];
-  if (waiting.size() >= max_held) {
+  echo_queue& waiting = _echo_wait[slot];
+  if (waiting.messages.size() >= max_held ||
+      (!waiting.messages.empty() && waiting.bytes + body.size() > max_echo_wait_bytes)) {
     count(c_publishes_window_full);
     return false;
   }
-  waiting.push_back({now, std::vector<uint8_t>(body.begin(), body.end())});
+  waiting.messages.push_back({now, std::vector<uint8_t>(body.begin(), body.end())});
+  waiting.bytes += body.size();
   count(c_echo_held);
   if (state != echo_none) return true;
   subscribe_echo(slot, now);
@@ -738,7 +748,7 @@ void mqtt_codec::flush_echo(uint32_t slot) {
   const auto found = _echo_wait.find(slot);
   if (found == _echo_wait.end()) return;
   std::deque<echo_waiting> waiting;
-  waiting.swap(found->second);
+  waiting.swap(found->second.messages);
   _echo_wait.erase(found);
   for (const echo_waiting& m : waiting)
     publish_outside_view(slot, m.payload, m.sent_ns);

@@ -489,10 +489,17 @@ TEST(CodecMqtt, WaitingEchoesAreBoundedAndDroppedWithTheConnection) {
   EXPECT_EQ(accepted, 4096);
   EXPECT_EQ(f.count("publishes_window_full"), 1u);
   f.c->gone(0);
+  // And by bytes: 1 MiB in all, or one message whatever its size.
+  f.connect();
+  EXPECT_TRUE(f.c->send(0, f.out, ws_opcode::binary, bytes(1'000'000, 'x'), 2 * s));
+  EXPECT_TRUE(f.c->send(0, f.out, ws_opcode::binary, bytes(48'576, 'x'), 2 * s));
+  EXPECT_FALSE(f.c->send(0, f.out, ws_opcode::binary, bytes(1, 'x'), 2 * s));
+  EXPECT_EQ(f.count("publishes_window_full"), 2u);
+  f.c->gone(0);
   // A new connection in the slot starts over: a SUBSCRIBE again.
   f.connect();
   ASSERT_TRUE(f.send("m"));
-  EXPECT_EQ(f.count("echo_subscribes"), 2u);
+  EXPECT_EQ(f.count("echo_subscribes"), 3u);
 }
 
 struct bad_input {
