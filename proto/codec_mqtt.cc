@@ -3,7 +3,9 @@
 // holding several packets, waits in `buf`, which is released as soon as it
 // is empty, so an idle connection holds no heap. What awaits an answer (a
 // SUBACK's topic, a PUBACK's send time) lives in one per-shard map only
-// while it waits; so do the PUBACKs owed for QoS 1 deliveries.
+// while it waits; so do the PUBACKs owed for QoS 1 deliveries, and the
+// messages waiting for a connection's echo SUBACK. The echo topic is
+// rendered from its template and the run-wide id when needed, never stored.
 #include "proto/codec_mqtt.hh"
 
 #include <charconv>
@@ -26,12 +28,13 @@ constexpr uint64_t ns_per_s = 1'000'000'000;
   X(connacks) X(connects_refused) X(pingreqs) X(pingresps) X(publishes) X(pubacks)      \
   X(publishes_refused) X(publishes_unacked) X(publishes_held) X(publishes_window_full)  \
   X(deliveries) X(pubacks_sent) X(subscribes) X(subacks) X(subscribes_refused)          \
-  X(unsubscribes) X(unsubacks) X(unencodable) X(disconnects_received)
+  X(unsubscribes) X(unsubacks) X(unencodable) X(disconnects_received)                   \
+  X(echo_subscribes) X(echo_subacks) X(echo_publishes) X(echo_deliveries) X(echo_held)
 #define HORDE_MQTT_ENUM(name) c_##name,
 // clang-format on
 enum counter : uint32_t { HORDE_MQTT_COUNTERS(HORDE_MQTT_ENUM) };
 #define HORDE_MQTT_NAME(name) #name##sv,
-enum histogram : uint32_t { h_connack, h_suback, h_puback, h_pingresp };
+enum histogram : uint32_t { h_connack, h_suback, h_puback, h_pingresp, h_echo_suback };
 
 struct mqtt_config {
   uint8_t level = 4;  // protocol level: 4 = 3.1.1, 5 = 5.0
@@ -42,8 +45,29 @@ struct mqtt_config {
   bool clean = true;
   bool has_username = false, has_password = false;
   std::string client_id = "horde-{conn}";
+  // Where a message outside the text view goes and comes back from; empty
+  // (echo-topic=none): such a message is refused, as before echo existed.
+  std::string echo_topic = "horde/echo/{conn}";
+  // Where those messages are published instead, when a service behind the
+  // broker answers them on the echo topic; empty: the echo topic itself.
+  std::string request_topic;
   std::string username, password;
 };
+
+bool valid_topic(std::string_view topic, bool filter) noexcept {
+  if (topic.empty() || topic.size() > 65535) return false;
+  for (const char c : topic)
+    if (c == '\0' || (!filter && (c == '+' || c == '#'))) return false;
+  return true;
+}
+
+// `pattern` with every {conn} replaced by `conn`, into `out`.
+void render_conn(std::string& out, std::string_view pattern, uint32_t conn) {
+  out.assign(pattern);
+  const std::string id = std::to_string(conn);
+  for (size_t at = out.find("{conn}"); at != std::string::npos; at = out.find("{conn}", at + 1))
+    out.replace(at, 6, id);
+}
 
 bool parse_number(std::string_view text, uint32_t low, uint32_t high, uint32_t& out) {
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
@@ -81,6 +105,13 @@ result<void> apply_option(mqtt_config& c, const std::string& key, const std::str
   } else if (key == "client-id") {
     if (value.size() > 60'000) return make_error("client-id: longer than 60000 bytes");
     c.client_id = value;
+  } else if (key == "echo-topic" || key == "request-topic") {
+    std::string sample;
+    render_conn(sample, value, 4'294'967'295u);
+    if (value != "none" && !valid_topic(sample, false))
+      return make_error(key + "=" + value +
+                        ": expected a topic name (no + or #, at most 65535 bytes) or none");
+    (key == "echo-topic" ? c.echo_topic : c.request_topic) = value == "none" ? "" : value;
   } else if (key == "username") {
     c.username = value;
     c.has_username = true;
@@ -97,10 +128,24 @@ result<mqtt_config> parse_config(const codec_options& options) {
     if (auto done = apply_option(c, key, value); !done) return done.error();
   if (c.has_password && !c.has_username && c.level == 4)
     return make_error("password= needs username= in MQTT 3.1.1 (§3.1.2.9)");
+  if (!c.request_topic.empty() && c.echo_topic.empty())
+    return make_error("request-topic= needs an echo-topic= (where the replies come back)");
   return c;
 }
 
 enum class phase : uint8_t { idle, connecting, ready, pinging };
+
+// A connection's echo subscription (slot_state::echo): its state in the low
+// bits, and whether the scenario's messages are binary, to hand their
+// deliveries up as they were sent (MQTT 3.1.1 has no such flag).
+enum echo_bits : uint8_t {
+  echo_none = 0,         // nothing outside the text view sent yet
+  echo_subscribing = 1,  // SUBSCRIBE sent: messages wait for its SUBACK
+  echo_subscribed = 2,   // they are published as the scenario sends them
+  echo_acked = 3,        // SUBACK read: the waiting messages go out in flush()
+  echo_state = 3,
+  echo_binary = 4,
+};
 
 struct slot_state {
   std::vector<uint8_t> buf;  // bytes of packets not yet handled; from buf_off
@@ -112,6 +157,7 @@ struct slot_state {
   uint16_t window = 65535;   // the broker's Receive Maximum
   uint16_t keepalive_s = 0;  // ours, or the broker's Server Keep Alive
   phase at = phase::idle;
+  uint8_t echo = echo_none;  // echo_bits
 };
 static_assert(sizeof(slot_state) <= 48);
 
@@ -119,8 +165,24 @@ static_assert(sizeof(slot_state) <= 48);
 struct pending {
   uint64_t sent_ns = 0;
   uint8_t type = 0;   // mqtt::publish, subscribe or unsubscribe
+  bool echo = false;  // the connection's own echo subscription: not handed up
   std::string topic;  // subscribe and unsubscribe: handed up with the ack
 };
+
+// A message outside the text view, sent before the echo subscription's
+// SUBACK: published once it arrives.
+struct echo_waiting {
+  uint64_t sent_ns = 0;
+  std::vector<uint8_t> payload;
+};
+struct echo_queue {
+  std::deque<echo_waiting> messages;
+  size_t bytes = 0;  // of their payloads
+};
+// What one connection may hold for its echo SUBACK beyond its first message
+// (which may be up to max-packet): a broker that never answers costs this
+// much, then messages are refused.
+constexpr size_t max_echo_wait_bytes = 1 << 20;
 
 // Packet ids in use per connection, under the 65535 there are, so that
 // take_id always finds a free one.
@@ -165,6 +227,20 @@ class mqtt_codec final : public codec {
   void keep_rest(slot_state& s, std::span<const uint8_t> data, size_t pos, bool owned,
                  bool handed_up);
   static void compact(slot_state& s) noexcept;
+  bool send_echo(uint32_t slot, codec_output& out, ws_opcode opcode, std::span<const uint8_t> body,
+                 uint64_t now);
+  void subscribe_echo(uint32_t slot, uint64_t now);
+  void flush_echo(uint32_t slot);
+  bool encode_publish(uint32_t slot, std::string_view topic, std::span<const uint8_t> payload,
+                      uint64_t sent_ns, std::string_view response_topic = {});
+  bool publish_outside_view(uint32_t slot, std::span<const uint8_t> payload, uint64_t sent_ns);
+  bool echo_delivery(uint32_t slot, std::string_view topic);
+  codec_event on_echo_suback(uint32_t slot, std::map<uint64_t, pending>::iterator found,
+                             bool granted, uint64_t took);
+  std::string_view echo_topic(uint32_t slot) {
+    render_conn(_topic, _config.echo_topic, _conn_ids[slot]);
+    return _topic;
+  }
   void count(counter c) noexcept { _stats.count(c); }
   void idle_from(slot_state& s, uint64_t now) noexcept {
     s.due_ns = s.keepalive_s == 0 ? 0 : now + s.keepalive_s * ns_per_s;
@@ -178,6 +254,10 @@ class mqtt_codec final : public codec {
   std::unordered_map<uint32_t, std::vector<uint16_t>> _owed;  // PUBACKs to send, by slot
   // QoS 1 publishes (encoded) waiting for the broker's window, by slot.
   std::unordered_map<uint32_t, std::deque<std::vector<uint8_t>>> _held;
+  // Messages waiting for their connection's echo SUBACK, by slot.
+  std::unordered_map<uint32_t, echo_queue> _echo_wait;
+  std::string _topic;         // a connection's echo topic, rendered on demand
+  std::string _request;       // its request topic, likewise
   std::vector<uint8_t> _out;  // the packet being encoded
   std::string _text;          // the ack handed up ("SUBACK t"), valid until the next call
 };
@@ -185,10 +265,8 @@ class mqtt_codec final : public codec {
 codec_event mqtt_codec::open(uint32_t slot, codec_output& out, uint64_t now) noexcept {
   gone(slot);
   slot_state& s = _slots[slot];
-  std::string id = _config.client_id;
-  const uint32_t conn = slot < _conn_ids.size() ? _conn_ids[slot] : slot;
-  for (size_t at = id.find("{conn}"); at != std::string::npos; at = id.find("{conn}", at))
-    id.replace(at, 6, std::to_string(conn));
+  std::string id;
+  render_conn(id, _config.client_id, _conn_ids[slot]);
   mqtt::connect_fields f;
   f.level = _config.level;
   f.clean = _config.clean;
@@ -214,6 +292,7 @@ void mqtt_codec::gone(uint32_t slot) noexcept {
   const size_t unsent = held == _held.end() ? 0 : held->second.size();
   if (s.inflight + unsent != 0) _stats.count(c_publishes_unacked, s.inflight + unsent);
   if (held != _held.end()) _held.erase(held);
+  _echo_wait.erase(slot);
   if (!s.buf.empty() || s.buf.capacity() != 0) std::vector<uint8_t>().swap(s.buf);
   s = slot_state{};
   _pending.erase(_pending.lower_bound(key_of(slot, 0)), _pending.upper_bound(key_of(slot, 65535)));
@@ -396,6 +475,10 @@ codec_event mqtt_codec::on_publish(uint32_t slot, uint8_t flags, std::span<const
   codec_event e;
   e.what = codec_event::kind::message;
   e.body = payload;
+  if (echo_delivery(slot, topic)) {
+    count(c_echo_deliveries);
+    e.binary = (_slots[slot].echo & echo_binary) != 0;
+  }
   if (qos == 1) {
     std::vector<uint16_t>& owed = _owed[slot];
     // A broker sends at most its in-flight window before our PUBACKs go out;
@@ -440,6 +523,7 @@ codec_event mqtt_codec::on_ack(uint32_t slot, uint8_t type, std::span<const uint
     return e;
   }
   const bool granted = code < 0x80;
+  if (found->second.echo) return on_echo_suback(slot, found, granted, took);
   if (type == mqtt::suback) {
     count(granted ? c_subacks : c_subscribes_refused);
     if (granted) _stats.time(h_suback, took);
@@ -454,6 +538,26 @@ codec_event mqtt_codec::on_ack(uint32_t slot, uint8_t type, std::span<const uint
   codec_event e;
   e.what = codec_event::kind::message;
   e.body = {reinterpret_cast<const uint8_t*>(_text.data()), _text.size()};
+  return e;
+}
+
+// The echo subscription is in force: what waited for it goes out from
+// flush(). A broker that refuses it (an ACL) leaves nothing to measure.
+codec_event mqtt_codec::on_echo_suback(uint32_t slot, std::map<uint64_t, pending>::iterator found,
+                                       bool granted, uint64_t took) {
+  _pending.erase(found);
+  slot_state& s = _slots[slot];
+  --s.waiting;
+  if (!granted) {
+    count(c_subscribes_refused);
+    return codec_event::failure(
+        "MQTT: the broker refused the echo topic's SUBSCRIBE (echo-topic=)");
+  }
+  count(c_echo_subacks);
+  _stats.time(h_echo_suback, took);
+  s.echo = uint8_t((s.echo & ~echo_state) | echo_acked);
+  codec_event e;
+  e.reply = true;
   return e;
 }
 
@@ -479,6 +583,7 @@ bool mqtt_codec::flush(uint32_t slot, codec_output& out, uint64_t now) noexcept 
     _owed.erase(owed);
   }
   slot_state& s = _slots[slot];
+  if ((s.echo & echo_state) == echo_acked) flush_echo(slot);
   if (const auto held = _held.find(slot); held != _held.end()) {
     auto& queue = held->second;
     for (; !queue.empty() && s.inflight < s.window; queue.pop_front(), ++s.inflight)
@@ -505,15 +610,8 @@ uint16_t mqtt_codec::take_id(uint32_t slot) noexcept {
   return s.next_id;
 }
 
-bool valid_topic(std::string_view topic, bool filter) noexcept {
-  if (topic.empty() || topic.size() > 65535) return false;
-  for (const char c : topic)
-    if (c == '\0' || (!filter && (c == '+' || c == '#'))) return false;
-  return true;
-}
-
-bool mqtt_codec::send(uint32_t slot, codec_output& out, ws_opcode, std::span<const uint8_t> body,
-                      uint64_t now) noexcept {
+bool mqtt_codec::send(uint32_t slot, codec_output& out, ws_opcode opcode,
+                      std::span<const uint8_t> body, uint64_t now) noexcept {
   slot_state& s = _slots[slot];
   std::string_view text(reinterpret_cast<const char*>(body.data()), body.size());
   uint8_t type = 0;
@@ -523,52 +621,159 @@ bool mqtt_codec::send(uint32_t slot, codec_output& out, ws_opcode, std::span<con
     type = mqtt::subscribe;
   else if (text.starts_with("UNSUB "))
     type = mqtt::unsubscribe;
+  else
+    return send_echo(slot, out, opcode, body, now);
   text.remove_prefix(text.find(' ') + 1);
   const size_t space = type == mqtt::publish ? text.find(' ') : std::string_view::npos;
   const std::string_view topic = text.substr(0, space);
   const std::string_view payload = space == std::string_view::npos ? ""sv : text.substr(space + 1);
-  if (type == 0 || s.at == phase::idle || s.at == phase::connecting ||
+  if (s.at == phase::idle || s.at == phase::connecting ||
       !valid_topic(topic, type != mqtt::publish) || payload.size() > _config.max_packet) {
     count(c_unencodable);
     return false;
   }
-  const uint8_t qos = type == mqtt::publish ? _config.qos : 0;
-  if (type != mqtt::publish || qos == 1) {
-    // Acknowledged: bounded by the broker's window (publishes) and by the
-    // packet id space (everything).
-    const auto held = qos == 1 ? _held.find(slot) : _held.end();
+  _out.clear();
+  if (type == mqtt::publish) {
+    if (!encode_publish(slot, topic,
+                        {reinterpret_cast<const uint8_t*>(payload.data()), payload.size()}, now))
+      return false;
+    return _out.empty() || send_packet(slot, out, now);  // empty: held for the window
+  }
+  if (s.waiting >= max_waiting) {
+    count(c_unencodable);
+    return false;
+  }
+  ++s.waiting;
+  const uint16_t id = take_id(slot);
+  if (type == mqtt::subscribe)
+    mqtt::put_subscribe(_out, _config.level, id, topic, _config.qos);
+  else
+    mqtt::put_unsubscribe(_out, _config.level, id, topic);
+  _pending.emplace(key_of(slot, id), pending{now, type, false, std::string(topic)});
+  count(type == mqtt::subscribe ? c_subscribes : c_unsubscribes);
+  return send_packet(slot, out, now);
+}
+
+// Appends a PUBLISH of `payload` to `topic` at the configured QoS to _out,
+// or holds it while the broker's window is full (_out unchanged); false
+// when refused (counted). At QoS 1 its PUBACK is timed from `sent_ns`, the
+// scenario's send, any wait included.
+bool mqtt_codec::encode_publish(uint32_t slot, std::string_view topic,
+                                std::span<const uint8_t> payload, uint64_t sent_ns,
+                                std::string_view response_topic) {
+  slot_state& s = _slots[slot];
+  const uint8_t qos = _config.qos;
+  const auto held = qos == 1 ? _held.find(slot) : _held.end();
+  if (qos == 1) {
+    // Acknowledged: bounded by the broker's window and the packet id space.
     if (s.waiting >= max_waiting || (held != _held.end() && held->second.size() >= max_held)) {
-      count(type == mqtt::publish ? c_publishes_window_full : c_unencodable);
+      count(c_publishes_window_full);
       return false;
     }
     ++s.waiting;
   }
-  _out.clear();
-  if (type == mqtt::publish) {
-    const uint16_t id = qos == 1 ? take_id(slot) : 0;
-    mqtt::put_publish(_out, _config.level, topic,
-                      {reinterpret_cast<const uint8_t*>(payload.data()), payload.size()}, qos, id);
-    count(c_publishes);
-    if (qos == 1) {
-      // Timed from now, as the scenario scheduled it, waiting included.
-      _pending.emplace(key_of(slot, id), pending{now, mqtt::publish, {}});
-      if (s.inflight >= s.window || _held.contains(slot)) {
-        _held[slot].push_back(_out);  // after those before it: order kept
-        count(c_publishes_held);
-        return true;
-      }
-      ++s.inflight;
-    }
-  } else {
-    const uint16_t id = take_id(slot);
-    if (type == mqtt::subscribe)
-      mqtt::put_subscribe(_out, _config.level, id, topic, _config.qos);
-    else
-      mqtt::put_unsubscribe(_out, _config.level, id, topic);
-    _pending.emplace(key_of(slot, id), pending{now, type, std::string(topic)});
-    count(type == mqtt::subscribe ? c_subscribes : c_unsubscribes);
+  const uint16_t id = qos == 1 ? take_id(slot) : 0;
+  const size_t start = _out.size();
+  mqtt::put_publish(_out, _config.level, topic, payload, qos, id, response_topic);
+  count(c_publishes);
+  if (qos == 0) return true;
+  _pending.emplace(key_of(slot, id), pending{sent_ns, mqtt::publish, false, {}});
+  if (s.inflight >= s.window || held != _held.end()) {
+    // After those before it: order kept.
+    _held[slot].emplace_back(_out.begin() + ptrdiff_t(start), _out.end());
+    _out.resize(start);
+    count(c_publishes_held);
+    return true;
   }
+  ++s.inflight;
+  return true;
+}
+
+// A message outside the text view: published to the connection's echo
+// topic, where the broker delivers it back. The first one subscribes to
+// that topic (a pub/sub run never sends one, so it never pays for it), and
+// messages wait for the SUBACK: a publish sent before the subscription is
+// in force could be routed to no one.
+bool mqtt_codec::send_echo(uint32_t slot, codec_output& out, ws_opcode opcode,
+                           std::span<const uint8_t> body, uint64_t now) {
+  slot_state& s = _slots[slot];
+  if (_config.echo_topic.empty() || s.at == phase::idle || s.at == phase::connecting ||
+      body.size() > _config.max_packet) {
+    count(c_unencodable);
+    return false;
+  }
+  s.echo = uint8_t((s.echo & echo_state) | (opcode == ws_opcode::binary ? echo_binary : 0));
+  const uint8_t state = s.echo & echo_state;
+  _out.clear();
+  if (state == echo_subscribed) {
+    if (!publish_outside_view(slot, body, now)) return false;
+    return _out.empty() || send_packet(slot, out, now);
+  }
+  if (state == echo_none && s.waiting >= max_waiting) {
+    count(c_publishes_window_full);
+    return false;
+  }
+  // Waiting for the SUBACK, or for flush() after it (order kept).
+  echo_queue& waiting = _echo_wait[slot];
+  if (waiting.messages.size() >= max_held ||
+      (!waiting.messages.empty() && waiting.bytes + body.size() > max_echo_wait_bytes)) {
+    count(c_publishes_window_full);
+    return false;
+  }
+  waiting.messages.push_back({now, std::vector<uint8_t>(body.begin(), body.end())});
+  waiting.bytes += body.size();
+  count(c_echo_held);
+  if (state != echo_none) return true;
+  subscribe_echo(slot, now);
   return send_packet(slot, out, now);
+}
+
+// Appends the SUBSCRIBE to the connection's echo topic to _out. No Local
+// stays unset (MQTT 5 §3.8.3.1), so the broker sends our own publishes back.
+void mqtt_codec::subscribe_echo(uint32_t slot, uint64_t now) {
+  slot_state& s = _slots[slot];
+  s.echo = uint8_t((s.echo & ~echo_state) | echo_subscribing);
+  ++s.waiting;
+  const uint16_t id = take_id(slot);
+  mqtt::put_subscribe(_out, _config.level, id, echo_topic(slot), _config.qos);
+  _pending.emplace(key_of(slot, id), pending{now, mqtt::subscribe, true, {}});
+  count(c_echo_subscribes);
+}
+
+// The echo SUBACK came: what waited for it is published, in order, into
+// _out (or held for the broker's window), and later messages go at once.
+void mqtt_codec::flush_echo(uint32_t slot) {
+  slot_state& s = _slots[slot];
+  s.echo = uint8_t((s.echo & ~echo_state) | echo_subscribed);
+  const auto found = _echo_wait.find(slot);
+  if (found == _echo_wait.end()) return;
+  std::deque<echo_waiting> waiting;
+  waiting.swap(found->second.messages);
+  _echo_wait.erase(found);
+  for (const echo_waiting& m : waiting)
+    publish_outside_view(slot, m.payload, m.sent_ns);
+}
+
+// A message outside the text view into _out: to the echo topic, or to the
+// request topic with the echo topic as its MQTT 5 Response Topic.
+bool mqtt_codec::publish_outside_view(uint32_t slot, std::span<const uint8_t> payload,
+                                      uint64_t sent_ns) {
+  const std::string_view reply = echo_topic(slot);
+  bool done = false;
+  if (_config.request_topic.empty()) {
+    done = encode_publish(slot, reply, payload, sent_ns);
+  } else {
+    render_conn(_request, _config.request_topic, _conn_ids[slot]);
+    done = encode_publish(slot, _request, payload, sent_ns, _config.level == 5 ? reply : ""sv);
+  }
+  if (done) count(c_echo_publishes);
+  return done;
+}
+
+// Whether a delivery on `topic` is the echo of this connection's own
+// message.
+bool mqtt_codec::echo_delivery(uint32_t slot, std::string_view topic) {
+  return (_slots[slot].echo & echo_state) != echo_none && topic == echo_topic(slot);
 }
 
 codec_event mqtt_codec::on_due(uint32_t slot, codec_output& out, uint64_t now) noexcept {
@@ -605,7 +810,8 @@ result<std::unique_ptr<codec>> make_mqtt(const codec_setup& setup) {
 const codec_info& mqtt_codec_info() {
   static const codec_info info{
       "mqtt",
-      "MQTT 3.1.1 or 5 over WebSocket: topics as groups, QoS 0 or 1, PINGREQ keep-alive",
+      "MQTT 3.1.1 or 5 over WebSocket: topics as groups, echo and requests through each "
+      "connection's own topic, QoS 0 or 1, PINGREQ keep-alive",
       {
           {"version", "3.1.1 or 5 (default 3.1.1)"},
           {"qos", "0 or 1: of publishes and subscriptions; at 1 PUBACKs are timed (default 0)"},
@@ -613,6 +819,14 @@ const codec_info& mqtt_codec_info() {
            "seconds; a PINGREQ after that long idle, its PINGRESP due as long "
            "after; 0 = off (default 60)"},
           {"client-id", "template, {conn} = the connection's number (default horde-{conn})"},
+          {"echo-topic",
+           "template: a message that is not SUB/UNSUB/PUB (an echo stamp, a request) is "
+           "published here and its delivery handed back, subscribed on the first one; none = "
+           "refuse such messages (default horde/echo/{conn})"},
+          {"request-topic",
+           "template: publish those messages here instead, for a service that answers on "
+           "echo-topic (MQTT 5: sent as the Response Topic); default none (the echo topic "
+           "itself)"},
           {"clean", "true or false: clean session / clean start (default true)"},
           {"username", "user name in CONNECT (default none)"},
           {"password", "password in CONNECT (default none)"},
@@ -622,7 +836,7 @@ const codec_info& mqtt_codec_info() {
            "(default 1048576)"},
       },
       {HORDE_MQTT_COUNTERS(HORDE_MQTT_NAME)},
-      {"connack", "suback", "puback", "pingresp"},
+      {"connack", "suback", "puback", "pingresp", "echo_suback"},
       {{"mqtt"},
        "",
        "SUB {group}",

@@ -206,14 +206,23 @@ void put_unsubscribe(std::vector<uint8_t>& out, uint8_t level, uint16_t packet_i
 }
 
 void put_publish(std::vector<uint8_t>& out, uint8_t level, std::string_view topic,
-                 std::span<const uint8_t> payload, uint8_t qos, uint16_t packet_id) {
-  const uint32_t props = level == 5 ? 1 : 0;
+                 std::span<const uint8_t> payload, uint8_t qos, uint16_t packet_id,
+                 std::string_view response_topic) {
+  // MQTT 5: the property list (§3.3.2.3), only Response Topic (0x08) if any.
+  const uint32_t listed = response_topic.empty() ? 0 : 1 + 2 + uint32_t(response_topic.size());
+  const uint32_t props = level == 5 ? varint_size(listed) + listed : 0;
   const uint32_t id = qos > 0 ? 2 : 0;
   put_fixed_header(out, uint8_t(publish << 4 | qos << 1),
                    2 + uint32_t(topic.size()) + id + props + uint32_t(payload.size()));
   put_string(out, topic);
   if (id != 0) put_two(out, packet_id);
-  if (props != 0) out.push_back(0);
+  if (level == 5) {
+    put_varint(out, listed);
+    if (listed != 0) {
+      out.push_back(0x08);
+      put_string(out, response_topic);
+    }
+  }
   out.insert(out.end(), payload.begin(), payload.end());
 }
 

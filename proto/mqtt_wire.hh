@@ -100,9 +100,11 @@ void put_subscribe(std::vector<uint8_t>& out, uint8_t level, uint16_t packet_id,
                    std::string_view filter, uint8_t qos);
 void put_unsubscribe(std::vector<uint8_t>& out, uint8_t level, uint16_t packet_id,
                      std::string_view filter);
-// PUBLISH at QoS 0 (packet_id unused) or 1.
+// PUBLISH at QoS 0 (packet_id unused) or 1; in MQTT 5 with a Response Topic
+// when one is given (ignored in 3.1.1, which has none).
 void put_publish(std::vector<uint8_t>& out, uint8_t level, std::string_view topic,
-                 std::span<const uint8_t> payload, uint8_t qos, uint16_t packet_id);
+                 std::span<const uint8_t> payload, uint8_t qos, uint16_t packet_id,
+                 std::string_view response_topic = {});
 // PUBACK (success, the short form both versions accept).
 void put_puback(std::vector<uint8_t>& out, uint16_t packet_id);
 

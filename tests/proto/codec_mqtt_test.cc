@@ -80,6 +80,12 @@ struct fixture {
     ASSERT_EQ(feed({0x20, 2, 0, 0}, 1 * s, slot).what, codec_event::kind::ready);
     out.messages.clear();
   }
+  // The same in MQTT 5 (the CONNACK's empty property list).
+  void connect5(uint32_t slot = 0) {
+    c->open(slot, out, 0);
+    ASSERT_EQ(feed({0x20, 3, 0, 0, 0}, 1 * s, slot).what, codec_event::kind::ready);
+    out.messages.clear();
+  }
   bool send(std::string_view text, uint64_t now = 2 * s, uint32_t slot = 0) {
     const bytes b = of(text);
     return c->send(slot, out, ws_opcode::text, b, now);
@@ -250,9 +256,7 @@ TEST(CodecMqtt, PublishQos0CarriesThePayloadWithItsSpaces) {
 
 TEST(CodecMqtt, PublishQos1IsTimedUntilItsPuback) {
   fixture f(codec_options{{"qos", "1"}, {"version", "5"}});
-  f.c->open(0, f.out, 0);
-  ASSERT_EQ(f.feed({0x20, 3, 0, 0, 0}).what, codec_event::kind::ready);
-  f.out.messages.clear();
+  f.connect5();
   ASSERT_TRUE(f.send("PUB g1 x", 2 * s));
   EXPECT_EQ(f.out.messages.at(0), cat({{0x32, 8, 0, 2}, of("g1"), {0, 1, 0}, of("x")}));
   EXPECT_EQ(f.feed({0x40, 2, 0, 1}, 2 * s + 5).what, codec_event::kind::consumed);
@@ -338,7 +342,7 @@ TEST(CodecMqtt, APacketSplitAtEveryPointIsReassembled) {
 }
 
 TEST(CodecMqtt, TheTextViewRefusesWhatItCannotEncode) {
-  fixture f;
+  fixture f(codec_options{{"echo-topic", "none"}});
   f.c->open(0, f.out, 0);
   EXPECT_FALSE(f.send("SUB g1"));  // before the CONNACK
   f.feed({0x20, 2, 0, 0});
@@ -346,6 +350,156 @@ TEST(CodecMqtt, TheTextViewRefusesWhatItCannotEncode) {
   EXPECT_FALSE(f.send("SUB "));
   EXPECT_FALSE(f.send("PUB a/# x"));  // no wildcard in a topic name
   EXPECT_EQ(f.count("unencodable"), 4u);
+}
+
+// The echo of a message outside the text view: the PUBLISH of `payload` to
+// `topic` at QoS 0, as a broker delivers it.
+bytes delivery(std::string_view topic, std::string_view payload) {
+  bytes b = {0x30, uint8_t(2 + topic.size() + payload.size()), 0, uint8_t(topic.size())};
+  return cat({b, of(topic), of(payload)});
+}
+
+TEST(CodecMqtt, AMessageOutsideTheTextViewSubscribesToItsOwnTopicFirst) {
+  fixture f;
+  f.connect();
+  // The first: a SUBSCRIBE to the connection's own topic; the message waits
+  // for its SUBACK, so it cannot reach the broker before the subscription.
+  ASSERT_TRUE(f.send("hs1.stamp-one", 2 * s));
+  ASSERT_TRUE(f.send("hs1.stamp-two", 3 * s));
+  ASSERT_EQ(f.out.messages.size(), 1u);
+  EXPECT_EQ(f.out.messages[0], cat({{0x82, 17, 0, 1, 0, 12}, of("horde/echo/7"), {0}}));
+  EXPECT_EQ(f.count("echo_subscribes"), 1u);
+  EXPECT_EQ(f.count("subscribes"), 0u);  // the pub/sub figures stay the scenario's
+  EXPECT_EQ(f.count("echo_held"), 2u);
+  // The SUBACK is the codec's own: nothing for the scenario, both messages
+  // go out from flush(), in order, as one WebSocket message.
+  const codec_event acked = f.feed({0x90, 3, 0, 1, 0}, 4 * s);
+  EXPECT_EQ(acked.what, codec_event::kind::consumed);
+  EXPECT_TRUE(acked.reply);
+  EXPECT_EQ(f.stats.times[histogram("echo_suback")], std::vector<uint64_t>{2 * s});
+  EXPECT_TRUE(f.c->flush(0, f.out, 4 * s));
+  ASSERT_EQ(f.out.messages.size(), 2u);
+  EXPECT_EQ(f.out.messages[1], cat({delivery("horde/echo/7", "hs1.stamp-one"),
+                                    delivery("horde/echo/7", "hs1.stamp-two")}));
+  // Later ones go at once, with no second SUBSCRIBE.
+  ASSERT_TRUE(f.send("hs1.stamp-three", 5 * s));
+  ASSERT_EQ(f.out.messages.size(), 3u);
+  EXPECT_EQ(f.out.messages[2], delivery("horde/echo/7", "hs1.stamp-three"));
+  EXPECT_EQ(f.count("echo_subscribes"), 1u);
+  EXPECT_EQ(f.count("echo_publishes"), 3u);
+  EXPECT_EQ(f.count("publishes"), 3u);
+  EXPECT_EQ(f.count("unencodable"), 0u);
+}
+
+TEST(CodecMqtt, TheEchoIsHandedUpAsItWasSent) {
+  fixture f(codec_options{{"echo-topic", "load/{conn}/echo"}});
+  f.connect(1);
+  const bytes stamp = {'H', 'R', 'D', '1', 0, 0xff, 1};
+  ASSERT_TRUE(f.c->send(1, f.out, ws_opcode::binary, stamp, 2 * s));
+  EXPECT_EQ(f.out.messages.at(0), cat({{0x82, 16, 0, 1, 0, 11}, of("load/8/echo"), {0}}));
+  f.feed({0x90, 3, 0, 1, 0}, 3 * s, 1);
+  f.c->flush(1, f.out, 3 * s);
+  // Back from the broker on the connection's own topic: handed up as the
+  // binary message it was sent as; any other topic's delivery stays text.
+  const bytes echoed = cat({{0x30, uint8_t(13 + stamp.size()), 0, 11}, of("load/8/echo"), stamp});
+  const codec_event e = f.feed(echoed, 4 * s, 1);
+  ASSERT_EQ(e.what, codec_event::kind::message);
+  EXPECT_EQ(e.body.size(), stamp.size());
+  EXPECT_TRUE(std::equal(e.body.begin(), e.body.end(), stamp.begin()));
+  EXPECT_TRUE(e.binary);
+  const bytes other = delivery("load/7/echo", "x");
+  const codec_event o = f.feed(other, 4 * s, 1);
+  ASSERT_EQ(o.what, codec_event::kind::message);
+  EXPECT_FALSE(o.binary);
+  EXPECT_EQ(f.count("echo_deliveries"), 1u);
+  EXPECT_EQ(f.count("deliveries"), 2u);
+}
+
+TEST(CodecMqtt, EchoAtQos1IsAcknowledgedAndTimedFromTheScenariosSend) {
+  fixture f(codec_options{{"qos", "1"}});
+  f.connect();
+  ASSERT_TRUE(f.send("{\"id\":1}", 2 * s));
+  EXPECT_EQ(f.out.messages.at(0), cat({{0x82, 17, 0, 1, 0, 12}, of("horde/echo/7"), {1}}));
+  f.feed({0x90, 3, 0, 1, 1}, 3 * s);
+  f.c->flush(0, f.out, 3 * s);
+  EXPECT_EQ(f.out.messages.at(1),
+            cat({{0x32, 24, 0, 12}, of("horde/echo/7"), {0, 2}, of("{\"id\":1}")}));
+  f.feed({0x40, 2, 0, 2}, 5 * s);
+  EXPECT_EQ(f.stats.times[histogram("puback")], std::vector<uint64_t>{3 * s});
+  // The delivery at QoS 1: handed up, and PUBACKed.
+  const bytes echoed = cat({{0x32, 24, 0, 12}, of("horde/echo/7"), {0, 9}, of("{\"id\":1}")});
+  const codec_event e = f.feed(echoed, 5 * s);
+  ASSERT_EQ(e.what, codec_event::kind::message);
+  EXPECT_EQ(text_of(e.body), "{\"id\":1}");
+  EXPECT_TRUE(e.reply);
+  f.c->flush(0, f.out, 5 * s);
+  EXPECT_EQ(f.out.messages.back(), (bytes{0x40, 2, 0, 9}));
+}
+
+TEST(CodecMqtt, ARequestTopicSendsToAServiceThatAnswersOnTheEchoTopic) {
+  fixture f(codec_options{{"version", "5"}, {"request-topic", "svc/{conn}"}});
+  f.connect5();
+  ASSERT_TRUE(f.send("q1", 2 * s));
+  // The replies' topic is subscribed first, as for an echo.
+  EXPECT_EQ(f.out.messages.at(0), cat({{0x82, 18, 0, 1, 0, 0, 12}, of("horde/echo/7"), {0}}));
+  f.feed({0x90, 4, 0, 1, 0, 0}, 3 * s);
+  f.c->flush(0, f.out, 3 * s);
+  // To the service's topic, with the echo topic as the Response Topic.
+  EXPECT_EQ(f.out.messages.at(1),
+            cat({{0x30, 25, 0, 5}, of("svc/7"), {15, 0x08, 0, 12}, of("horde/echo/7"), of("q1")}));
+  // Its answer on the echo topic is handed up.
+  const bytes answer = cat({{0x30, 20, 0, 12}, of("horde/echo/7"), {0}, of("a1 ok")});
+  const codec_event e = f.feed(answer, 4 * s);
+  ASSERT_EQ(e.what, codec_event::kind::message);
+  EXPECT_EQ(text_of(e.body), "a1 ok");
+  EXPECT_EQ(f.count("echo_deliveries"), 1u);
+  EXPECT_EQ(f.count("echo_publishes"), 1u);
+}
+
+TEST(CodecMqtt, ARefusedEchoSubscriptionFailsTheConnection) {
+  fixture f;
+  f.connect();
+  ASSERT_TRUE(f.send("hello"));
+  const codec_event e = f.feed({0x90, 3, 0, 1, 0x80});
+  ASSERT_EQ(e.what, codec_event::kind::failed);
+  EXPECT_NE(e.why.find("echo"), std::string_view::npos);
+  EXPECT_EQ(f.count("subscribes_refused"), 1u);
+}
+
+TEST(CodecMqtt, PubSubSendsNoEchoSubscribe) {
+  fixture f;
+  f.connect();
+  ASSERT_TRUE(f.send("SUB g1"));
+  ASSERT_TRUE(f.send("PUB g1 hs1.x"));
+  f.feed({0x90, 3, 0, 1, 0});
+  EXPECT_EQ(f.out.messages.size(), 2u);
+  EXPECT_EQ(f.count("echo_subscribes"), 0u);
+  // A delivery is text, as before.
+  const codec_event e = f.feed(delivery("g1", "hs1.x"));
+  EXPECT_FALSE(e.binary);
+  EXPECT_EQ(f.count("echo_deliveries"), 0u);
+}
+
+TEST(CodecMqtt, WaitingEchoesAreBoundedAndDroppedWithTheConnection) {
+  fixture f;
+  f.connect();
+  int accepted = 0;
+  while (accepted < 10'000 && f.send("m"))
+    ++accepted;
+  EXPECT_EQ(accepted, 4096);
+  EXPECT_EQ(f.count("publishes_window_full"), 1u);
+  f.c->gone(0);
+  // And by bytes: 1 MiB in all, or one message whatever its size.
+  f.connect();
+  EXPECT_TRUE(f.c->send(0, f.out, ws_opcode::binary, bytes(1'000'000, 'x'), 2 * s));
+  EXPECT_TRUE(f.c->send(0, f.out, ws_opcode::binary, bytes(48'576, 'x'), 2 * s));
+  EXPECT_FALSE(f.c->send(0, f.out, ws_opcode::binary, bytes(1, 'x'), 2 * s));
+  EXPECT_EQ(f.count("publishes_window_full"), 2u);
+  f.c->gone(0);
+  // A new connection in the slot starts over: a SUBSCRIBE again.
+  f.connect();
+  ASSERT_TRUE(f.send("m"));
+  EXPECT_EQ(f.count("echo_subscribes"), 3u);
 }
 
 struct bad_input {
@@ -391,12 +545,17 @@ TEST(CodecMqtt, MalformedInputFailsTheConnectionWithAReason) {
 
 TEST(CodecMqtt, OptionsAreChecked) {
   stats_log stats;
-  for (const codec_options& bad : std::vector<codec_options>{{{"version", "3"}},
-                                                             {{"qos", "2"}},
-                                                             {{"keepalive", "-1"}},
-                                                             {{"clean", "yes"}},
-                                                             {{"password", "p"}},
-                                                             {{"max-packet", "10"}}}) {
+  for (const codec_options& bad :
+       std::vector<codec_options>{{{"version", "3"}},
+                                  {{"echo-topic", "a/#/{conn}"}},
+                                  {{"echo-topic", ""}},
+                                  {{"echo-topic", "none"}, {"request-topic", "svc"}},
+                                  {{"request-topic", "a/+"}},
+                                  {{"qos", "2"}},
+                                  {{"keepalive", "-1"}},
+                                  {{"clean", "yes"}},
+                                  {{"password", "p"}},
+                                  {{"max-packet", "10"}}}) {
     auto made = mqtt_codec_info().make({bad, {}, stats, 0});
     EXPECT_FALSE(made) << bad[0].first;
   }
