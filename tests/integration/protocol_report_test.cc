@@ -57,11 +57,29 @@ TEST(ProtocolReport, ARefusedHandshakesOwnWordsAreInTheTextAndTheJson) {
   const size_t reason = out.find("app_protocol_handshake 8:");
   ASSERT_NE(reason, std::string::npos) << out;
   EXPECT_NE(out.find("\"" + why + "\": 8", reason), std::string::npos) << out;
-  // Every WebSocket opened, so only a threshold on the codec's own count
-  // says that nothing worked.
+  // Every WebSocket opened, but no Socket.IO handshake completed: the
+  // threshold on the codec's own count fails, and so does horde's implicit
+  // check that one connection got as far as the scenario.
   EXPECT_EQ(c["opened"], 8);
   EXPECT_NE(out.find("FAIL  protocol.socketio.connect_errors==0"), std::string::npos) << out;
+  EXPECT_NE(out.find("no protocol handshake completed"), std::string::npos) << out;
   EXPECT_EQ(run.process.exit_code, 1) << out;
+}
+
+// Without any threshold, such a run still fails (exit 1): nothing worked.
+TEST(ProtocolReport, ARunWhoseHandshakesAllFailedExitsOneWithoutThresholds) {
+  if (auto missing = test::node_module_missing(source_dir, "socket.io"); !missing.empty())
+    GTEST_SKIP() << missing;
+  auto peer = start_socketio();
+  ASSERT_FALSE(peer.server.port.empty());
+  auto run = horde_run({peer.url, "--protocol", "socketio", "--protocol-option",
+                        "namespace=/secure", "--protocol-option", R"(auth={"token":"wrong"})", "-c",
+                        "4", "-d", "1s"},
+                       "protocol_refused_no_threshold");
+  ASSERT_FALSE(run.result.is_null()) << run.process.err;
+  EXPECT_EQ(run.result["connections"]["opened"], 4);
+  EXPECT_EQ(run.process.exit_code, 1) << run.process.out;
+  EXPECT_EQ(run.result["verdict"]["exit_code"], 1) << run.result["verdict"].dump();
 }
 
 // A threshold on the codec's counter is judged like any other: it fails the
