@@ -31,6 +31,25 @@ socketio_peer start_socketio() {
   return p;
 }
 
+// `connections` clients sent to the namespace /secure with a wrong token,
+// which it refuses with connect_error; extra: more flags.
+test::run_outcome run_refused(const socketio_peer& peer, const std::string& connections,
+                              std::vector<std::string> extra, const std::string& name) {
+  std::vector<std::string> args = {peer.url,
+                                   "--protocol",
+                                   "socketio",
+                                   "--protocol-option",
+                                   "namespace=/secure",
+                                   "--protocol-option",
+                                   R"(auth={"token":"wrong"})",
+                                   "-c",
+                                   connections,
+                                   "-d",
+                                   "1s"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return horde_run(args, name);
+}
+
 // The namespace /secure refuses a wrong token with connect_error: the codec
 // says so, and the report shows it under app_protocol_handshake.
 TEST(ProtocolReport, ARefusedHandshakesOwnWordsAreInTheTextAndTheJson) {
@@ -38,10 +57,8 @@ TEST(ProtocolReport, ARefusedHandshakesOwnWordsAreInTheTextAndTheJson) {
     GTEST_SKIP() << missing;
   auto peer = start_socketio();
   ASSERT_FALSE(peer.server.port.empty());
-  auto run = horde_run({peer.url, "--protocol", "socketio", "--protocol-option",
-                        "namespace=/secure", "--protocol-option", R"(auth={"token":"wrong"})", "-c",
-                        "8", "-d", "1s", "--threshold", "protocol.socketio.connect_errors==0"},
-                       "protocol_refused_text");
+  auto run = run_refused(peer, "8", {"--threshold", "protocol.socketio.connect_errors==0"},
+                         "protocol_refused_text");
   ASSERT_FALSE(run.process.timed_out);
   ASSERT_FALSE(run.result.is_null()) << run.process.err;
   const std::string why = "Socket.IO: the server refused the namespace (connect_error)";
@@ -72,10 +89,7 @@ TEST(ProtocolReport, ARunWhoseHandshakesAllFailedExitsOneWithoutThresholds) {
     GTEST_SKIP() << missing;
   auto peer = start_socketio();
   ASSERT_FALSE(peer.server.port.empty());
-  auto run = horde_run({peer.url, "--protocol", "socketio", "--protocol-option",
-                        "namespace=/secure", "--protocol-option", R"(auth={"token":"wrong"})", "-c",
-                        "4", "-d", "1s"},
-                       "protocol_refused_no_threshold");
+  auto run = run_refused(peer, "4", {}, "protocol_refused_no_threshold");
   ASSERT_FALSE(run.result.is_null()) << run.process.err;
   EXPECT_EQ(run.result["connections"]["opened"], 4);
   EXPECT_EQ(run.process.exit_code, 1) << run.process.out;
