@@ -20,7 +20,9 @@
 #   bench/protocol_socketio.sh [parts="cpu hold"] [connections=100000]
 # Env: RATE (cpu: total messages/s, default 10000), CPU_CONNECTIONS (1000),
 #      ROUNDS (3), SECONDS_PER_RUN (10), CONNECT_RATE (hold, 2000/s),
-#      HOLD (hold seconds after the ramp, 60), PING_INTERVAL, PING_TIMEOUT.
+#      HOLD (hold seconds after the ramp, 60), PING_INTERVAL, PING_TIMEOUT,
+#      NODE_CPUS (the peer's CPUs, 1; e.g. 0-1 to share horde's too),
+#      UPGRADE_TIMEOUT (hold: horde's --upgrade-timeout, 10s).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/common.sh"
@@ -38,12 +40,12 @@ peers=$here/../tests/peers
 ulimit -n $((n + 10000)) 2>/dev/null || true
 
 node_pid=
-# start_node SCRIPT [flags...]: the peer on CPU 1; sets node_pid and port.
+# start_node SCRIPT [flags...]: the peer on CPU 1 (NODE_CPUS); sets node_pid and port.
 start_node() {
   local script=$1
   shift
   mkfifo "$tmp/node_in" 2>/dev/null || true
-  taskset -c 1 node --max-old-space-size=16384 "$peers/$script" "$@" <"$tmp/node_in" >"$tmp/node.out" &
+  taskset -c "${NODE_CPUS:-1}" node --max-old-space-size=16384 "$peers/$script" "$@" <"$tmp/node_in" >"$tmp/node.out" &
   node_pid=$!
   exec 7>"$tmp/node_in"  # the peer exits when this closes
   for _ in $(seq 100); do [ -s "$tmp/node.out" ] && break; sleep 0.1; done
@@ -145,7 +147,8 @@ run_hold() {
   local sampler=$!
   echo "hold: $n connections at $connect_rate/s to $workers Node workers, then ${hold} s held (ping every ${PING_INTERVAL:-25000} ms)"
   "$horde" run "ws://127.0.0.1:$port/" --protocol socketio -c "$n" --connect-rate "${connect_rate}/s" \
-    --listen-only -d "${duration}s" --cpus 0 --json "$tmp/hold.json" --quiet | tail -25 || true
+    --listen-only -d "${duration}s" --cpus 0 --upgrade-timeout "${UPGRADE_TIMEOUT:-10s}" \
+    --json "$tmp/hold.json" --quiet | tail -25 || true
   wait "$sampler" || true
   stop_node
   python3 - "$tmp/hold.json" "$node_rss_before" "$(cat "$tmp/node_rss_held" 2>/dev/null || echo 0)" \
