@@ -110,6 +110,12 @@ TEST(JsonReader, ReadsEachKind) {
   EXPECT_EQ(reader.get(" 42 ", ptr("")).text, "42");
   EXPECT_EQ(reader.get("\"x\"", ptr("")).text, "x");
   EXPECT_EQ(reader.get("42", ptr("/a")).kind, json_value_kind::missing);
+  // A root null or false with whitespace after it (found by the fuzzer:
+  // simdjson's is_null() and get_bool() refuse them there).
+  EXPECT_EQ(reader.get("null ", ptr("")).kind, json_value_kind::null);
+  EXPECT_EQ(reader.get("null ", ptr("/id")).kind, json_value_kind::missing);
+  EXPECT_EQ(reader.get("false\n\n", ptr("")).text, "false");
+  EXPECT_EQ(reader.get("nul ", ptr("")).kind, json_value_kind::invalid_json);
 }
 
 TEST(JsonReader, GetManyReadsInOnePassInAnyOrder) {
